@@ -1,0 +1,103 @@
+# porter-sandbox-lua build.  `make` builds everything into $(BUILD)/; `make test` runs the suite;
+# `make asan-test` rebuilds into build-asan/ with AddressSanitizer + UBSan and runs it again.
+# Sources are globbed per directory so a new file needs no Makefile edit.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+LUA     ?= lua5.4
+SAN     ?=
+CC      ?= cc
+
+PKGS_SDK    := lua5.4 libcurl
+PKGS_SERVER := libmicrohttpd sqlite3 libcurl
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+OPT     := -O2 -g
+ifeq ($(SAN),1)
+  OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
+SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk
+SDK_LIBS      := $(shell pkg-config --libs libcurl)
+SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server
+SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread
+LUA_CFLAGS    := $(shell pkg-config --cflags lua5.4)
+LUA_LIBS      := $(shell pkg-config --libs lua5.4) -lm -ldl
+LDSAN         := $(if $(filter 1,$(SAN)),-fsanitize=address,undefined)
+
+SDK_SRC    := $(wildcard csrc/sdk/*.c)
+SDK_OBJ    := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
+INTERP_SRC := $(wildcard csrc/interp/*.c)
+INTERP_OBJ := $(INTERP_SRC:%.c=$(BUILD)/obj/%.o)
+SERVER_SRC := $(wildcard csrc/server/*.c)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
+TESTSRV_SRC := $(wildcard csrc/testsrv/*.c)
+TESTSRV_OBJ := $(TESTSRV_SRC:%.c=$(BUILD)/obj/%.o)
+BENCH_SRC  := $(wildcard scripts/bench/*.c)
+BENCH_BIN  := $(BENCH_SRC:scripts/bench/%.c=$(BUILD)/bench/%)
+LUA_SRC    := $(shell find lua -name '*.lua')
+LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
+
+CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
+
+.PHONY: all test asan-test clean install bench check-deps
+all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-scripted-server $(BENCH_BIN)
+
+$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SDK_CFLAGS) -c $< -o $@
+$(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUILD)/gen/embedded_lua.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -c $< -o $@
+$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SERVER_CFLAGS) -c $< -o $@
+$(BUILD)/obj/csrc/testsrv/%.o: csrc/testsrv/%.c $(wildcard csrc/testsrv/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SERVER_CFLAGS) -Icsrc/testsrv -c $< -o $@
+
+# The module links libcurl but not liblua: the host interpreter provides the Lua API.
+$(CORE_SO): $(SDK_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(SDK_LIBS) $(LDSAN)
+
+$(BUILD)/lua/%.lua: lua/%.lua
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# porter-lua carries the Lua façade inside it, so it needs neither LUA_PATH nor LUA_CPATH.
+$(BUILD)/gen/embedded_lua.h: $(LUA_SRC) scripts/embed.lua
+	@mkdir -p $(dir $@)
+	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
+
+$(BUILD)/porter-lua: $(INTERP_OBJ) $(SDK_OBJ)
+	$(CC) -o $@ $^ $(SDK_LIBS) $(LUA_LIBS) -Wl,-E $(LDSAN)
+
+$(BUILD)/porter-sandboxd: $(SERVER_OBJ)
+	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
+
+$(BUILD)/porter-scripted-server: $(TESTSRV_OBJ)
+	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
+
+$(BUILD)/bench/%: scripts/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libcurl) -o $@ $< $(SDK_LIBS) $(LDSAN)
+
+test: all
+	BUILD=$(BUILD) LUA=$(LUA) sh scripts/run-specs.sh
+
+asan-test:
+	$(MAKE) BUILD=build-asan SAN=1 all
+	BUILD=build-asan LUA=$(LUA) SAN=1 sh scripts/run-specs.sh
+
+bench: all
+	sh scripts/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox $(DESTDIR)$(PREFIX)/share/lua/5.4/porter_sandbox
+	install -m755 $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(DESTDIR)$(PREFIX)/bin/
+	install -m755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox/
+	cd $(BUILD)/lua && find . -name '*.lua' -exec install -D -m644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
+
+clean:
+	rm -rf build build-asan
