@@ -23,7 +23,8 @@ SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -I
 SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread
 LUA_CFLAGS    := $(shell pkg-config --cflags lua5.4)
 LUA_LIBS      := $(shell pkg-config --libs lua5.4) -lm -ldl
-LDSAN         := $(if $(filter 1,$(SAN)),-fsanitize=address,undefined)
+SANFLAGS      := -fsanitize=address,undefined
+LDSAN         := $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
 SDK_SRC    := $(wildcard csrc/sdk/*.c)
 SDK_OBJ    := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
