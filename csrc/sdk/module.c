@@ -1,10 +1,32 @@
-/* Entry point of the C module porter_sandbox.core (placeholder until the SDK core lands). */
-#include <lua.h>
-#include <lauxlib.h>
+/* luaopen_porter_sandbox_core: the C half of `require "porter_sandbox"`. */
+#include "porter.h"
 
 int luaopen_porter_sandbox_core(lua_State *L) {
+  static int curl_ready;
+  if (!curl_ready) {
+    /* not thread-safe by libcurl's design; Lua states are opened from one thread */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return luaL_error(L, "could not initialise libcurl");
+    curl_ready = 1;
+  }
   lua_newtable(L);
-  lua_pushliteral(L, "0.1.0");
-  lua_setfield(L, -2, "VERSION");
+  int m = lua_gettop(L);
+  lua_pushliteral(L, PORTER_VERSION);
+  lua_setfield(L, m, "VERSION");
+  porter_error_open(L, m);
+  model_open(L);
+  sandbox_open(L);
+  volume_open(L);
+  client_open(L, m);
+  lua_pushcfunction(L, volpath_lua);
+  lua_setfield(L, m, "_volpath");
+  /* the metatables, so the façade can add methods where Lua is clearer */
+  lua_newtable(L);
+  const char *mts[] = {MT_CLIENT, MT_ASYNC, MT_SANDBOX, MT_VOLUME, MT_ERROR};
+  const char *names[] = {"Porter", "AsyncPorter", "Sandbox", "Volume", "Error"};
+  for (int i = 0; i < 5; i++) {
+    luaL_getmetatable(L, mts[i]);
+    lua_setfield(L, -2, names[i]);
+  }
+  lua_setfield(L, m, "_metatables");
   return 1;
 }

@@ -1,0 +1,218 @@
+/* Porter and AsyncPorter: one client struct, two metatables. A client owns its curl
+ * handle(s) and header lists; namespaces are tables of closures over the client, so that
+ * both porter.sandboxes.create{} and porter.sandboxes:create{} work. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "porter.h"
+
+static porter_client *client_test(lua_State *L, int idx) {
+  porter_client *c = luaL_testudata(L, idx, MT_CLIENT);
+  if (!c) c = luaL_testudata(L, idx, MT_ASYNC);
+  return c;
+}
+
+porter_client *client_check(lua_State *L, int idx) {
+  porter_client *c = client_test(L, idx);
+  if (!c) luaL_typeerror(L, idx, "Porter client");
+  if (c->closed) luaL_error(L, "attempt to use a closed client");
+  return c;
+}
+
+void ns_prologue(lua_State *L) {
+  if (lua_gettop(L) >= 1 && lua_rawequal(L, 1, lua_upvalueindex(2))) lua_remove(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+}
+
+/* close, __gc and __close: idempotent, so a client closed by hand is fine to collect. */
+static int client_close(lua_State *L) {
+  porter_client *c = client_test(L, 1);
+  if (!c) return luaL_typeerror(L, 1, "Porter client");
+  if (c->closed) return 0;
+  c->closed = 1;
+  async_close(c);
+  if (c->easy) curl_easy_cleanup(c->easy);
+  curl_slist_free_all(c->hdr_json);
+  curl_slist_free_all(c->hdr_json_body);
+  curl_slist_free_all(c->hdr_octets);
+  curl_slist_free_all(c->hdr_octets_body);
+  free(c->base_url);
+  free(c->api_key);
+  c->easy = NULL;
+  c->hdr_json = c->hdr_json_body = c->hdr_octets = c->hdr_octets_body = NULL;
+  c->base_url = c->api_key = NULL;
+  return 0;
+}
+
+static int client_tostring(lua_State *L) {
+  porter_client *c = client_test(L, 1);
+  const char *cls = c->async ? "AsyncPorter" : "Porter";
+  if (c->closed) lua_pushfstring(L, "%s(closed)", cls);
+  else lua_pushfstring(L, "%s(%s)", cls, c->base_url);
+  return 1;
+}
+
+/* __index: methods, then the fields set at construction (namespaces, base_url, timeout). */
+static int client_index(lua_State *L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  lua_getiuservalue(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static int client_newindex(lua_State *L) {
+  return luaL_error(L, "client fields are read-only (tried to set '%s')", luaL_tolstring(L, 2, NULL));
+}
+
+static struct curl_slist *headers(porter_client *c, const char *accept, const char *ctype) {
+  struct curl_slist *h = NULL, *t;
+  char auth[4096];
+  h = curl_slist_append(NULL, accept);
+  if (h && ctype && !(t = curl_slist_append(h, ctype))) goto fail;
+  /* curl adds "Expect: 100-continue" to large uploads; the round trip buys nothing here */
+  if (h && !(t = curl_slist_append(h, "Expect:"))) goto fail;
+  if (h && c->api_key) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->api_key);
+    if (!(t = curl_slist_append(h, auth))) goto fail;
+  }
+  return h;
+fail:
+  curl_slist_free_all(h);
+  return NULL;
+}
+
+/* A namespace table: the functions in fns, each a closure over (client, namespace). */
+static void push_namespace(lua_State *L, int client_idx, const luaL_Reg *fns) {
+  lua_newtable(L);
+  for (; fns->name; fns++) {
+    lua_pushvalue(L, client_idx);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, fns->func, 2);
+    lua_setfield(L, -2, fns->name);
+  }
+}
+
+int raw_op(lua_State *L);
+
+/* porter.raw: raw.<group>.<operationId> and raw.<operationId>. */
+static void push_raw(lua_State *L, int client_idx) {
+  lua_newtable(L);
+  int raw = lua_gettop(L);
+  for (size_t i = 0; i < porter_nops; i++) {
+    const op_def *op = &porter_ops[i];
+    if (lua_getfield(L, raw, op->group) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, raw, op->group);
+    }
+    lua_pushvalue(L, client_idx);
+    lua_pushvalue(L, -2);
+    lua_pushlightuserdata(L, (void *)op);
+    lua_pushcclosure(L, raw_op, 3);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, op->id);
+    lua_setfield(L, raw, op->id);
+    lua_pop(L, 1);
+  }
+}
+
+static void set_ns(lua_State *L, int fields, int client_idx, int raw, const char *name, const luaL_Reg *fns) {
+  push_namespace(L, client_idx, fns);
+  lua_getfield(L, raw, name);
+  lua_setfield(L, -2, "raw");
+  lua_setfield(L, fields, name);
+}
+
+static int client_new(lua_State *L, int async) {
+  int opts = lua_isnoneornil(L, 1) ? 0 : 1;
+  porter_config cfg;
+  porter_client *c = lua_newuserdatauv(L, sizeof *c, 1);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, async ? MT_ASYNC : MT_CLIENT); /* from here __gc frees what we hold */
+  int ud = lua_gettop(L);
+  config_resolve(L, opts, async, &cfg);
+  c->base_url = cfg.base_url;
+  c->api_key = cfg.api_key;
+  c->timeout = cfg.timeout;
+  c->max_retries = cfg.max_retries;
+  c->concurrency = cfg.concurrency;
+  c->async = async;
+  c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
+  if (!c->rng) c->rng = 88172645463325252ull;
+  c->hdr_json = headers(c, "Accept: application/json", NULL);
+  c->hdr_json_body = headers(c, "Accept: application/json", "Content-Type: application/json");
+  c->hdr_octets = headers(c, "Accept: application/octet-stream", NULL);
+  c->hdr_octets_body = headers(c, "Accept: application/json", "Content-Type: application/octet-stream");
+  if (!async) {
+    c->easy = curl_easy_init();
+    if (c->easy) easy_init_common(c, c->easy);
+  }
+  if (!c->hdr_json || !c->hdr_json_body || !c->hdr_octets || !c->hdr_octets_body || (!async && !c->easy))
+    return luaL_error(L, "could not initialise libcurl");
+
+  lua_newtable(L);
+  int fields = lua_gettop(L);
+  lua_pushstring(L, c->base_url);
+  lua_setfield(L, fields, "base_url");
+  if (c->timeout == (double)(lua_Integer)c->timeout) lua_pushinteger(L, (lua_Integer)c->timeout);
+  else lua_pushnumber(L, c->timeout);
+  lua_setfield(L, fields, "timeout");
+  lua_pushinteger(L, c->max_retries);
+  lua_setfield(L, fields, "max_retries");
+  push_raw(L, ud);
+  int raw = lua_gettop(L);
+  set_ns(L, fields, ud, raw, "sandboxes", sandboxes_ns);
+  set_ns(L, fields, ud, raw, "volumes", volumes_ns);
+  set_ns(L, fields, ud, raw, "snapshots", snapshots_ns);
+  set_ns(L, fields, ud, raw, "health", health_ns);
+  set_ns(L, fields, ud, raw, "readiness", readiness_ns);
+  lua_setfield(L, fields, "raw");
+  lua_setiuservalue(L, ud, 1);
+  return 1;
+}
+
+static int porter_new(lua_State *L) { return client_new(L, 0); }
+static int async_new(lua_State *L) { return client_new(L, 1); }
+
+static const luaL_Reg client_methods[] = {
+  {"close", client_close},
+  {NULL, NULL},
+};
+
+static void register_client(lua_State *L, const char *mt, int async) {
+  luaL_newmetatable(L, mt);
+  lua_newtable(L);
+  luaL_setfuncs(L, client_methods, 0);
+  if (async) luaL_setfuncs(L, async_methods, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "methods"); /* the Lua façade adds gather/run here */
+  lua_pushcclosure(L, client_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, client_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, client_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, client_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, client_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushstring(L, async ? "AsyncPorter" : "Porter");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
+void client_open(lua_State *L, int module_idx) {
+  module_idx = lua_absindex(L, module_idx);
+  register_client(L, MT_CLIENT, 0);
+  register_client(L, MT_ASYNC, 1);
+  lua_pushcfunction(L, porter_new);
+  lua_setfield(L, module_idx, "Porter");
+  lua_pushcfunction(L, async_new);
+  lua_setfield(L, module_idx, "AsyncPorter");
+}

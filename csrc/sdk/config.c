@@ -1,0 +1,187 @@
+/* Where requests go, resolved once when a client is made: explicit options beat the
+ * environment, and every dead end names its ways out (client-behaviour.md). */
+#include <stdlib.h>
+#include <string.h>
+#include "porter.h"
+
+#define CLUSTER_URL "https://dashboard.porter.run/api/v2/alpha/projects/%d/clusters/%s"
+#define IN_CLUSTER_URL "http://sandbox-api.porter-sandbox-system.svc.cluster.local:8080"
+
+static const char *const known_opts[] = {"api_key", "base_url", "timeout", "max_retries", "concurrency", NULL};
+
+static const char *env(const char *name) {
+  const char *v = getenv(name);
+  return v && *v ? v : NULL;
+}
+
+/* Option strings are copied to the stack as Lua strings, so nothing is malloc'd until the
+ * whole configuration is known to be valid. */
+static const char *opt_string(lua_State *L, int opts, const char *who, const char *name) {
+  if (!opts) return NULL;
+  lua_getfield(L, opts, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING)
+    porter_argerror(L, "%s: '%s' must be a string (got %s)", who, name, luaL_typename(L, -1));
+  const char *s = lua_tostring(L, -1);
+  if (!*s) {
+    lua_pop(L, 1);
+    return NULL; /* an empty value counts as unset, as in the environment */
+  }
+  return s; /* stays on the stack */
+}
+
+static int b64url_value(char ch) {
+  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+  if (ch == '-' || ch == '+') return 62;
+  if (ch == '_' || ch == '/') return 63;
+  return -1;
+}
+
+/* Pushes the decoded base64url text of s[0..n) or returns 0. */
+static int b64url_push(lua_State *L, const char *s, size_t n) {
+  while (n && s[n - 1] == '=') n--;
+  if (n % 4 == 1) return 0;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    int v = b64url_value(s[i]);
+    if (v < 0) {
+      luaL_pushresult(&b);
+      lua_pop(L, 1);
+      return 0;
+    }
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      luaL_addchar(&b, (char)((acc >> bits) & 0xff));
+    }
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* The project id claim of a Porter API token, read without verifying the signature: the
+ * server verifies it; we only need to know where to send requests. */
+static int jwt_project_id(lua_State *L, const char *key) {
+  const char *d1 = strchr(key, '.');
+  const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+  if (!d1 || !d2 || strchr(d2 + 1, '.'))
+    porter_raise(L, ERR_CONFIG, 0, 0,
+                 "the API key is not a Porter API token: expected a JWT of three dot-separated segments");
+  if (!b64url_push(L, d1 + 1, (size_t)(d2 - d1 - 1)))
+    porter_raise(L, ERR_CONFIG, 0, 0, "the API key is not a Porter API token: its payload is not base64url");
+  size_t n;
+  const char *json = lua_tolstring(L, -1, &n);
+  if (!model_decode(L, json, n, NULL) || !lua_istable(L, -1))
+    porter_raise(L, ERR_CONFIG, 0, 0, "the API key is not a Porter API token: its payload is not a JSON object");
+  lua_getfield(L, -1, "project_id");
+  lua_Integer id = 0;
+  int ok = lua_type(L, -1) == LUA_TNUMBER;
+  if (ok) {
+    lua_Number d = lua_tonumber(L, -1);
+    ok = lua_isinteger(L, -1) || (d == (lua_Number)(lua_Integer)d);
+    id = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)d;
+  }
+  if (!ok || id < 1 || id > 2147483647)
+    porter_raise(L, ERR_CONFIG, 0, 0,
+                 "the API key is not a Porter API token: its 'project_id' claim must be a positive integer");
+  lua_pop(L, 3);
+  return (int)id;
+}
+
+void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
+  const char *who = async ? "AsyncPorter" : "Porter";
+  int top = lua_gettop(L);
+  if (opts) {
+    opts = lua_absindex(L, opts);
+    if (!lua_istable(L, opts)) porter_argerror(L, "%s: expected an options table (got %s)", who, luaL_typename(L, opts));
+    lua_pushnil(L);
+    while (lua_next(L, opts)) {
+      lua_pop(L, 1);
+      int known = 0;
+      if (lua_type(L, -1) == LUA_TSTRING)
+        for (const char *const *k = known_opts; *k; k++)
+          if (!strcmp(*k, lua_tostring(L, -1)) && (async || strcmp(*k, "concurrency"))) known = 1;
+      if (!known)
+        porter_argerror(L, "%s: unknown option '%s' (expected api_key, base_url, timeout, max_retries%s)", who,
+                        luaL_tolstring(L, -1, NULL), async ? ", concurrency" : "");
+    }
+  }
+
+  cfg->timeout = 30;
+  cfg->max_retries = 3;
+  cfg->concurrency = 32;
+  if (opts) {
+    lua_getfield(L, opts, "timeout");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
+        porter_argerror(L, "%s: 'timeout' must be a positive number of seconds (got %s)", who,
+                        luaL_tolstring(L, -1, NULL));
+      cfg->timeout = lua_tonumber(L, -1);
+    }
+    lua_getfield(L, opts, "max_retries");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 100)
+        porter_argerror(L, "%s: 'max_retries' must be an integer from 0 to 100 (got %s)", who,
+                        luaL_tolstring(L, -1, NULL));
+      cfg->max_retries = (int)lua_tointeger(L, -1);
+    }
+    lua_getfield(L, opts, "concurrency");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10000)
+        porter_argerror(L, "%s: 'concurrency' must be an integer from 1 to 10000 (got %s)", who,
+                        luaL_tolstring(L, -1, NULL));
+      cfg->concurrency = (int)lua_tointeger(L, -1);
+    }
+    lua_settop(L, top);
+  }
+
+  const char *key = opt_string(L, opts, who, "api_key");
+  if (!key) key = env("PORTER_SANDBOX_API_KEY");
+  const char *url = opt_string(L, opts, who, "base_url");
+  if (!url) url = env("PORTER_SANDBOX_BASE_URL");
+  const char *cluster = env("PORTER_CLUSTER_ID");
+
+  if (url) {
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+      porter_raise(L, ERR_CONFIG, 0, 0, "base URL must start with http:// or https:// (got '%s')", url);
+    lua_pushstring(L, url);
+  } else if (cluster) {
+    if (!key)
+      porter_raise(L, ERR_CONFIG, 0, 0,
+                   "PORTER_CLUSTER_ID is set, so requests go through the Porter Dashboard, which needs an API "
+                   "key: pass api_key or set PORTER_SANDBOX_API_KEY (create one under Settings > API tokens in "
+                   "the Porter Dashboard)");
+    lua_pushfstring(L, CLUSTER_URL, jwt_project_id(L, key), cluster);
+  } else if (env("KUBERNETES_SERVICE_HOST")) {
+    lua_pushstring(L, IN_CLUSTER_URL);
+  } else if (key) {
+    porter_raise(L, ERR_CONFIG, 0, 0,
+                 "an API key is set but no cluster: set PORTER_CLUSTER_ID to your cluster's id (or give "
+                 "base_url / PORTER_SANDBOX_BASE_URL)");
+  } else {
+    porter_raise(L, ERR_CONFIG, 0, 0,
+                 "no Porter Sandbox API to talk to: run inside the Porter cluster, set PORTER_CLUSTER_ID and "
+                 "PORTER_SANDBOX_API_KEY, set base_url (or PORTER_SANDBOX_BASE_URL), or run the script with "
+                 "`porter-lua --local` to use a local porter-sandboxd");
+  }
+  size_t n;
+  const char *u = lua_tolstring(L, -1, &n);
+  while (n > 0 && u[n - 1] == '/') n--;
+  cfg->base_url = strndup(u, n);
+  cfg->api_key = key ? strdup(key) : NULL;
+  if (!cfg->base_url || (key && !cfg->api_key)) {
+    free(cfg->base_url);
+    free(cfg->api_key);
+    luaL_error(L, "not enough memory");
+  }
+  lua_settop(L, top);
+}

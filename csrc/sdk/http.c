@@ -1,0 +1,451 @@
+/* The request pipeline: validate and encode, send with libcurl, retry what may be retried,
+ * map failures to error classes, decode the answer. Sync clients run the whole loop here;
+ * async clients yield the request to their scheduler (async.c) between attempts, and the
+ * continuation below picks up where the sync loop would have.
+ *
+ * No Lua runs inside curl callbacks: they only append to C buffers owned by the request
+ * userdata, so a Lua error can never unwind through libcurl. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "porter.h"
+
+double porter_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- curl callbacks ---- */
+static size_t on_write(char *p, size_t size, size_t n, void *ud) {
+  porter_preq *r = ud;
+  if (!membuf_add(&r->resp, p, size * n)) {
+    r->oom = 1;
+    return 0;
+  }
+  return size * n;
+}
+
+static void keep_header(char *dst, size_t cap, const char *v, size_t n) {
+  while (n && (*v == ' ' || *v == '\t')) v++, n--;
+  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ')) n--;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, v, n);
+  dst[n] = '\0';
+}
+
+static int header_is(const char *line, size_t n, const char *name, size_t *vlen, const char **v) {
+  size_t k = strlen(name);
+  if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0) return 0;
+  *v = line + k + 1;
+  *vlen = n - k - 1;
+  return 1;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud) {
+  porter_preq *r = ud;
+  size_t len = size * n, vlen;
+  const char *v;
+  if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
+    /* a new response (after a redirect or 100-continue): forget the previous one's headers */
+    r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
+    r->resp.n = 0;
+  } else if (header_is(line, len, "content-type", &vlen, &v)) {
+    keep_header(r->content_type, sizeof r->content_type, v, vlen);
+  } else if (header_is(line, len, "content-range", &vlen, &v)) {
+    keep_header(r->content_range, sizeof r->content_range, v, vlen);
+  } else if (header_is(line, len, "last-modified", &vlen, &v)) {
+    keep_header(r->last_modified, sizeof r->last_modified, v, vlen);
+  }
+  return len;
+}
+
+static size_t on_read(char *p, size_t size, size_t n, void *ud) {
+  porter_preq *r = ud;
+  size_t got = fread(p, 1, size * n, r->upload);
+  if (got == 0 && ferror(r->upload)) return CURL_READFUNC_ABORT;
+  return got;
+}
+
+/* curl rewinds the upload when a redirect makes it send the body again */
+static int on_seek(void *ud, curl_off_t off, int origin) {
+  porter_preq *r = ud;
+  if (origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+  return fseek(r->upload, r->upload_start + (long)off, SEEK_SET) == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+}
+
+void easy_init_common(porter_client *c, CURL *easy) {
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, PORTER_USER_AGENT);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
+  /* a 301/302/303 after a POST must not turn it into a GET: the API redirects to the
+   * service that owns the data, and that one needs the same request */
+  curl_easy_setopt(easy, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, NULL);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+  curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
+  (void)c;
+}
+
+void preq_prepare(porter_preq *r, CURL *easy) {
+  porter_client *c = r->c;
+  const op_def *op = r->op;
+  r->resp.n = 0;
+  r->status = 0;
+  r->oom = 0;
+  r->errbuf[0] = '\0';
+  r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
+  curl_easy_setopt(easy, CURLOPT_URL, r->url);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(easy, CURLOPT_READDATA, r);
+  curl_easy_setopt(easy, CURLOPT_SEEKDATA, r);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->errbuf);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000.0));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   (long)((r->timeout > 0 && r->timeout < 30 ? r->timeout : 30) * 1000.0));
+  curl_easy_setopt(easy, CURLOPT_RANGE, r->range);
+
+  struct curl_slist *h = op->body == BODY_JSON     ? c->hdr_json_body
+                         : op->body == BODY_OCTETS ? c->hdr_octets_body
+                         : op->octets              ? c->hdr_octets
+                                                   : c->hdr_json;
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
+
+  if (r->upload) {
+    fseek(r->upload, r->upload_start, SEEK_SET);
+    curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, r->upload_size);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+  } else if (op->body != BODY_NONE) {
+    const char *p = op->body == BODY_JSON ? r->body.p : r->octets;
+    size_t n = op->body == BODY_JSON ? r->body.n : r->octets_len;
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, p ? p : "");
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, strcmp(op->method, "POST") ? op->method : NULL);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, strcmp(op->method, "GET") ? op->method : NULL);
+  }
+}
+
+/* ---- outcome of one attempt ---- */
+typedef enum { OUT_OK, OUT_RETRY, OUT_FAIL } outcome;
+
+static int network_error(CURLcode cc) {
+  switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+static outcome classify(porter_preq *r) {
+  int retryable;
+  if (r->cc == CURLE_OK) {
+    if (r->status >= 200 && r->status < 300) return OUT_OK;
+    retryable = r->status == 429 || r->status >= 500;
+  } else {
+    retryable = network_error(r->cc);
+  }
+  if (!retryable || r->op->never_retry || r->attempt >= r->c->max_retries) return OUT_FAIL;
+  return OUT_RETRY;
+}
+
+/* Full jitter: uniform in [0, min(0.5 * 2^n, 8)] seconds. */
+static double backoff(porter_client *c, int attempt) {
+  double cap = 0.5 * ldexp(1.0, attempt);
+  if (cap > 8) cap = 8;
+  c->rng ^= c->rng << 13;
+  c->rng ^= c->rng >> 7;
+  c->rng ^= c->rng << 17;
+  return cap * ((double)(c->rng >> 11) / 9007199254740992.0);
+}
+
+static int content_is_json(const porter_preq *r) {
+  return strstr(r->content_type, "json") != NULL;
+}
+
+/* Raises the error for a failed request. */
+static int raise_failure(lua_State *L, porter_preq *r) {
+  if (r->oom) return luaL_error(L, "not enough memory for the response");
+  if (r->cc == CURLE_OPERATION_TIMEDOUT)
+    return porter_raise(L, ERR_TIMEOUT, 0, 0, "request timed out after %fs (%s %s)", r->timeout, r->op->method,
+                        r->url);
+  if (r->cc == CURLE_ABORTED_BY_CALLBACK || r->cc == CURLE_READ_ERROR)
+    return porter_raise(L, ERR_SANDBOX, 0, 0, "could not read the upload source: %s", strerror(errno));
+  if (r->cc != CURLE_OK) {
+    const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->cc);
+    if (r->attempt > 0)
+      return porter_raise(L, ERR_SANDBOX, 0, 0, "%s %s failed after %d attempts: %s", r->op->method, r->url,
+                          r->attempt + 1, why);
+    return porter_raise(L, ERR_SANDBOX, 0, 0, "%s %s failed: %s", r->op->method, r->url, why);
+  }
+  /* the body: decoded JSON when it is JSON, else the text */
+  int body_idx = 0;
+  const char *message = NULL;
+  if (r->resp.n) {
+    if (model_decode(L, r->resp.p, r->resp.n, NULL) && lua_istable(L, -1)) {
+      lua_getfield(L, -1, "error");
+      if (lua_type(L, -1) == LUA_TSTRING) message = lua_tostring(L, -1);
+      else lua_pop(L, 1);
+      body_idx = lua_gettop(L) - (message ? 1 : 0);
+    } else {
+      lua_pop(L, 1);
+      lua_pushlstring(L, r->resp.p, r->resp.n);
+      body_idx = lua_gettop(L);
+    }
+  }
+  if (!message) message = lua_pushfstring(L, "HTTP %d", (int)r->status);
+  err_class cls = ERR_SANDBOX;
+  if (r->status == 401) cls = ERR_AUTH;
+  else if (r->status == 404) cls = ERR_NOTFOUND;
+  else if (r->status == 429) cls = ERR_RATELIMIT;
+  else if (r->status >= 500) cls = ERR_SERVER;
+  porter_error_push(L, cls, message, (int)r->status, body_idx);
+  return lua_error(L);
+}
+
+/* Pushes the value of a successful answer. */
+static void push_result(lua_State *L, porter_preq *r) {
+  const op_def *op = r->op;
+  if (op->octets) {
+    lua_pushlstring(L, r->resp.p ? r->resp.p : "", r->resp.n);
+    return;
+  }
+  if (r->status == 204 || r->resp.n == 0) {
+    lua_pushnil(L);
+    return;
+  }
+  if (!op->resp && !content_is_json(r)) {
+    lua_pushlstring(L, r->resp.p, r->resp.n);
+    return;
+  }
+  if (!model_decode(L, r->resp.p, r->resp.n, op->resp)) {
+    const char *why = lua_tostring(L, -1);
+    lua_pushlstring(L, r->resp.p, r->resp.n);
+    porter_error_push(L, ERR_SANDBOX, why, (int)r->status, -1);
+    lua_error(L);
+  }
+}
+
+static void sleep_for(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+}
+
+/* ---- building a request ---- */
+static int preq_gc(lua_State *L) {
+  porter_preq *r = lua_touserdata(L, 1);
+  membuf_free(&r->body);
+  membuf_free(&r->resp);
+  return 0;
+}
+
+static void add_or_oom(lua_State *L, membuf *m, const char *s, size_t n) {
+  if (!membuf_add(m, s, n)) luaL_error(L, "not enough memory");
+}
+
+static void query_value(lua_State *L, membuf *m, const char *name, int idx, int *first) {
+  char num[32];
+  const char *s;
+  size_t n;
+  switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN:
+      s = lua_toboolean(L, idx) ? "true" : "false";
+      n = strlen(s);
+      break;
+    case LUA_TNUMBER:
+      n = (size_t)snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+      s = num;
+      break;
+    default:
+      s = lua_tolstring(L, idx, &n);
+  }
+  add_or_oom(L, m, *first ? "?" : "&", 1);
+  *first = 0;
+  add_or_oom(L, m, name, strlen(name));
+  add_or_oom(L, m, "=", 1);
+  if (!model_urlencode(m, s, n)) luaL_error(L, "not enough memory");
+}
+
+/* Path template with positional arguments, then the query string, into the URL buffer. */
+static void build_url(lua_State *L, porter_preq *r, const call_spec *cs, membuf *u) {
+  const op_def *op = cs->op;
+  add_or_oom(L, u, r->c->base_url, strlen(r->c->base_url));
+  const char *p = op->path;
+  int arg = 0;
+  while (*p) {
+    if (*p == '{') {
+      const char *close = strchr(p, '}');
+      int idx = cs->path_idx + arg++;
+      size_t n;
+      const char *v = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
+      if (!v || n == 0)
+        porter_argerror(L, "%s: '%.*s' must be a non-empty string (got %s)", cs->what, (int)(close - p - 1), p + 1,
+                        v ? "an empty string" : luaL_typename(L, idx));
+      if (!model_urlencode(u, v, n)) luaL_error(L, "not enough memory");
+      p = close + 1;
+    } else {
+      const char *brace = strchr(p, '{');
+      size_t n = brace ? (size_t)(brace - p) : strlen(p);
+      add_or_oom(L, u, p, n);
+      p += n;
+    }
+  }
+  if (!op->query || !cs->query_idx) return;
+  int first = 1;
+  for (const field *f = op->query->fields; f->name; f++) {
+    lua_getfield(L, cs->query_idx, f->name);
+    int v = lua_gettop(L);
+    if (lua_istable(L, v)) {
+      lua_Integer n = (lua_Integer)lua_rawlen(L, v);
+      for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, v, i);
+        query_value(L, u, f->name, lua_gettop(L), &first);
+        lua_pop(L, 1);
+      }
+    } else if (!lua_isnil(L, v)) {
+      query_value(L, u, f->name, v, &first);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+static void set_body(lua_State *L, porter_preq *r, const call_spec *cs, int preq_idx) {
+  const op_def *op = cs->op;
+  if (op->body == BODY_JSON) {
+    model_encode(L, &r->body, cs->body_idx ? cs->body_idx : lua_gettop(L) + 1, op->body_schema, cs->what);
+    return;
+  }
+  if (op->body != BODY_OCTETS) return;
+  int idx = cs->body_idx;
+  luaL_Stream *fh = idx ? luaL_testudata(L, idx, LUA_FILEHANDLE) : NULL;
+  if (fh) {
+    if (!fh->closef || !fh->f) porter_argerror(L, "%s: the file handle is closed", cs->what);
+    /* stream from the current position to the end, like reading the rest of the file */
+    long start = ftell(fh->f);
+    if (start < 0 || fseek(fh->f, 0, SEEK_END) != 0)
+      porter_argerror(L, "%s: the file handle must be seekable (a regular file)", cs->what);
+    long end = ftell(fh->f);
+    fseek(fh->f, start, SEEK_SET);
+    r->upload = fh->f;
+    r->upload_start = start;
+    r->upload_size = (curl_off_t)(end - start);
+  } else if (idx && lua_type(L, idx) == LUA_TSTRING) {
+    r->octets = lua_tolstring(L, idx, &r->octets_len);
+  } else {
+    porter_argerror(L, "%s: content must be a string or an open file handle (got %s)", cs->what,
+                    idx ? luaL_typename(L, idx) : "no value");
+  }
+  lua_pushvalue(L, idx);
+  lua_setiuservalue(L, preq_idx, 3);
+}
+
+static porter_preq *new_preq(lua_State *L, const call_spec *cs, porter_client *c) {
+  porter_preq *r = lua_newuserdatauv(L, sizeof *r, 3);
+  memset(r, 0, sizeof *r);
+  if (luaL_newmetatable(L, MT_PREQ)) {
+    lua_pushcfunction(L, preq_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  r->c = c;
+  r->op = cs->op;
+  lua_pushvalue(L, cs->client_idx);
+  lua_setiuservalue(L, -2, 2);
+  return r;
+}
+
+static int call_cont(lua_State *L, int status, lua_KContext ctx);
+
+/* After an attempt: decide; either yield again (async retry), loop (sync retry) or finish. */
+static int finish(lua_State *L, int preq_idx) {
+  porter_preq *r = lua_touserdata(L, preq_idx);
+  lua_settop(L, preq_idx);
+  push_result(L, r);
+  return r->k(L, LUA_OK, r->kctx);
+}
+
+int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext ctx) {
+  porter_client *c = client_check(L, cs->client_idx);
+  const op_def *op = cs->op;
+  if (op->query && cs->query_idx && !lua_isnil(L, cs->query_idx)) model_check(L, cs->query_idx, op->query, cs->what);
+  else if (op->query) {
+    /* required query fields (name, path) must still be reported */
+    for (const field *f = op->query->fields; f->name; f++)
+      if (f->flags & F_REQUIRED) porter_argerror(L, "%s: '%s' is required", cs->what, f->name);
+  }
+  call_spec s = *cs;
+  if (s.query_idx && lua_isnil(L, s.query_idx)) s.query_idx = 0;
+
+  porter_preq *r = new_preq(L, &s, c);
+  int preq_idx = lua_gettop(L);
+  set_body(L, r, &s, preq_idx);
+  /* the URL is built in r->resp, which is free until the response arrives: it lives in the
+   * userdata, so an argument error here leaks nothing */
+  build_url(L, r, &s, &r->resp);
+  lua_pushlstring(L, r->resp.p, r->resp.n);
+  r->resp.n = 0;
+  r->url = lua_tostring(L, -1);
+  lua_setiuservalue(L, preq_idx, 1);
+  if (cs->range) {
+    snprintf(r->range_buf, sizeof r->range_buf, "%s", cs->range);
+    r->range = r->range_buf;
+  }
+  r->timeout = cs->timeout >= 0 ? cs->timeout : (op->no_timeout ? 0 : c->timeout);
+  r->k = k;
+  r->kctx = ctx;
+
+  if (c->async) {
+    if (!lua_isyieldable(L) || !async_in_task(L, cs->client_idx))
+      porter_raise(L, ERR_BASE, 0, 0,
+                   "AsyncPorter calls must run inside a task: use aporter:run(function() ... end) or "
+                   "aporter:gather{...}");
+    lua_pushvalue(L, preq_idx);
+    return lua_yieldk(L, 1, (lua_KContext)preq_idx, call_cont);
+  }
+  for (;;) {
+    preq_prepare(r, c->easy);
+    r->cc = curl_easy_perform(c->easy);
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    outcome o = classify(r);
+    if (o == OUT_OK) return finish(L, preq_idx);
+    if (o == OUT_FAIL) return raise_failure(L, r);
+    sleep_for(backoff(c, r->attempt));
+    r->attempt++;
+  }
+}
+
+/* Async continuation: the scheduler resumed us after the transfer ended (r->cc, r->status
+ * set by async.c). */
+static int call_cont(lua_State *L, int status, lua_KContext ctx) {
+  int preq_idx = (int)ctx;
+  porter_preq *r = lua_touserdata(L, preq_idx);
+  lua_settop(L, preq_idx);
+  if (r->c->closed) return luaL_error(L, "attempt to use a closed client");
+  outcome o = classify(r);
+  if (o == OUT_OK) return finish(L, preq_idx);
+  if (o == OUT_FAIL) return raise_failure(L, r);
+  r->not_before = porter_now() + backoff(r->c, r->attempt);
+  r->attempt++;
+  lua_pushvalue(L, preq_idx);
+  return lua_yieldk(L, 1, ctx, call_cont);
+}

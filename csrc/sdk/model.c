@@ -1,0 +1,518 @@
+/* The JSON model: requests are validated and encoded here in one pass over the schema (so
+ * a bad argument is refused before anything is sent, with the field named); responses are
+ * decoded by lua-cjson and then made right for Lua: integer fields become integers, JSON
+ * null becomes nil, unknown fields stay. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "porter.h"
+
+static const char DECODE_KEY[] = "porter_sandbox.json_decode";
+static const char NULL_KEY[] = "porter_sandbox.json_null";
+
+int membuf_reserve(membuf *m, size_t extra) {
+  if (m->cap - m->n >= extra) return 1;
+  size_t cap = m->cap ? m->cap : 256;
+  while (cap - m->n < extra) {
+    if (cap > SIZE_MAX / 2) return 0;
+    cap *= 2;
+  }
+  char *p = realloc(m->p, cap);
+  if (!p) return 0;
+  m->p = p;
+  m->cap = cap;
+  return 1;
+}
+
+int membuf_add(membuf *m, const void *p, size_t n) {
+  if (!membuf_reserve(m, n)) return 0;
+  memcpy(m->p + m->n, p, n);
+  m->n += n;
+  return 1;
+}
+
+void membuf_free(membuf *m) {
+  free(m->p);
+  m->p = NULL;
+  m->n = m->cap = 0;
+}
+
+/* ---- encoding ---- */
+typedef struct enc {
+  lua_State *L;
+  membuf *out;
+  const char *what;
+  char path[256]; /* dotted field path for messages */
+  size_t plen;
+} enc;
+
+static void put(enc *e, const char *s, size_t n) {
+  if (!membuf_add(e->out, s, n)) luaL_error(e->L, "not enough memory");
+}
+#define PUTS(e, lit) put((e), (lit), sizeof(lit) - 1)
+
+static void put_string(enc *e, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  if (!membuf_reserve(e->out, n + 2)) luaL_error(e->L, "not enough memory");
+  PUTS(e, "\"");
+  size_t run = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    put(e, s + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': PUTS(e, "\\\""); break;
+      case '\\': PUTS(e, "\\\\"); break;
+      case '\n': PUTS(e, "\\n"); break;
+      case '\r': PUTS(e, "\\r"); break;
+      case '\t': PUTS(e, "\\t"); break;
+      default: {
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        put(e, u, 6);
+      }
+    }
+  }
+  put(e, s + run, n - run);
+  PUTS(e, "\"");
+}
+
+static void fail(enc *e, const char *expected, int idx) {
+  lua_State *L = e->L;
+  const char *got = luaL_typename(L, idx);
+  if (e->plen)
+    porter_argerror(L, "%s: '%s' must be %s (got %s)", e->what, e->path, expected, got);
+  porter_argerror(L, "%s: expected %s (got %s)", e->what, expected, got);
+}
+
+static size_t path_push(enc *e, const char *seg, int is_index, lua_Integer i) {
+  size_t old = e->plen;
+  int n;
+  if (is_index)
+    n = snprintf(e->path + old, sizeof e->path - old, "[%lld]", (long long)i);
+  else
+    n = snprintf(e->path + old, sizeof e->path - old, "%s%s", old ? "." : "", seg);
+  if (n > 0) e->plen = old + (size_t)n < sizeof e->path ? old + (size_t)n : sizeof e->path - 1;
+  return old;
+}
+static void path_pop(enc *e, size_t old) {
+  e->plen = old;
+  e->path[old] = '\0';
+}
+
+static int is_sequence(lua_State *L, int idx, lua_Integer *len) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    count++;
+  }
+  *len = n;
+  return count == n;
+}
+
+static void encode_value(enc *e, int idx, const schema *s);
+
+static void encode_any(enc *e, int idx) {
+  lua_State *L = e->L;
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+      size_t n;
+      const char *str = lua_tolstring(L, idx, &n);
+      put_string(e, str, n);
+      return;
+    }
+    case LUA_TBOOLEAN:
+      if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
+      return;
+    case LUA_TNUMBER:
+      encode_value(e, idx, lua_isinteger(L, idx) ? &S_INT : &S_ANY);
+      return;
+    case LUA_TTABLE: {
+      lua_Integer n;
+      luaL_checkstack(L, 4, "nesting too deep");
+      if (is_sequence(L, idx, &n) && n > 0) {
+        PUTS(e, "[");
+        for (lua_Integer i = 1; i <= n; i++) {
+          if (i > 1) PUTS(e, ",");
+          lua_rawgeti(L, idx, i);
+          size_t old = path_push(e, NULL, 1, i);
+          encode_any(e, lua_gettop(L));
+          path_pop(e, old);
+          lua_pop(L, 1);
+        }
+        PUTS(e, "]");
+        return;
+      }
+      PUTS(e, "{");
+      int first = 1;
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING) fail(e, "a table with string keys", idx);
+        if (!first) PUTS(e, ",");
+        first = 0;
+        size_t kn;
+        const char *k = lua_tolstring(L, -2, &kn);
+        put_string(e, k, kn);
+        PUTS(e, ":");
+        size_t old = path_push(e, k, 0, 0);
+        encode_any(e, lua_gettop(L));
+        path_pop(e, old);
+        lua_pop(L, 1);
+      }
+      PUTS(e, "}");
+      return;
+    }
+    case LUA_TLIGHTUSERDATA:
+      if (lua_touserdata(L, idx) == NULL) { PUTS(e, "null"); return; }
+      /* fall through */
+    default:
+      fail(e, "a string, number, boolean or table", idx);
+  }
+}
+
+static void run_check(enc *e, field_check check, int idx) {
+  if (!check) return;
+  const char *expected = check(e->L, idx);
+  if (expected) {
+    lua_State *L = e->L;
+    if (lua_type(L, idx) == LUA_TSTRING)
+      porter_argerror(L, "%s: '%s' must be %s (got \"%s\")", e->what, e->path, expected, lua_tostring(L, idx));
+    porter_argerror(L, "%s: '%s' must be %s (got %s)", e->what, e->path, expected, luaL_tolstring(L, idx, NULL));
+  }
+}
+
+static void encode_object(enc *e, int idx, const schema *s) {
+  lua_State *L = e->L;
+  if (!lua_istable(L, idx)) fail(e, s->label, idx);
+  /* every key must be a known field: a typo is an error, not a silently dropped option */
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    const field *f = NULL;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -1);
+      for (f = s->fields; f->name && strcmp(f->name, k); f++) {}
+    }
+    if (!f || !f->name) {
+      luaL_Buffer b;
+      const char *k = luaL_tolstring(L, -1, NULL);
+      luaL_buffinit(L, &b);
+      for (const field *g = s->fields; g->name; g++) {
+        if (g != s->fields) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, g->name);
+      }
+      luaL_pushresult(&b);
+      if (e->plen)
+        porter_argerror(L, "%s: unknown field '%s' in '%s' (expected one of: %s)", e->what, k, e->path,
+                        lua_tostring(L, -1));
+      porter_argerror(L, "%s: unknown option '%s' (expected one of: %s)", e->what, k, lua_tostring(L, -1));
+    }
+  }
+  PUTS(e, "{");
+  int first = 1;
+  for (const field *f = s->fields; f->name; f++) {
+    lua_getfield(L, idx, f->name);
+    size_t old = path_push(e, f->name, 0, 0);
+    if (lua_isnil(L, -1)) {
+      if (f->flags & F_REQUIRED) {
+        if (old)
+          porter_argerror(L, "%s: '%s' is required (%s)", e->what, e->path, f->type->label);
+        porter_argerror(L, "%s: '%s' is required (%s)", e->what, f->name, f->type->label);
+      }
+    } else {
+      if (!first) PUTS(e, ",");
+      first = 0;
+      put_string(e, f->name, strlen(f->name));
+      PUTS(e, ":");
+      encode_value(e, lua_gettop(L), f->type);
+      run_check(e, f->check, lua_gettop(L));
+    }
+    path_pop(e, old);
+    lua_pop(L, 1);
+  }
+  PUTS(e, "}");
+}
+
+static void encode_value(enc *e, int idx, const schema *s) {
+  lua_State *L = e->L;
+  switch (s->k) {
+    case K_ANY:
+      if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) {
+        char num[64];
+        double d = lua_tonumber(L, idx);
+        if (!isfinite(d)) fail(e, "a finite number", idx);
+        int n = snprintf(num, sizeof num, "%.17g", d);
+        put(e, num, (size_t)n);
+        return;
+      }
+      encode_any(e, idx);
+      return;
+    case K_STR: {
+      if (lua_type(L, idx) != LUA_TSTRING) fail(e, s->label, idx);
+      size_t n;
+      const char *str = lua_tolstring(L, idx, &n);
+      put_string(e, str, n);
+      run_check(e, s->key_check, idx);
+      return;
+    }
+    case K_INT:
+    case K_NUM: {
+      if (lua_type(L, idx) != LUA_TNUMBER) fail(e, s->label, idx);
+      char num[64];
+      int n;
+      if (lua_isinteger(L, idx)) {
+        n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+      } else {
+        double d = lua_tonumber(L, idx);
+        if (s->k == K_INT) {
+          /* 5.0 is accepted as 5: Lua arithmetic produces floats easily */
+          if (d != floor(d) || d < -9.2e18 || d > 9.2e18) fail(e, s->label, idx);
+          lua_pushinteger(L, (lua_Integer)d);
+          lua_replace(L, idx);
+          n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+        } else {
+          if (!isfinite(d)) fail(e, "a finite number", idx);
+          n = snprintf(num, sizeof num, "%.17g", d);
+        }
+      }
+      put(e, num, (size_t)n);
+      return;
+    }
+    case K_BOOL:
+      if (!lua_isboolean(L, idx)) fail(e, s->label, idx);
+      if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
+      return;
+    case K_ARR: {
+      lua_Integer n;
+      if (!lua_istable(L, idx) || !is_sequence(L, idx, &n)) fail(e, s->label, idx);
+      if (n < s->min_items || (s->max_items && n > s->max_items)) {
+        const char *where = e->plen ? e->path : "value";
+        porter_argerror(L, "%s: '%s' must be %s (got %d items)", e->what, where, s->label, (int)n);
+      }
+      luaL_checkstack(L, 4, "nesting too deep");
+      PUTS(e, "[");
+      for (lua_Integer i = 1; i <= n; i++) {
+        if (i > 1) PUTS(e, ",");
+        lua_rawgeti(L, idx, i);
+        size_t old = path_push(e, NULL, 1, i);
+        encode_value(e, lua_gettop(L), s->items);
+        path_pop(e, old);
+        lua_pop(L, 1);
+      }
+      PUTS(e, "]");
+      return;
+    }
+    case K_MAP: {
+      if (!lua_istable(L, idx)) fail(e, s->label, idx);
+      luaL_checkstack(L, 4, "nesting too deep");
+      PUTS(e, "{");
+      int first = 1;
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING) fail(e, s->label, idx);
+        size_t kn;
+        const char *k = lua_tolstring(L, -2, &kn);
+        size_t old = path_push(e, k, 0, 0);
+        if (s->key_check) {
+          const char *expected = s->key_check(L, lua_gettop(L) - 1);
+          if (expected)
+            porter_argerror(L, "%s: key '%s' in '%.*s' must be %s", e->what, k, (int)old, e->path, expected);
+        }
+        if (!first) PUTS(e, ",");
+        first = 0;
+        put_string(e, k, kn);
+        PUTS(e, ":");
+        encode_value(e, lua_gettop(L), s->items);
+        path_pop(e, old);
+        lua_pop(L, 1);
+      }
+      PUTS(e, "}");
+      return;
+    }
+    case K_OBJ:
+      encode_object(e, idx, s);
+      return;
+  }
+}
+
+void model_encode(lua_State *L, membuf *out, int idx, const schema *s, const char *what) {
+  enc e;
+  e.L = L;
+  e.out = out;
+  e.what = what;
+  e.plen = 0;
+  e.path[0] = '\0';
+  encode_value(&e, lua_absindex(L, idx), s);
+}
+
+void model_check(lua_State *L, int idx, const schema *s, const char *what) {
+  membuf scratch = {0};
+  /* the check is the encoder with its output thrown away; a raised error would leak the
+   * scratch buffer, so it lives in a userdata that the GC frees */
+  membuf *m = lua_newuserdatauv(L, sizeof *m, 0);
+  *m = scratch;
+  luaL_setmetatable(L, "porter_sandbox.membuf");
+  model_encode(L, m, idx, s, what);
+  membuf_free(m);
+  lua_pop(L, 1);
+}
+
+int model_urlencode(membuf *out, const char *s, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  if (!membuf_reserve(out, len * 3)) return 0;
+  char *p = out->p + out->n;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      *p++ = (char)c;
+    } else {
+      *p++ = '%';
+      *p++ = hex[c >> 4];
+      *p++ = hex[c & 15];
+    }
+  }
+  out->n = (size_t)(p - out->p);
+  return 1;
+}
+
+/* ---- decoding ---- */
+static int is_null(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
+
+/* Coerces the value at idx in place where it can (tables), or replaces it on the stack
+ * (scalars). Returns an error description or NULL. */
+static const char *coerce(lua_State *L, int idx, const schema *s, const char *name);
+
+static const char *coerce_generic(lua_State *L, int idx) {
+  if (!lua_istable(L, idx)) return NULL;
+  luaL_checkstack(L, 4, "nesting too deep");
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (is_null(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_pushnil(L);
+      lua_rawset(L, idx);
+      continue;
+    }
+    if (lua_istable(L, -1)) coerce_generic(L, lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  return NULL;
+}
+
+static const char *coerce(lua_State *L, int idx, const schema *s, const char *name) {
+  int t = lua_type(L, idx);
+  switch (s->k) {
+    case K_ANY: return coerce_generic(L, idx);
+    case K_STR: return t == LUA_TSTRING ? NULL : lua_pushfstring(L, "'%s' should be a string", name);
+    case K_BOOL: return t == LUA_TBOOLEAN ? NULL : lua_pushfstring(L, "'%s' should be a boolean", name);
+    case K_NUM: return t == LUA_TNUMBER ? NULL : lua_pushfstring(L, "'%s' should be a number", name);
+    case K_INT: {
+      if (t != LUA_TNUMBER) return lua_pushfstring(L, "'%s' should be an integer", name);
+      if (lua_isinteger(L, idx)) return NULL;
+      double d = lua_tonumber(L, idx);
+      if (d != floor(d) || d < -9.2e18 || d > 9.2e18) return lua_pushfstring(L, "'%s' should be an integer", name);
+      lua_pushinteger(L, (lua_Integer)d);
+      lua_replace(L, idx);
+      return NULL;
+    }
+    case K_ARR: {
+      if (t != LUA_TTABLE) return lua_pushfstring(L, "'%s' should be an array", name);
+      lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+      for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);
+        if (!is_null(L, -1)) {
+          const char *err = coerce(L, lua_gettop(L), s->items, name);
+          if (err) return err;
+          lua_rawseti(L, idx, i);
+        } else {
+          lua_pop(L, 1);
+        }
+      }
+      return NULL;
+    }
+    case K_MAP: {
+      if (t != LUA_TTABLE) return lua_pushfstring(L, "'%s' should be an object", name);
+      return coerce_generic(L, idx);
+    }
+    case K_OBJ: {
+      if (t != LUA_TTABLE) return lua_pushfstring(L, "expected %s", s->label);
+      coerce_generic(L, idx); /* nulls anywhere become nil, unknown fields kept */
+      for (const field *f = s->fields; f->name; f++) {
+        lua_getfield(L, idx, f->name);
+        if (lua_isnil(L, -1)) {
+          lua_pop(L, 1);
+          if (f->flags & F_REQUIRED) return lua_pushfstring(L, "missing field '%s'", f->name);
+          continue;
+        }
+        const char *err = coerce(L, lua_gettop(L), f->type, f->name);
+        if (err) return err;
+        lua_setfield(L, idx, f->name);
+      }
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+int model_decode(lua_State *L, const char *text, size_t len, const schema *s) {
+  lua_getfield(L, LUA_REGISTRYINDEX, DECODE_KEY);
+  lua_pushlstring(L, text, len);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    lua_pushfstring(L, "malformed JSON in response: %s", msg ? msg : "?");
+    lua_remove(L, -2);
+    return 0;
+  }
+  if (is_null(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  if (!s) s = &S_ANY;
+  int top = lua_gettop(L);
+  const char *err = coerce(L, top, s, "value");
+  if (err) {
+    lua_pushfstring(L, "unexpected response: %s", err);
+    lua_replace(L, top);
+    lua_settop(L, top);
+    return 0;
+  }
+  lua_settop(L, top);
+  return 1;
+}
+
+static int membuf_gc(lua_State *L) {
+  membuf_free(lua_touserdata(L, 1));
+  return 0;
+}
+
+void model_open(lua_State *L) {
+  /* a private cjson instance: a user's cjson settings must not change how we decode */
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "cjson");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "null");
+  lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
+  lua_getfield(L, -1, "new");
+  lua_call(L, 0, 1);
+  lua_getfield(L, -1, "decode_max_depth");
+  lua_pushinteger(L, 256);
+  lua_call(L, 1, 0);
+  lua_getfield(L, -1, "decode");
+  lua_setfield(L, LUA_REGISTRYINDEX, DECODE_KEY);
+  lua_pop(L, 2);
+  if (luaL_newmetatable(L, "porter_sandbox.membuf")) {
+    lua_pushcfunction(L, membuf_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}

@@ -1,0 +1,261 @@
+/* Internal interfaces of the porter_sandbox.core module.
+ *
+ * Every API call goes through one pipeline (http.c): arguments are validated and encoded
+ * against the schemas of openapi.yaml (model.c, schema.c) before anything is sent, the
+ * request runs with retries, and the decoded, coerced result is handed to a continuation.
+ * The continuation style is what lets AsyncPorter reuse every function unchanged: a sync
+ * client calls the continuation right after curl returns, an async client yields the
+ * request to its scheduler and the continuation runs when the coroutine is resumed. */
+#ifndef PORTER_H
+#define PORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <curl/curl.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+#define PORTER_VERSION "0.1.0"
+#define PORTER_USER_AGENT "porter-sandbox-lua/" PORTER_VERSION
+
+/* Metatable names (registry keys). */
+#define MT_CLIENT "porter_sandbox.Porter"
+#define MT_SANDBOX "porter_sandbox.Sandbox"
+#define MT_VOLUME "porter_sandbox.Volume"
+#define MT_ERROR "porter_sandbox.Error"
+#define MT_PREQ "porter_sandbox.Request"
+
+/* ---- errors (error.c) ---- */
+typedef enum {
+  ERR_BASE, /* Error: root of every class */
+  ERR_SANDBOX, ERR_AUTH, ERR_NOTFOUND, ERR_RATELIMIT, ERR_SERVER, ERR_TIMEOUT,
+  ERR_CONFIG, ERR_ARGUMENT,
+  ERR__COUNT
+} err_class;
+
+void porter_error_open(lua_State *L, int module_idx);
+/* Pushes a new error value; body_idx 0 means no body. */
+void porter_error_push(lua_State *L, err_class cls, const char *message, int status, int body_idx);
+/* Raise helpers: never return. */
+int porter_raise(lua_State *L, err_class cls, int status, int body_idx, const char *fmt, ...);
+int porter_argerror(lua_State *L, const char *fmt, ...);
+
+/* ---- schemas and the JSON model (schema.c, model.c) ---- */
+typedef enum { K_ANY, K_STR, K_INT, K_NUM, K_BOOL, K_ARR, K_MAP, K_OBJ } kind;
+
+struct schema;
+/* Extra check on a present value at stack top; returns an error text or NULL. */
+typedef const char *(*field_check)(lua_State *L, int idx);
+
+typedef struct field {
+  const char *name;
+  const struct schema *type;
+  unsigned flags;
+  field_check check;
+} field;
+#define F_REQUIRED 1u
+
+typedef struct schema {
+  kind k;
+  const char *label;            /* what is expected, for messages ("an array of strings") */
+  const struct schema *items;   /* K_ARR element / K_MAP value type */
+  const field *fields;          /* K_OBJ */
+  field_check key_check;        /* K_MAP: each key; scalars: the value */
+  int min_items, max_items;     /* K_ARR bounds; max 0 = unbounded */
+} schema;
+
+extern const schema S_ANY, S_STR, S_INT, S_BOOL, S_STRARR, S_STRMAP;
+extern const schema S_SandboxSpec, S_ExecRequest, S_VolumeSpec, S_MoveRequest, S_SnapshotSpec;
+extern const schema S_StatusResponse, S_ListResponse, S_CountResponse, S_CreateResponse,
+    S_LookupResult, S_ExecResponse, S_LogsResponse, S_Volume, S_VolumeList, S_FileList,
+    S_Snapshot, S_SnapshotList, S_Health, S_Readiness;
+extern const schema Q_ListSandboxes, Q_Counts, Q_Name, Q_Logs, Q_Snapshots, Q_Files, Q_Path;
+
+/* A growable byte buffer in C memory, for request and response bodies: owned by a
+ * userdata whose __gc frees it, so an error never leaks it. */
+typedef struct membuf {
+  char *p;
+  size_t n, cap;
+} membuf;
+int membuf_reserve(membuf *m, size_t extra); /* 0 on out of memory */
+int membuf_add(membuf *m, const void *p, size_t n);
+void membuf_free(membuf *m);
+
+/* Validates the value at idx against s (raising ArgumentError naming what and the field)
+ * and appends its JSON to out. */
+void model_encode(lua_State *L, membuf *out, int idx, const schema *s, const char *what);
+/* Validates without encoding (query tables). */
+void model_check(lua_State *L, int idx, const schema *s, const char *what);
+/* Decodes JSON text with lua-cjson; on success pushes the coerced value and returns 1, else
+ * pushes an error message and returns 0. */
+int model_decode(lua_State *L, const char *text, size_t len, const schema *s);
+/* Appends percent-encoded s to out (RFC 3986 unreserved characters pass); 0 on out of memory. */
+int model_urlencode(membuf *out, const char *s, size_t len);
+/* Opens the decoder (a private cjson instance in the registry). */
+void model_open(lua_State *L);
+
+/* ---- operations of openapi.yaml (ops.c) ---- */
+typedef enum { BODY_NONE, BODY_JSON, BODY_OCTETS } body_kind;
+
+typedef struct op_def {
+  const char *id;        /* operationId */
+  const char *group;     /* raw sub-table: sandboxes, volumes, snapshots, health, readiness */
+  const char *method;
+  const char *path;      /* template; each {x} takes one positional argument */
+  int npath;
+  const schema *query;
+  body_kind body;
+  const schema *body_schema;
+  const schema *resp;    /* NULL: no content expected */
+  int octets;            /* answer is raw bytes (Accept: application/octet-stream) */
+  int never_retry;       /* exec: a failed attempt may have run */
+  int no_timeout;        /* exec: may run for hours */
+} op_def;
+
+extern const op_def porter_ops[];
+extern const size_t porter_nops;
+const op_def *op_find(const char *id);
+
+/* ---- client and config (client.c, config.c) ---- */
+#define MT_ASYNC "porter_sandbox.AsyncPorter"
+
+typedef struct porter_client {
+  CURL *easy;                     /* sync client's handle: keeps its connections alive */
+  struct curl_slist *hdr_json;        /* Accept JSON */
+  struct curl_slist *hdr_json_body;   /* Accept JSON, JSON body */
+  struct curl_slist *hdr_octets;      /* Accept raw bytes */
+  struct curl_slist *hdr_octets_body; /* Accept JSON, raw bytes body */
+  char *base_url;
+  char *api_key;
+  double timeout;                 /* seconds */
+  int max_retries;
+  int concurrency;
+  int async;
+  int closed;
+  uint64_t rng;
+  struct async_loop *loop;        /* async.c */
+} porter_client;
+
+typedef struct porter_config {
+  char *base_url; /* malloc'd */
+  char *api_key;  /* malloc'd or NULL */
+  double timeout;
+  int max_retries;
+  int concurrency;
+} porter_config;
+
+/* Resolves the options table at opts (0: none) and the environment. Raises ConfigError or
+ * ArgumentError; on success fills cfg with malloc'd strings. */
+void config_resolve(lua_State *L, int opts, int async, porter_config *cfg);
+
+/* The client userdata at idx (Porter or AsyncPorter); raises on a closed client. */
+porter_client *client_check(lua_State *L, int idx);
+void client_open(lua_State *L, int module_idx);
+
+/* Namespace and method prologue: drops a namespace passed as self (upvalue 2) and puts the
+ * client (upvalue 1) at stack index 1, so every function sees [client, args...]. */
+void ns_prologue(lua_State *L);
+/* Common continuations: return the result; its field (const char *)ctx; nothing. */
+int k_result(lua_State *L, int status, lua_KContext ctx);
+int k_field(lua_State *L, int status, lua_KContext ctx);
+int k_none(lua_State *L, int status, lua_KContext ctx);
+/* Reads an options table {timeout, range} at idx for raw calls and exec. */
+
+/* ---- the request pipeline (http.c) ---- */
+typedef struct call_spec {
+  const op_def *op;
+  const char *what;      /* user-facing name for argument errors */
+  int client_idx;        /* stack index of the client userdata */
+  int path_idx;          /* first positional path argument (npath of them) */
+  int query_idx;         /* query table or 0 */
+  int body_idx;          /* JSON table, or string / io file for octets, or 0 */
+  const char *range;     /* Range header value or NULL */
+  double timeout;        /* <0: client default; 0: none */
+} call_spec;
+
+/* One API call in flight: a userdata on the calling thread's stack, so that whatever a
+ * raised error abandons (buffers, the URL, the upload source) is freed by __gc. User values:
+ * 1 the URL string, 2 the client userdata, 3 the upload source (string or file). */
+typedef struct porter_preq {
+  porter_client *c;
+  const op_def *op;
+  const char *url;           /* in user value 1 */
+  membuf body;               /* JSON request body */
+  const char *octets;        /* string upload (user value 3) */
+  size_t octets_len;
+  FILE *upload;              /* file upload (user value 3), streamed from upload_start */
+  long upload_start;
+  curl_off_t upload_size;
+  const char *range;         /* Range header value without "bytes=", or NULL */
+  char range_buf[64];
+  double timeout;            /* seconds, 0 = none */
+  int attempt;               /* 0-based */
+  /* response */
+  membuf resp;
+  long status;
+  CURLcode cc;
+  int oom;                   /* the write callback ran out of memory */
+  char content_type[128];
+  char content_range[128];
+  char last_modified[64];
+  char errbuf[CURL_ERROR_SIZE];
+  /* continuation of the caller */
+  lua_KFunction k;
+  lua_KContext kctx;
+  /* async */
+  CURL *easy;                /* pooled handle while queued in the multi */
+  double not_before;         /* monotonic seconds: retry back-off */
+  int queued;
+} porter_preq;
+
+/* Runs the call; then the stack holds [..., preq, result] (result: decoded value, bytes,
+ * or nil) and k is called with ctx. Under an async client this yields first, so k must
+ * rely on the stack only. Raises SandboxError and subclasses on failure. */
+int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext ctx);
+/* Common continuations: return the result; its field (const char *)ctx; nothing. */
+int k_result(lua_State *L, int status, lua_KContext ctx);
+int k_field(lua_State *L, int status, lua_KContext ctx);
+int k_none(lua_State *L, int status, lua_KContext ctx);
+/* Reads an options table {timeout, range} at idx into cs. */
+void call_opts(lua_State *L, int idx, call_spec *cs);
+/* Configures an easy handle for one attempt of r. */
+void preq_prepare(porter_preq *r, CURL *easy);
+/* Common options of every easy handle a client uses. */
+void easy_init_common(porter_client *c, CURL *easy);
+double porter_now(void);
+
+/* ---- handles (class.c, sandbox.c, volume.c) ---- */
+/* Registers metatable mt: methods in __index (then the handle's fields), tostring. */
+void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction tostring);
+/* Pushes a handle of class mt: a userdata whose user value 1 is a fresh table with the fields
+ * of the table at fields_idx, and user value 2 the client. */
+void handle_push(lua_State *L, const char *mt, int client_idx, int fields_idx);
+/* Method prologue: checks arg 1 is a handle of class mt, puts its client at index 1 (so the
+ * handle is at 2) and returns the client; raises on a closed client. */
+porter_client *handle_prologue(lua_State *L, const char *mt);
+/* Pushes the fields table of the handle at idx. */
+void handle_fields(lua_State *L, int idx);
+/* Copies every field of the table at src into the table at dst. */
+void table_merge(lua_State *L, int dst, int src);
+
+/* Namespace functions (upvalue 1 = client, 2 = namespace). */
+extern const luaL_Reg sandboxes_ns[], volumes_ns[], snapshots_ns[], health_ns[], readiness_ns[];
+void sandbox_open(lua_State *L);
+void volume_open(lua_State *L);
+/* Handle constructors from a decoded record at record_idx (client at client_idx). */
+void sandbox_push(lua_State *L, int client_idx, int record_idx);
+void volume_push(lua_State *L, int client_idx, int record_idx);
+
+/* Volume paths: pushes the '/'-rooted form of the string at idx ("a/b/" -> "/a/b"). */
+const char *volpath_push(lua_State *L, int idx, const char *what);
+int volpath_lua(lua_State *L);
+
+/* ---- async (async.c) ---- */
+struct async_loop;
+void async_close(porter_client *c);
+/* Whether the running coroutine is a task of the client at client_idx. */
+int async_in_task(lua_State *L, int client_idx);
+extern const luaL_Reg async_methods[];
+
+#endif

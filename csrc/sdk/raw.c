@@ -1,0 +1,73 @@
+/* The low-level client: one function per operationId, answering decoded tables.
+ * Arguments: the path parameters in order, then the query table (operations with a query),
+ * then the body (a table, or for file content a string or file handle), then options
+ * {timeout = seconds (0: none), range = "bytes=a-b"}. */
+#include <string.h>
+#include "porter.h"
+
+/* Reads the options table at idx into cs; raises on anything unknown. */
+void call_opts(lua_State *L, int idx, call_spec *cs) {
+  if (lua_isnoneornil(L, idx)) return;
+  if (!lua_istable(L, idx)) porter_argerror(L, "%s: options must be a table (got %s)", cs->what, luaL_typename(L, idx));
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    if (!strcmp(k, "timeout")) {
+      if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 0)
+        porter_argerror(L, "%s: 'timeout' must be a number of seconds, 0 for none (got %s)", cs->what,
+                        luaL_tolstring(L, -1, NULL));
+      cs->timeout = lua_tonumber(L, -1);
+    } else if (!strcmp(k, "range")) {
+      const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      if (!v || strncmp(v, "bytes=", 6) || !v[6])
+        porter_argerror(L, "%s: 'range' must be a string like \"bytes=0-99\"", cs->what);
+      cs->range = v + 6; /* the options table keeps it alive for the call */
+    } else {
+      porter_argerror(L, "%s: unknown option '%s' (expected timeout, range)", cs->what, luaL_tolstring(L, -2, NULL));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* stack: ..., preq, result */
+static int raw_done(lua_State *L, int status, lua_KContext ctx) {
+  porter_preq *r = lua_touserdata(L, -2);
+  if (!r->op->octets) return 1;
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, r->status);
+  lua_setfield(L, -2, "status");
+  if (r->content_range[0]) {
+    lua_pushstring(L, r->content_range);
+    lua_setfield(L, -2, "content_range");
+  }
+  if (r->last_modified[0]) {
+    lua_pushstring(L, r->last_modified);
+    lua_setfield(L, -2, "last_modified");
+  }
+  if (r->content_type[0]) {
+    lua_pushstring(L, r->content_type);
+    lua_setfield(L, -2, "content_type");
+  }
+  return 2;
+}
+
+int raw_op(lua_State *L) {
+  ns_prologue(L);
+  const op_def *op = lua_touserdata(L, lua_upvalueindex(3));
+  call_spec cs = {op, op->id, 1, 2, 0, 0, NULL, -1};
+  int n = 2 + op->npath;
+  if (op->query) cs.query_idx = n++;
+  if (op->body != BODY_NONE) cs.body_idx = n++;
+  lua_settop(L, n);
+  call_opts(L, n, &cs);
+  return porter_call(L, &cs, raw_done, 0);
+}
+
+int k_result(lua_State *L, int status, lua_KContext ctx) { return 1; }
+
+int k_field(lua_State *L, int status, lua_KContext ctx) {
+  lua_getfield(L, -1, (const char *)ctx);
+  return 1;
+}
+
+int k_none(lua_State *L, int status, lua_KContext ctx) { return 0; }

@@ -1,0 +1,34 @@
+/* porter.snapshots (a provisional part of the API: plain records, no handle). */
+#include "porter.h"
+
+static int snapshots_create(lua_State *L) {
+  ns_prologue(L);
+  lua_settop(L, 3);
+  if (lua_isnil(L, 3)) {
+    lua_newtable(L);
+    lua_replace(L, 3);
+  }
+  call_spec cs = {op_find("create_snapshot"), "snapshots.create", 1, 2, 0, 3, NULL, -1};
+  return porter_call(L, &cs, k_result, 0);
+}
+
+static int snapshots_list(lua_State *L) {
+  ns_prologue(L);
+  lua_settop(L, 2);
+  call_spec cs = {op_find("list_snapshots"), "snapshots.list", 1, 0, 2, 0, NULL, -1};
+  return porter_call(L, &cs, k_field, (lua_KContext) "snapshots");
+}
+
+static int snapshots_delete(lua_State *L) {
+  ns_prologue(L);
+  lua_settop(L, 2);
+  call_spec cs = {op_find("delete_snapshot"), "snapshots.delete", 1, 2, 0, 0, NULL, -1};
+  return porter_call(L, &cs, k_none, 0);
+}
+
+const luaL_Reg snapshots_ns[] = {
+  {"create", snapshots_create},
+  {"list", snapshots_list},
+  {"delete", snapshots_delete},
+  {NULL, NULL},
+};

@@ -1,0 +1,154 @@
+-- The AsyncPorter scheduler: tasks are coroutines. A call inside a task yields its request
+-- from C; the scheduler submits it to the client's curl multi handle and resumes the task
+-- when the transfer ends. A nested gather yields a join and resumes when its group is done.
+local M = {}
+
+local JOIN = setmetatable({}, { __name = "porter_sandbox.join" })
+local running = setmetatable({}, { __mode = "k" }) -- client -> scheduler state
+
+local function argerror(core, msg)
+  error(core.ArgumentError { message = msg }, 3)
+end
+
+-- A group is one gather call: its tasks, results and the coroutine waiting for it.
+local function spawn(core, sched, tasks, opts)
+  if type(tasks) ~= "table" then argerror(core, "gather: expected an array of functions (got " .. type(tasks) .. ")") end
+  local return_errors, limit = false, nil
+  if opts ~= nil then
+    if type(opts) ~= "table" then argerror(core, "gather: options must be a table") end
+    for k, v in pairs(opts) do
+      if k == "return_errors" then
+        return_errors = v and true or false
+      elseif k == "concurrency" then
+        if math.type(v) ~= "integer" or v < 1 then argerror(core, "gather: 'concurrency' must be a positive integer") end
+        limit = v
+      else
+        argerror(core, "gather: unknown option '" .. tostring(k) .. "' (expected return_errors, concurrency)")
+      end
+    end
+  end
+  local n = #tasks
+  for i = 1, n do
+    if type(tasks[i]) ~= "function" then
+      argerror(core, "gather: task " .. i .. " must be a function (got " .. type(tasks[i]) .. ")")
+    end
+  end
+  local group = { n = n, remaining = n, results = {}, errors = {}, first_error = nil,
+                  return_errors = return_errors, limit = limit, next = 1, live = 0 }
+  function group.start_more()
+    while group.next <= n and (not limit or group.live < limit) do
+      local i = group.next
+      group.next = i + 1
+      group.live = group.live + 1
+      local co = coroutine.create(tasks[i])
+      sched.tasks_tbl[co] = sched.client
+      sched.info[co] = { group = group, index = i }
+      sched.ready[#sched.ready + 1] = { co }
+    end
+  end
+  group.start_more()
+  return group
+end
+
+local function task_ended(sched, co, ok, value)
+  local info = sched.info[co]
+  sched.info[co] = nil
+  sched.tasks_tbl[co] = nil
+  local group = info.group
+  if ok then
+    group.results[info.index] = value
+  else
+    if type(value) == "table" and getmetatable(value) == M.core._metatables.Error then
+      value.task_index = info.index
+    elseif type(value) == "string" then
+      value = "task " .. info.index .. ": " .. value
+    end
+    group.errors[info.index] = value
+    if not group.first_error then group.first_error = value end
+    if group.return_errors then group.results[info.index] = value end
+  end
+  group.remaining = group.remaining - 1
+  group.live = group.live - 1
+  group.start_more()
+  if group.remaining == 0 and group.waiter then
+    sched.ready[#sched.ready + 1] = { group.waiter }
+    group.waiter = nil
+  end
+end
+
+local function step(sched, co, ...)
+  local res = table.pack(coroutine.resume(co, ...))
+  if coroutine.status(co) == "dead" then
+    return task_ended(sched, co, res[1], res[2])
+  end
+  local what = res[2]
+  if what == JOIN then
+    local group = res[3]
+    if group.remaining == 0 then sched.ready[#sched.ready + 1] = { co }
+    else group.waiter = co end
+  elseif type(what) == "userdata" then
+    local key = sched.client:_submit(what)
+    sched.pending[key] = co
+    sched.npending = sched.npending + 1
+  else
+    -- a task that yields on its own just lets the others run
+    sched.ready[#sched.ready + 1] = { co }
+  end
+end
+
+local function finish(group)
+  if group.first_error and not group.return_errors then error(group.first_error, 0) end
+  return group.results
+end
+
+local function gather(self, tasks, opts)
+  local core = M.core
+  local sched = running[self]
+  local me = coroutine.running()
+  if sched and sched.info[me] then
+    local group = spawn(core, sched, tasks, opts)
+    coroutine.yield(JOIN, group)
+    return finish(group)
+  end
+  if sched then
+    error("AsyncPorter:gather: this client is already running tasks; call gather from inside one of them", 2)
+  end
+  sched = { client = self, tasks_tbl = self:_tasks(), info = {}, ready = {}, pending = {}, npending = 0 }
+  local group = spawn(core, sched, tasks, opts)
+  running[self] = sched
+  local ok, err = pcall(function()
+    while group.remaining > 0 do
+      while #sched.ready > 0 do
+        local item = table.remove(sched.ready, 1)
+        step(sched, item[1], table.unpack(item, 2))
+      end
+      if group.remaining == 0 then break end
+      if sched.npending == 0 then error("AsyncPorter: tasks are waiting on nothing (deadlock)") end
+      local done = self:_wait()
+      for _, key in ipairs(done) do
+        local co = sched.pending[key]
+        sched.pending[key] = nil
+        sched.npending = sched.npending - 1
+        sched.ready[#sched.ready + 1] = { co }
+      end
+    end
+  end)
+  running[self] = nil
+  for co in pairs(sched.info) do sched.tasks_tbl[co] = nil end
+  if not ok then error(err, 0) end
+  return finish(group)
+end
+
+local function run(self, fn)
+  local results = gather(self, { fn })
+  return results[1]
+end
+
+function M.install(core)
+  M.core = core
+  local methods = core._metatables.AsyncPorter.methods
+  methods.gather = gather
+  methods.run = run
+end
+
+return M

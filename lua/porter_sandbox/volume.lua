@@ -1,0 +1,134 @@
+-- Volume methods built on the C primitives vol:_list(path, search) and vol:read_file().
+local M = {}
+
+local function join(dir, name)
+  if dir == "/" then return "/" .. name end
+  return dir .. "/" .. name
+end
+
+-- Gives every entry of a listing (and of its nested entries) its full path.
+local function annotate(entries, dir)
+  for _, e in ipairs(entries) do
+    e.path = join(dir, e.name)
+    if e.entries then annotate(e.entries, e.path) end
+  end
+  return entries
+end
+
+local function listdir(self, path)
+  path = path or "/"
+  local listing = self:_list(path)
+  local dir = listing.path or M.core._volpath(path)
+  local out = {}
+  for i, e in ipairs(annotate(listing.entries, dir)) do
+    local copy = {}
+    for k, v in pairs(e) do
+      if k ~= "entries" then copy[k] = v end
+    end
+    out[i] = copy
+  end
+  return out
+end
+
+-- Depth-first over everything below path; a directory the server marked truncated is
+-- listed directly when the walk reaches it.
+local function iterdir(self, path)
+  path = path or "/"
+  local stack = {}
+  local function push_level(entries)
+    for i = #entries, 1, -1 do stack[#stack + 1] = entries[i] end
+  end
+  local listing = self:_list(path)
+  push_level(annotate(listing.entries, listing.path or M.core._volpath(path)))
+  return function()
+    local e = table.remove(stack)
+    if not e then return nil end
+    local children = e.entries
+    if e.type == "directory" then
+      if e.truncated then
+        local sub = self:_list(e.path)
+        children = annotate(sub.entries, e.path)
+      end
+      if children then push_level(children) end
+    end
+    local copy = {}
+    for k, v in pairs(e) do
+      if k ~= "entries" then copy[k] = v end
+    end
+    return copy
+  end
+end
+
+-- Entries whose name contains query, case-insensitively. The server prunes the tree to the
+-- matches and their parents; truncated directories are not followed.
+local function search(self, query, opts)
+  if type(query) ~= "string" then
+    error(M.core.ArgumentError { message = "Volume:search: query must be a string (got " .. type(query) .. ")" }, 2)
+  end
+  local path = opts and opts.path or "/"
+  local listing = self:_list(path, query)
+  local needle = query:lower()
+  local out = {}
+  local function walk(entries)
+    for _, e in ipairs(entries) do
+      if e.name:lower():find(needle, 1, true) then
+        local copy = {}
+        for k, v in pairs(e) do
+          if k ~= "entries" then copy[k] = v end
+        end
+        out[#out + 1] = copy
+      end
+      if e.entries then walk(e.entries) end
+    end
+  end
+  walk(annotate(listing.entries, listing.path or M.core._volpath(path)))
+  return out
+end
+
+local function read_text(self, path, opts)
+  local data = self:read_file(path, opts)
+  if not utf8.len(data) then
+    error(M.core.SandboxError { message = "Volume:read_text: " .. path .. " is not UTF-8 text (use read_file)" }, 2)
+  end
+  return data
+end
+
+-- Ranged reads of chunk_size bytes until the end that Content-Range reports.
+local function stream(self, path, opts)
+  local chunk = opts and opts.chunk_size or 8 * 1024 * 1024
+  if math.type(chunk) ~= "integer" or chunk < 1 then
+    error(M.core.ArgumentError { message = "Volume:stream: 'chunk_size' must be a positive integer" }, 2)
+  end
+  local offset, total, done = 0, nil, false
+  return function()
+    if done or (total and offset >= total) then return nil end
+    local ok, data, meta = pcall(self.read_file, self, path, { offset = offset, length = chunk })
+    if not ok then
+      -- some servers answer an empty file's first range with 416 instead of the whole file
+      if offset == 0 and type(data) == "table" and data.status_code == 416 then return nil end
+      error(data, 0)
+    end
+    local size = meta.content_range and tonumber(meta.content_range:match("/(%d+)$"))
+    if not meta.content_range or meta.status ~= 206 then
+      done = true -- the whole (or empty) file came back at once
+      if data == "" then return nil end
+      return data
+    end
+    total = size
+    offset = offset + #data
+    if #data == 0 then return nil end
+    return data
+  end
+end
+
+function M.install(core)
+  M.core = core
+  local methods = core._metatables.Volume.methods
+  methods.listdir = listdir
+  methods.iterdir = iterdir
+  methods.search = search
+  methods.read_text = read_text
+  methods.stream = stream
+end
+
+return M
