@@ -41,7 +41,7 @@ LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
 
 CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 
-.PHONY: all test asan-test clean install bench check-deps
+.PHONY: all test asan-test clean install bench deps demo check
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 $(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h)
@@ -90,6 +90,17 @@ test: all
 asan-test:
 	$(MAKE) BUILD=build-asan SAN=1 all
 	BUILD=build-asan LUA=$(LUA) SAN=1 sh scripts/run-specs.sh
+
+# The README's two commands: the main job (a workflow on the local Sandbox API) and the tests.
+deps:
+	sh scripts/deps.sh
+
+demo: deps
+	$(MAKE) all
+	$(BUILD)/porter-lua --local examples/workflow.lua
+
+check: deps
+	sh scripts/check.sh
 
 bench: all
 	sh scripts/bench/run.sh

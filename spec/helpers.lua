@@ -14,4 +14,30 @@ function helpers.sandboxd(opts)
   return require("spec.support.sandboxd").start(opts)
 end
 
+local PORTER_ENV = { "PORTER_SANDBOX_API_KEY", "PORTER_SANDBOX_BASE_URL", "PORTER_CLUSTER_ID", "KUBERNETES_SERVICE_HOST" }
+
+-- Runs Lua code in a fresh lua5.4 with exactly the given Porter environment variables (the
+-- only way to test what a client reads from its environment). Returns stdout, exit ok.
+function helpers.lua_eval(code, env)
+  local sh = helpers.process.shquote
+  local parts = { "env", "-u", "LD_PRELOAD" }
+  for _, k in ipairs(PORTER_ENV) do
+    parts[#parts + 1] = "-u"
+    parts[#parts + 1] = k
+  end
+  for k, v in pairs(env or {}) do parts[#parts + 1] = sh(k .. "=" .. v) end
+  parts[#parts + 1] = "lua5.4 -e " .. sh(code) .. " 2>&1"
+  local p = io.popen(table.concat(parts, " "))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok
+end
+
+-- Calls fn and returns the error value it raised (fails the test if it did not raise).
+function helpers.raises(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "expected an error, got success")
+  return err
+end
+
 return helpers

@@ -298,9 +298,12 @@ static void build_url(lua_State *L, porter_preq *r, const call_spec *cs, membuf 
       int idx = cs->path_idx + arg++;
       size_t n;
       const char *v = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
-      if (!v || n == 0)
-        porter_argerror(L, "%s: '%.*s' must be a non-empty string (got %s)", cs->what, (int)(close - p - 1), p + 1,
+      if (!v || n == 0) {
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(close - p - 1), p + 1);
+        porter_argerror(L, "%s: '%s' must be a non-empty string (got %s)", cs->what, name,
                         v ? "an empty string" : luaL_typename(L, idx));
+      }
       if (!model_urlencode(u, v, n)) luaL_error(L, "not enough memory");
       p = close + 1;
     } else {

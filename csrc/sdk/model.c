@@ -322,7 +322,11 @@ static void encode_value(enc *e, int idx, const schema *s) {
         if (s->key_check) {
           const char *expected = s->key_check(L, lua_gettop(L) - 1);
           if (expected)
-            porter_argerror(L, "%s: key '%s' in '%.*s' must be %s", e->what, k, (int)old, e->path, expected);
+          {
+            char where[sizeof e->path];
+            snprintf(where, sizeof where, "%.*s", (int)old, e->path);
+            porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, where, expected);
+          }
         }
         if (!first) PUTS(e, ",");
         first = 0;

@@ -1,0 +1,79 @@
+-- Bad input is refused with an ArgumentError naming the field, before any request: the client
+-- points at a closed port, so anything that got as far as sending would be a SandboxError.
+local sandbox = require("porter_sandbox")
+local raises = require("spec.helpers").raises
+
+describe("argument checks", function()
+  local porter
+  before_each(function() porter = sandbox.Porter { base_url = "http://127.0.0.1:1", max_retries = 0 } end)
+  after_each(function() porter:close() end)
+
+  local function refused(expected, fn, ...)
+    local e = raises(fn, ...)
+    assert.equal("ArgumentError", e.name, tostring(e))
+    assert.equal(expected, e.message)
+  end
+
+  it("checks sandbox specs field by field", function()
+    local c = porter.sandboxes.create
+    refused("sandboxes.create: 'image' is required (a string)", c, { name = "x" })
+    refused("sandboxes.create: expected a sandbox spec table (got nil)", c)
+    refused("sandboxes.create: 'image' must be a string (got number)", c, { image = 3 })
+    refused("sandboxes.create: 'name' must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (got \"My_Box\")",
+      c, { image = "i", name = "My_Box" })
+    refused("sandboxes.create: 'volume_mounts./data' must be a string (got number)", c, { image = "i", volume_mounts = { ["/data"] = 1 } })
+  end)
+
+  it("names nested fields and array items", function()
+    local c = porter.sandboxes.create
+    refused("sandboxes.create: 'env.PORT' must be a string (got number)", c, { image = "i", env = { PORT = 8080 } })
+    refused("sandboxes.create: 'command[2]' must be a string (got boolean)", c, { image = "i", command = { "sh", true } })
+    refused("sandboxes.create: 'command' must be an array of strings (got string)", c, { image = "i", command = "ls -la" })
+    refused("sandboxes.create: key 'data' in 'volume_mounts' must be an absolute path (starting with '/')",
+      c, { image = "i", volume_mounts = { data = "vol_1" } })
+    refused("sandboxes.create: 'networking[1].port' must be a port from 1024 to 65535 (got 80)",
+      c, { image = "i", networking = { { port = 80 } } })
+    refused("sandboxes.create: 'ttl_seconds' must be an integer of at least 1 (got 0)", c, { image = "i", ttl_seconds = 0 })
+  end)
+
+  it("refuses unknown option names, listing the known ones", function()
+    local e = raises(porter.sandboxes.create, { image = "i", enviroment = {} })
+    assert.equal("ArgumentError", e.name)
+    assert.matches("^sandboxes.create: unknown option 'enviroment' %(expected one of: image, name, tags, command, args, env,", e.message)
+  end)
+
+  it("checks exec commands and options", function()
+    local sb = porter.sandboxes.raw -- the raw client checks the same schema
+    refused("exec_sandbox: 'command' must be a non-empty array of strings (got 0 items)", sb.exec_sandbox, "sb_1", { command = {} })
+    refused("exec_sandbox: 'command[1]' must be a string (got number)", sb.exec_sandbox, "sb_1", { command = { 1 } })
+    refused("exec_sandbox: unknown option 'tiemout' (expected timeout, range)", sb.exec_sandbox, "sb_1", { command = { "ls" } }, { tiemout = 1 })
+    refused("get_sandbox: 'id' must be a non-empty string (got nil)", sb.get_sandbox)
+    refused("get_sandbox: 'id' must be a non-empty string (got an empty string)", sb.get_sandbox, "")
+  end)
+
+  it("checks list filters, logs options, volume names and paths", function()
+    refused("sandboxes.list: 'phase[1]' must be a phase (queued, creating, running, succeeded, failed or terminated) (got \"runing\")",
+      porter.sandboxes.list, { phase = "runing" })
+    refused("sandboxes.list: 'tags' must map strings to strings (got string = number)", porter.sandboxes.list, { tags = { a = 1 } })
+    refused("sandboxes.list: 'page' must be an integer of at least 1 (got 0)", porter.sandboxes.list, { page = 0 })
+    refused("volumes.create: 'name' must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (got \"-x\")",
+      porter.volumes.create, { name = "-x" })
+    refused("sandboxes.get: 'name' must be a non-empty string (got nil)", porter.sandboxes.get)
+    refused("volumes.get: 'name' must be a non-empty string (got number)", porter.volumes.get, 5)
+  end)
+
+  it("works with ':' as well as '.' on namespaces", function()
+    refused("sandboxes.create: 'image' is required (a string)", function() return porter.sandboxes:create { name = "x" } end)
+  end)
+end)
+
+describe("volume paths", function()
+  it("are '/'-rooted without a trailing slash", function()
+    local p = sandbox._volpath
+    assert.equal("/a/b", p("a/b/"))
+    assert.equal("/", p(""))
+    assert.equal("/", p("/"))
+    assert.equal("/a/b", p("//a//b"))
+    assert.equal("/x.txt", p("x.txt"))
+  end)
+end)
