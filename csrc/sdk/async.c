@@ -115,13 +115,18 @@ static void release(async_loop *lp, porter_preq *r) {
   active_remove(lp, r);
 }
 
-/* aporter:_wait() -> array of keys of requests whose transfer ended; sleeps until at least
- * one did (an empty array when nothing is in flight). */
+/* aporter:_wait([max_seconds]) -> array of keys of requests whose transfer ended; sleeps
+ * until at least one did, or max_seconds passed (the scheduler's own timers). */
 static int async_wait(lua_State *L) {
   porter_client *c = client_check(L, 1);
+  double deadline = lua_isnoneornil(L, 2) ? -1 : porter_now() + luaL_checknumber(L, 2);
   async_loop *lp = loop_get(L, c);
   lua_newtable(L);
   int n = 0;
+  if (lp->nactive == 0 && deadline > 0) {
+    double left = deadline - porter_now();
+    if (left > 0) curl_multi_poll(lp->multi, NULL, 0, (int)(left * 1000.0) + 1, NULL);
+  }
   while (lp->nactive > 0) {
     double now = porter_now(), next = -1;
     for (int i = 0; i < lp->nactive; i++) {
@@ -144,10 +149,11 @@ static int async_wait(lua_State *L) {
       lua_pushlightuserdata(L, r);
       lua_rawseti(L, -2, ++n);
     }
-    if (n) break;
+    if (n || (deadline > 0 && porter_now() >= deadline)) break;
     long ms = 1000;
     curl_multi_timeout(lp->multi, &ms);
     if (ms < 0 || ms > 1000) ms = 1000;
+    if (deadline > 0 && (next < 0 || deadline < next)) next = deadline;
     if (next >= 0) {
       long t = (long)((next - porter_now()) * 1000.0) + 1;
       if (t < ms) ms = t < 0 ? 0 : t;

@@ -1,5 +1,23 @@
 /* luaopen_porter_sandbox_core: the C half of `require "porter_sandbox"`. */
+#include <errno.h>
+#include <time.h>
 #include "porter.h"
+
+/* _sleep(seconds): the blocking sleep of sync code (the façade's sleep() yields in tasks). */
+static int core_sleep(lua_State *L) {
+  double s = luaL_checknumber(L, 1);
+  if (s > 0) {
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+  }
+  return 0;
+}
+
+static int core_now(lua_State *L) {
+  lua_pushnumber(L, porter_now());
+  return 1;
+}
 
 int luaopen_porter_sandbox_core(lua_State *L) {
   static int curl_ready;
@@ -19,6 +37,10 @@ int luaopen_porter_sandbox_core(lua_State *L) {
   client_open(L, m);
   lua_pushcfunction(L, volpath_lua);
   lua_setfield(L, m, "_volpath");
+  lua_pushcfunction(L, core_sleep);
+  lua_setfield(L, m, "_sleep");
+  lua_pushcfunction(L, core_now);
+  lua_setfield(L, m, "_now");
   /* the metatables, so the façade can add methods where Lua is clearer */
   lua_newtable(L);
   const char *mts[] = {MT_CLIENT, MT_ASYNC, MT_SANDBOX, MT_VOLUME, MT_ERROR};

@@ -4,7 +4,9 @@
 local M = {}
 
 local JOIN = setmetatable({}, { __name = "porter_sandbox.join" })
+local SLEEP = setmetatable({}, { __name = "porter_sandbox.sleep" })
 local running = setmetatable({}, { __mode = "k" }) -- client -> scheduler state
+local task_of = setmetatable({}, { __mode = "k" }) -- coroutine -> scheduler state
 
 local function argerror(core, msg)
   error(core.ArgumentError { message = msg }, 3)
@@ -43,6 +45,7 @@ local function spawn(core, sched, tasks, opts)
       local co = coroutine.create(tasks[i])
       sched.tasks_tbl[co] = sched.client
       sched.info[co] = { group = group, index = i }
+      task_of[co] = sched
       sched.ready[#sched.ready + 1] = { co }
     end
   end
@@ -54,6 +57,7 @@ local function task_ended(sched, co, ok, value)
   local info = sched.info[co]
   sched.info[co] = nil
   sched.tasks_tbl[co] = nil
+  task_of[co] = nil
   local group = info.group
   if ok then
     group.results[info.index] = value
@@ -86,6 +90,10 @@ local function step(sched, co, ...)
     local group = res[3]
     if group.remaining == 0 then sched.ready[#sched.ready + 1] = { co }
     else group.waiter = co end
+  elseif what == SLEEP then
+    local sleepers = sched.sleepers
+    sleepers[#sleepers + 1] = { at = M.core._now() + res[3], co = co }
+    table.sort(sleepers, function(a, b) return a.at < b.at end)
   elseif type(what) == "userdata" then
     local key = sched.client:_submit(what)
     sched.pending[key] = co
@@ -113,7 +121,7 @@ local function gather(self, tasks, opts)
   if sched then
     error("AsyncPorter:gather: this client is already running tasks; call gather from inside one of them", 2)
   end
-  sched = { client = self, tasks_tbl = self:_tasks(), info = {}, ready = {}, pending = {}, npending = 0 }
+  sched = { client = self, tasks_tbl = self:_tasks(), info = {}, ready = {}, pending = {}, npending = 0, sleepers = {} }
   local group = spawn(core, sched, tasks, opts)
   running[self] = sched
   local ok, err = pcall(function()
@@ -123,8 +131,13 @@ local function gather(self, tasks, opts)
         step(sched, item[1], table.unpack(item, 2))
       end
       if group.remaining == 0 then break end
-      if sched.npending == 0 then error("AsyncPorter: tasks are waiting on nothing (deadlock)") end
-      local done = self:_wait()
+      local sleepers = sched.sleepers
+      if sched.npending == 0 and #sleepers == 0 then error("AsyncPorter: tasks are waiting on nothing (deadlock)") end
+      local done = self:_wait(sleepers[1] and math.max(0, sleepers[1].at - M.core._now()) or nil)
+      local now = M.core._now()
+      while sleepers[1] and sleepers[1].at <= now do
+        sched.ready[#sched.ready + 1] = { table.remove(sleepers, 1).co }
+      end
       for _, key in ipairs(done) do
         local co = sched.pending[key]
         sched.pending[key] = nil
@@ -134,7 +147,10 @@ local function gather(self, tasks, opts)
     end
   end)
   running[self] = nil
-  for co in pairs(sched.info) do sched.tasks_tbl[co] = nil end
+  for co in pairs(sched.info) do
+    sched.tasks_tbl[co] = nil
+    task_of[co] = nil
+  end
   if not ok then error(err, 0) end
   return finish(group)
 end
@@ -144,11 +160,25 @@ local function run(self, fn)
   return results[1]
 end
 
+-- Sleeps without blocking other tasks when called inside one; blocks otherwise.
+function M.sleep(seconds)
+  if type(seconds) ~= "number" or seconds < 0 then
+    error(M.core.ArgumentError { message = "sleep: expected a non-negative number of seconds" }, 2)
+  end
+  local co = coroutine.running()
+  if task_of[co] then
+    coroutine.yield(SLEEP, seconds)
+  else
+    M.core._sleep(seconds)
+  end
+end
+
 function M.install(core)
   M.core = core
   local methods = core._metatables.AsyncPorter.methods
   methods.gather = gather
   methods.run = run
+  core.sleep = M.sleep
 end
 
 return M
