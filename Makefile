@@ -87,7 +87,7 @@ $(BUILD)/bench/%: scripts/bench/%.c
 test: all
 	BUILD=$(BUILD) LUA=$(LUA) sh scripts/run-specs.sh
 
-asan-test:
+asan-test: all
 	$(MAKE) BUILD=build-asan SAN=1 all
 	BUILD=build-asan LUA=$(LUA) SAN=1 sh scripts/run-specs.sh
 

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 B="${BUILD:-build}"
 LUA="${LUA:-lua5.4}"
 export PORTER_BUILD="$PWD/$B"
+export PORTER_ROOT="$PWD"
 export LUA_PATH="$PWD/$B/lua/?.lua;$PWD/$B/lua/?/init.lua;$PWD/?.lua;;"
 export LUA_CPATH="$PWD/$B/lua/?.so;;"
 # The suite must not talk to whatever Porter the developer's shell points at.
@@ -13,7 +14,7 @@ if [ "${SAN:-}" = 1 ]; then
   # lua5.4 itself is not instrumented: preload the runtimes so the module can be.
   export PORTER_SAN_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
   export LD_PRELOAD="$PORTER_SAN_PRELOAD"
-  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23:suppressions=$PWD/spec/support/lsan.supp"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23"
   export LSAN_OPTIONS="suppressions=$PWD/spec/support/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
