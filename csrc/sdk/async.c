@@ -17,6 +17,11 @@ typedef struct async_loop {
 
 static const char TASKS_KEY[] = "porter_sandbox.tasks";
 
+static porter_client *client_test_any(lua_State *L, int idx) {
+  porter_client *c = luaL_testudata(L, idx, MT_ASYNC);
+  return c && !c->closed ? c : NULL;
+}
+
 static async_loop *loop_get(lua_State *L, porter_client *c) {
   if (c->loop) return c->loop;
   async_loop *lp = calloc(1, sizeof *lp);
@@ -106,13 +111,26 @@ static int async_submit(lua_State *L) {
   return 1;
 }
 
-static void release(async_loop *lp, porter_preq *r) {
-  curl_multi_remove_handle(lp->multi, r->easy);
-  if (lp->npool < lp->cappool) lp->pool[lp->npool++] = r->easy;
-  else curl_easy_cleanup(r->easy);
-  r->easy = NULL;
+
+void async_forget(porter_client *c, porter_preq *r) {
+  async_loop *lp = c->loop;
+  if (!lp || !r->queued) return;
+  if (r->easy) {
+    curl_multi_remove_handle(lp->multi, r->easy);
+    if (lp->npool < lp->cappool) lp->pool[lp->npool++] = r->easy;
+    else curl_easy_cleanup(r->easy);
+    r->easy = NULL;
+  }
   r->queued = 0;
   active_remove(lp, r);
+}
+
+/* aporter:_cancel_all(): abandons every transfer (a gather that failed in its scheduler). */
+static int async_cancel_all(lua_State *L) {
+  porter_client *c = client_test_any(L, 1);
+  if (c && c->loop)
+    while (c->loop->nactive > 0) async_forget(c, c->loop->active[0]);
+  return 0;
 }
 
 /* aporter:_wait([max_seconds]) -> array of keys of requests whose transfer ended; sleeps
@@ -145,7 +163,7 @@ static int async_wait(lua_State *L) {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
       r->cc = msg->data.result;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
-      release(lp, r);
+      async_forget(c, r);
       lua_pushlightuserdata(L, r);
       lua_rawseti(L, -2, ++n);
     }
@@ -197,5 +215,6 @@ const luaL_Reg async_methods[] = {
   {"_submit", async_submit},
   {"_wait", async_wait},
   {"_tasks", async_tasks},
+  {"_cancel_all", async_cancel_all},
   {NULL, NULL},
 };

@@ -127,6 +127,7 @@ void preq_prepare(porter_preq *r, CURL *easy) {
     curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, r->upload_size);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
   } else if (op->body != BODY_NONE) {
+    curl_easy_setopt(easy, CURLOPT_UPLOAD, 0L); /* the handle may have uploaded a file last time */
     const char *p = op->body == BODY_JSON ? r->body.p : r->octets;
     size_t n = op->body == BODY_JSON ? r->body.n : r->octets_len;
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
@@ -254,6 +255,8 @@ static void sleep_for(double s) {
 /* ---- building a request ---- */
 static int preq_gc(lua_State *L) {
   porter_preq *r = lua_touserdata(L, 1);
+  /* a task abandoned mid-transfer: the multi handle must not keep pointing at us */
+  if (r->queued && r->c && !r->c->closed) async_forget(r->c, r);
   membuf_free(&r->body);
   membuf_free(&r->resp);
   return 0;

@@ -254,6 +254,8 @@ int volpath_lua(lua_State *L);
 /* ---- async (async.c) ---- */
 struct async_loop;
 void async_close(porter_client *c);
+/* Takes r out of the client's loop (transfer abandoned). */
+void async_forget(porter_client *c, porter_preq *r);
 /* Whether the running coroutine is a task of the client at client_idx. */
 int async_in_task(lua_State *L, int client_idx);
 extern const luaL_Reg async_methods[];

@@ -147,6 +147,7 @@ local function gather(self, tasks, opts)
     end
   end)
   running[self] = nil
+  if not ok then self:_cancel_all() end
   for co in pairs(sched.info) do
     sched.tasks_tbl[co] = nil
     task_of[co] = nil

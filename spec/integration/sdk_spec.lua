@@ -1,0 +1,261 @@
+-- The whole SDK surface against the real local Sandbox API (porter-sandboxd) over HTTP.
+local helpers = require("spec.helpers")
+local sandbox = require("porter_sandbox")
+
+local IMAGE = "python:3.12-slim" -- any image name runs on the host's root filesystem locally
+
+describe("SDK against porter-sandboxd", function()
+  local server, porter
+  setup(function()
+    server = helpers.sandboxd()
+    porter = sandbox.Porter { base_url = server.url }
+  end)
+  teardown(function()
+    porter:close()
+    server:stop()
+  end)
+
+  local n = 0
+  local function unique(prefix)
+    n = n + 1
+    return string.format("%s-%d-%d", prefix, os.time() % 100000, n)
+  end
+
+  local function running(spec)
+    spec.image = spec.image or IMAGE
+    local sb = porter.sandboxes.create(spec)
+    local st = sb:wait { timeout = 30 }
+    assert.equal("running", st.phase)
+    return sb
+  end
+
+  describe("sandboxes", function()
+    it("go from create to running, exec with their env, log, and terminate", function()
+      local name = unique("life")
+      local sb = porter.sandboxes.create { image = IMAGE, name = name, tags = { suite = "life" }, env = { GREETING = "hi there" } }
+      assert.matches("^Sandbox%(", tostring(sb))
+      assert.is_nil(sb.phase)
+      assert.is_nil(sb.tags)
+      local st = sb:wait { timeout = 30 }
+      assert.equal("running", st.phase)
+      assert.equal("running", sb.phase)
+      assert.same({ suite = "life" }, sb.tags)
+      assert.equal(("Sandbox(%s, running)"):format(sb.id), tostring(sb))
+
+      local r = sb:exec { "sh", "-c", 'echo "$GREETING"; echo err >&2; exit 4' }
+      assert.equal("hi there\n", r.stdout)
+      assert.equal("err\n", r.stderr)
+      assert.equal(4, r.exit_code)
+      assert.equal("integer", math.type(r.exit_code))
+
+      local lines = sb:logs { limit = 100 }
+      local seen
+      for _, l in ipairs(lines) do
+        if l.line == "hi there" then seen = l end
+      end
+      assert.truthy(seen, "exec output in the logs")
+      assert.truthy(seen.exec_id)
+      assert.truthy(seen.timestamp)
+
+      local again = porter.sandboxes.get(name)
+      assert.equal(sb.id, again.id)
+      assert.equal("running", again.phase)
+
+      sb:terminate()
+      assert.equal("terminated", sb:refresh().phase)
+      local e = helpers.raises(sb.exec, sb, { "true" })
+      assert.equal("SandboxError", e.name)
+      assert.equal(409, e.status_code)
+      assert.truthy(#sb:logs {} > 0, "logs are kept after termination")
+    end)
+
+    it("never reuse a name, and say which are unknown", function()
+      local name = unique("dup")
+      local sb = porter.sandboxes.create { image = IMAGE, name = name }
+      local e = helpers.raises(porter.sandboxes.create, { image = IMAGE, name = name })
+      assert.equal(409, e.status_code)
+      sb:terminate()
+      e = helpers.raises(porter.sandboxes.get, unique("missing"))
+      assert.equal("NotFoundError", e.name)
+    end)
+
+    it("record a command's exit", function()
+      local sb = porter.sandboxes.create { image = IMAGE, command = { "sh", "-c", "echo out; exit 3" } }
+      local st
+      for _ = 1, 100 do
+        st = sb:refresh()
+        if st.phase == "failed" or st.phase == "succeeded" then break end
+        sandbox.sleep(0.05)
+      end
+      assert.equal("failed", st.phase)
+      assert.equal(3, st.exit_code)
+      local lines = sb:logs {}
+      assert.equal("out", lines[1].line)
+      assert.equal("info", lines[1].level)
+    end)
+
+    it("are listed by tag, with handles", function()
+      local tag = unique("t")
+      local a = porter.sandboxes.create { image = IMAGE, tags = { batch = tag } }
+      local b = porter.sandboxes.create { image = IMAGE, tags = { batch = tag, extra = "1" } }
+      local list = porter.sandboxes.list { tags = { batch = tag } }
+      assert.equal(2, #list)
+      assert.equal(b.id, list[1].id) -- newest first
+      assert.equal(a.id, list[2].id)
+      assert.truthy(list[1].phase)
+      assert.equal(1, #porter.sandboxes.list { tags = { batch = tag, extra = "1" } })
+      assert.equal(1, list.pagination.current_page)
+      a:terminate(); b:terminate()
+    end)
+  end)
+
+  describe("volumes", function()
+    it("are created, found by name, shared by two sandboxes, and refuse deletion while mounted", function()
+      local name = unique("vol")
+      local vol = porter.volumes.create { name = name }
+      assert.equal(name, vol.name)
+      assert.matches("^Volume%(", tostring(vol))
+      local found = porter.volumes.get(name)
+      assert.equal(vol.id, found.id)
+      local ids = {}
+      for _, v in ipairs(porter.volumes.list()) do ids[v.id] = true end
+      assert.truthy(ids[vol.id])
+
+      local w = running { volume_mounts = { ["/shared"] = vol.id } }
+      local r = running { volume_mounts = { ["/mnt/in"] = vol.id } }
+      assert.equal(0, w:exec { "sh", "-c", "echo from-w > /shared/note.txt" }.exit_code)
+      assert.equal("from-w\n", r:exec { "cat", "/mnt/in/note.txt" }.stdout)
+      assert.equal("from-w\n", vol:read_text("/note.txt"))
+      vol:refresh()
+      assert.equal(2, #vol.attached_to)
+
+      local e = helpers.raises(vol.delete, vol)
+      assert.equal(409, e.status_code)
+      w:terminate(); r:terminate()
+      porter.volumes.delete(name)
+      e = helpers.raises(porter.volumes.get, name)
+      assert.equal("NotFoundError", e.name)
+    end)
+
+    it("hold files: write, ranges, listings, search, move, stream", function()
+      local vol = porter.volumes.create {}
+      vol:write_file("docs/readme.txt", "hello volume\n")
+      vol:write_file("/docs/conf/app.conf", "a=1\n")
+      vol:write_file("/data.bin", string.rep("\0\1\2\3", 1000))
+      vol:write_file("/empty", "")
+
+      assert.equal("hello volume\n", vol:read_file("/docs/readme.txt"))
+      local part, meta = vol:read_file("/docs/readme.txt", { offset = 6, length = 6 })
+      assert.equal("volume", part)
+      assert.equal("bytes 6-11/13", meta.content_range)
+      assert.truthy(meta.last_modified)
+      assert.equal("volume\n", vol:read_file("/docs/readme.txt", { offset = 6 }))
+
+      local top = vol:listdir("/")
+      local names = {}
+      for i, e in ipairs(top) do names[i] = e.name end
+      assert.same({ "docs", "data.bin", "empty" }, names) -- directories first, then files by name
+      assert.equal("/docs", top[1].path)
+      assert.equal(4000, top[2].size_bytes)
+      assert.equal("integer", math.type(top[2].size_bytes))
+
+      local walked = {}
+      for e in vol:iterdir("/") do walked[#walked + 1] = e.path end
+      assert.same({ "/docs", "/docs/conf", "/docs/conf/app.conf", "/docs/readme.txt", "/data.bin", "/empty" }, walked)
+
+      local hits = vol:search("CONF")
+      assert.equal(2, #hits)
+      assert.equal("/docs/conf", hits[1].path)
+      assert.equal("/docs/conf/app.conf", hits[2].path)
+
+      vol:move_file("/docs/readme.txt", "/README.txt")
+      assert.equal("hello volume\n", vol:read_text("README.txt"))
+      assert.equal("NotFoundError", helpers.raises(vol.read_file, vol, "/docs/readme.txt").name)
+
+      local chunks = {}
+      for c in vol:stream("/data.bin", { chunk_size = 1500 }) do chunks[#chunks + 1] = #c end
+      assert.same({ 1500, 1500, 1000 }, chunks)
+      local empty = {}
+      for c in vol:stream("/empty") do empty[#empty + 1] = c end
+      assert.same({}, empty)
+      vol:delete()
+    end)
+
+    it("takes an upload streamed from a file handle", function()
+      local vol = porter.volumes.create {}
+      local dir = helpers.process.tmpdir()
+      local f = assert(io.open(dir .. "/up.bin", "w+b"))
+      f:write(string.rep("0123456789", 100000))
+      f:seek("set", 0)
+      vol:write_file("/up.bin", f)
+      f:close()
+      local total = 0
+      for c in vol:stream("/up.bin", { chunk_size = 300000 }) do total = total + #c end
+      assert.equal(1000000, total)
+      os.execute("rm -rf " .. dir)
+      vol:delete()
+    end)
+
+    it("refuse paths that leave the volume", function()
+      local vol = porter.volumes.create {}
+      local e = helpers.raises(vol.read_file, vol, "/../../etc/passwd")
+      assert.equal(400, e.status_code)
+      e = helpers.raises(vol.write_file, vol, "/a/../../escape", "x")
+      assert.equal(400, e.status_code)
+      vol:delete()
+    end)
+  end)
+
+  it("snapshots a running sandbox", function()
+    local sb = running {}
+    local snap = porter.snapshots.create(sb.id, { name = "snap-1" })
+    assert.truthy(snap.id)
+    local found = false
+    for _, s in ipairs(porter.snapshots.list { sandbox_id = sb.id }) do
+      if s.id == snap.id then found = true end
+    end
+    assert.is_true(found)
+    porter.snapshots.delete(snap.id)
+    assert.equal(0, #porter.snapshots.list { sandbox_id = sb.id })
+    sb:terminate()
+  end)
+
+  it("answers health and readiness", function()
+    assert.equal("ok", porter.health.check().status)
+    assert.equal("integer", math.type(porter.readiness.check().active_sandboxes))
+  end)
+
+  it("fans out 50 sandboxes each running `sleep 1` concurrently with AsyncPorter", function()
+    local aporter = sandbox.AsyncPorter { base_url = server.url, concurrency = 64 }
+    local t0 = sandbox._now()
+    local tasks = {}
+    for i = 1, 50 do
+      tasks[i] = function()
+        local sb = aporter.sandboxes.create { image = IMAGE, tags = { fan = "out" } }
+        sb:wait { timeout = 30 }
+        local r = sb:exec { "sh", "-c", "sleep 1; echo " .. i }
+        sb:terminate()
+        return tonumber(r.stdout)
+      end
+    end
+    local results = aporter:gather(tasks)
+    local elapsed = sandbox._now() - t0
+    for i = 1, 50 do assert.equal(i, results[i]) end
+    assert.is_true(elapsed < 5, ("took %.2f s"):format(elapsed))
+    aporter:close()
+  end)
+end)
+
+describe("SDK against porter-sandboxd with an API key", function()
+  it("sends the key, and maps a refusal to AuthenticationError", function()
+    local server = helpers.sandboxd { api_key = "sekret" }
+    local good = sandbox.Porter { base_url = server.url, api_key = "sekret" }
+    local bad = sandbox.Porter { base_url = server.url, api_key = "wrong" }
+    assert.same({}, good.volumes.list())
+    local e = helpers.raises(bad.volumes.list)
+    assert.equal("AuthenticationError", e.name)
+    assert.equal(401, e.status_code)
+    good:close(); bad:close()
+    server:stop()
+  end)
+end)
