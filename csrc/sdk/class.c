@@ -3,8 +3,9 @@
  * that a handle keeps its client alive and sees it closed. */
 #include "porter.h"
 
-/* __index: methods first, then the handle's fields (id, phase, ...). */
-static int handle_index(lua_State *L) {
+/* __index of handles and clients: methods first, then the object's fields (id, phase, ...,
+ * or a client's namespaces and resolved config), kept in user value 1. */
+static int fields_index(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   if (!lua_isnil(L, -1)) return 1;
@@ -20,13 +21,15 @@ static int handle_newindex(lua_State *L) {
   return luaL_error(L, "%s fields are read-only (tried to set '%s')", lua_tostring(L, -1), key);
 }
 
-void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction tostring) {
+void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *more,
+                    lua_CFunction tostring) {
   luaL_newmetatable(L, mt);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
+  if (more) luaL_setfuncs(L, more, 0);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "methods"); /* the Lua façade adds its methods here */
-  lua_pushcclosure(L, handle_index, 1);
+  lua_pushcclosure(L, fields_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, handle_newindex);
   lua_setfield(L, -2, "__newindex");
@@ -34,7 +37,6 @@ void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, lua_C
   lua_setfield(L, -2, "__tostring");
   lua_pushstring(L, mt + sizeof "porter_sandbox." - 1);
   lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
 }
 
 void table_merge(lua_State *L, int dst, int src) {
@@ -69,4 +71,33 @@ porter_client *handle_prologue(lua_State *L, const char *mt) {
 
 void handle_fields(lua_State *L, int idx) {
   lua_getiuservalue(L, idx, 1);
+}
+
+int handle_call_spec(lua_State *L, call_spec *cs, lua_KFunction k, lua_KContext ctx) {
+  handle_fields(L, 2);
+  lua_getfield(L, -1, "id");
+  lua_remove(L, -2);
+  cs->client_idx = 1;
+  cs->path_idx = lua_gettop(L);
+  return porter_call(L, cs, k, ctx);
+}
+
+int handle_call(lua_State *L, const char *op, const char *what, int query_idx, int body_idx, double timeout,
+                lua_KFunction k, lua_KContext ctx) {
+  call_spec cs = {op_find(op), what, 1, 0, query_idx, body_idx, NULL, timeout};
+  return handle_call_spec(L, &cs, k, ctx);
+}
+
+int handle_merge_k(lua_State *L, int status, lua_KContext ctx) {
+  handle_fields(L, 2);
+  table_merge(L, -1, -2);
+  lua_pop(L, 1);
+  return 1;
+}
+
+void opt_table(lua_State *L, int idx) {
+  if (lua_isnil(L, idx)) {
+    lua_newtable(L);
+    lua_replace(L, idx);
+  }
 }

@@ -54,21 +54,6 @@ static int client_tostring(lua_State *L) {
   return 1;
 }
 
-/* __index: methods, then the fields set at construction (namespaces, base_url, timeout). */
-static int client_index(lua_State *L) {
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
-  if (!lua_isnil(L, -1)) return 1;
-  lua_getiuservalue(L, 1, 1);
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  return 1;
-}
-
-static int client_newindex(lua_State *L) {
-  return luaL_error(L, "client fields are read-only (tried to set '%s')", luaL_tolstring(L, 2, NULL));
-}
-
 static struct curl_slist *headers(porter_client *c, const char *accept, const char *ctype) {
   struct curl_slist *h = NULL, *t;
   char auth[4096];
@@ -186,24 +171,11 @@ static const luaL_Reg client_methods[] = {
 };
 
 static void register_client(lua_State *L, const char *mt, int async) {
-  luaL_newmetatable(L, mt);
-  lua_newtable(L);
-  luaL_setfuncs(L, client_methods, 0);
-  if (async) luaL_setfuncs(L, async_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "methods"); /* the Lua façade adds gather/run here */
-  lua_pushcclosure(L, client_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, client_newindex);
-  lua_setfield(L, -2, "__newindex");
+  class_register(L, mt, client_methods, async ? async_methods : NULL, client_tostring);
   lua_pushcfunction(L, client_close);
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, client_close);
   lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, client_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushstring(L, async ? "AsyncPorter" : "Porter");
-  lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
 }
 

@@ -219,6 +219,8 @@ int k_field(lua_State *L, int status, lua_KContext ctx);
 int k_none(lua_State *L, int status, lua_KContext ctx);
 /* Reads an options table {timeout, range} at idx into cs. */
 void call_opts(lua_State *L, int idx, call_spec *cs);
+/* Pushes {status, content_range, last_modified, content_type} of a file read. */
+void push_read_meta(lua_State *L, const porter_preq *r);
 /* Configures an easy handle for one attempt of r. */
 void preq_prepare(porter_preq *r, CURL *easy);
 /* Common options of every easy handle a client uses. */
@@ -226,14 +228,26 @@ void easy_init_common(porter_client *c, CURL *easy);
 double porter_now(void);
 
 /* ---- handles (class.c, sandbox.c, volume.c) ---- */
-/* Registers metatable mt: methods in __index (then the handle's fields), tostring. */
-void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction tostring);
+/* Registers metatable mt (left on the stack): methods (and more, if any) in __index, then the
+ * object's fields from user value 1; fields are read-only; tostring. */
+void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *more,
+                    lua_CFunction tostring);
 /* Pushes a handle of class mt: a userdata whose user value 1 is a fresh table with the fields
  * of the table at fields_idx, and user value 2 the client. */
 void handle_push(lua_State *L, const char *mt, int client_idx, int fields_idx);
 /* Method prologue: checks arg 1 is a handle of class mt, puts its client at index 1 (so the
  * handle is at 2) and returns the client; raises on a closed client. */
 porter_client *handle_prologue(lua_State *L, const char *mt);
+/* Calls op with the id of the handle at 2 as its path parameter (query, body: indices or 0;
+ * timeout < 0: the client's). */
+int handle_call(lua_State *L, const char *op, const char *what, int query_idx, int body_idx, double timeout,
+                lua_KFunction k, lua_KContext ctx);
+/* The same with a prepared call spec (its client and path indices are filled in). */
+int handle_call_spec(lua_State *L, call_spec *cs, lua_KFunction k, lua_KContext ctx);
+/* Continuation: merges the result into the fields of the handle at 2 and returns it. */
+int handle_merge_k(lua_State *L, int status, lua_KContext ctx);
+/* Replaces nil at idx with an empty table. */
+void opt_table(lua_State *L, int idx);
 /* Pushes the fields table of the handle at idx. */
 void handle_fields(lua_State *L, int idx);
 /* Copies every field of the table at src into the table at dst. */

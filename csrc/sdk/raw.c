@@ -29,25 +29,24 @@ void call_opts(lua_State *L, int idx, call_spec *cs) {
   }
 }
 
+void push_read_meta(lua_State *L, const porter_preq *r) {
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, r->status);
+  lua_setfield(L, -2, "status");
+  const char *names[] = {"content_range", "last_modified", "content_type"};
+  const char *values[] = {r->content_range, r->last_modified, r->content_type};
+  for (int i = 0; i < 3; i++) {
+    if (!values[i][0]) continue;
+    lua_pushstring(L, values[i]);
+    lua_setfield(L, -2, names[i]);
+  }
+}
+
 /* stack: ..., preq, result */
 static int raw_done(lua_State *L, int status, lua_KContext ctx) {
   porter_preq *r = lua_touserdata(L, -2);
   if (!r->op->octets) return 1;
-  lua_createtable(L, 0, 4);
-  lua_pushinteger(L, r->status);
-  lua_setfield(L, -2, "status");
-  if (r->content_range[0]) {
-    lua_pushstring(L, r->content_range);
-    lua_setfield(L, -2, "content_range");
-  }
-  if (r->last_modified[0]) {
-    lua_pushstring(L, r->last_modified);
-    lua_setfield(L, -2, "last_modified");
-  }
-  if (r->content_type[0]) {
-    lua_pushstring(L, r->content_type);
-    lua_setfield(L, -2, "content_type");
-  }
+  push_read_meta(L, r);
   return 2;
 }
 

@@ -145,53 +145,33 @@ const luaL_Reg sandboxes_ns[] = {
 };
 
 /* ---- Sandbox handle: stack after the prologue is [client, handle, args...] ---- */
-static void push_id(lua_State *L) {
-  handle_fields(L, 2);
-  lua_getfield(L, -1, "id");
-  lua_remove(L, -2);
-}
-
-static int refresh_done(lua_State *L, int status, lua_KContext ctx) {
-  handle_fields(L, 2);
-  table_merge(L, -1, -2);
-  lua_pop(L, 1);
-  return 1;
-}
-
 static int sb_refresh(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 2);
-  push_id(L);
-  call_spec cs = {OP("get_sandbox"), "Sandbox:refresh", 1, 3, 0, 0, NULL, -1};
-  return porter_call(L, &cs, refresh_done, 0);
+  return handle_call(L, "get_sandbox", "Sandbox:refresh", 0, 0, -1, handle_merge_k, 0);
 }
 
 static int sb_exec(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 4);
-  call_spec cs = {OP("exec_sandbox"), "Sandbox:exec", 1, 5, 0, 6, NULL, -1};
+  call_spec cs = {NULL, "Sandbox:exec", 0, 0, 0, 0, NULL, -1};
   call_opts(L, 4, &cs);
-  push_id(L);              /* 5 */
-  lua_createtable(L, 0, 1); /* 6 */
+  lua_createtable(L, 0, 1); /* 5 */
   lua_pushvalue(L, 3);
-  lua_setfield(L, 6, "command");
-  return porter_call(L, &cs, k_result, 0);
+  lua_setfield(L, 5, "command");
+  return handle_call(L, "exec_sandbox", cs.what, 0, 5, cs.timeout, k_result, 0);
 }
 
 static int sb_logs(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 3);
-  push_id(L);
-  call_spec cs = {OP("get_sandbox_logs"), "Sandbox:logs", 1, 4, 3, 0, NULL, -1};
-  return porter_call(L, &cs, k_field, (lua_KContext) "logs");
+  return handle_call(L, "get_sandbox_logs", "Sandbox:logs", 3, 0, -1, k_field, (lua_KContext) "logs");
 }
 
 static int sb_terminate(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 2);
-  push_id(L);
-  call_spec cs = {OP("delete_sandbox"), "Sandbox:terminate", 1, 3, 0, 0, NULL, -1};
-  return porter_call(L, &cs, k_none, 0);
+  return handle_call(L, "delete_sandbox", "Sandbox:terminate", 0, 0, -1, k_none, 0);
 }
 
 static int sb_tostring(lua_State *L) {
@@ -212,5 +192,6 @@ static const luaL_Reg sb_methods[] = {
 };
 
 void sandbox_open(lua_State *L) {
-  class_register(L, MT_SANDBOX, sb_methods, sb_tostring);
+  class_register(L, MT_SANDBOX, sb_methods, NULL, sb_tostring);
+  lua_pop(L, 1);
 }

@@ -4,10 +4,7 @@
 static int snapshots_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 3);
-  if (lua_isnil(L, 3)) {
-    lua_newtable(L);
-    lua_replace(L, 3);
-  }
+  opt_table(L, 3);
   call_spec cs = {op_find("create_snapshot"), "snapshots.create", 1, 2, 0, 3, NULL, -1};
   return porter_call(L, &cs, k_result, 0);
 }

@@ -50,10 +50,7 @@ static int one_done(lua_State *L, int status, lua_KContext ctx) {
 static int volumes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
-  if (lua_isnil(L, 2)) {
-    lua_newtable(L);
-    lua_replace(L, 2);
-  }
+  opt_table(L, 2);
   call_spec cs = {OP("create_volume"), "volumes.create", 1, 0, 0, 2, NULL, -1};
   return porter_call(L, &cs, one_done, 0);
 }
@@ -112,33 +109,16 @@ const luaL_Reg volumes_ns[] = {
 };
 
 /* ---- Volume handle: [client, handle, args...] after the prologue ---- */
-static void push_id(lua_State *L) {
-  handle_fields(L, 2);
-  lua_getfield(L, -1, "id");
-  lua_remove(L, -2);
-}
-
-static int refresh_done(lua_State *L, int status, lua_KContext ctx) {
-  handle_fields(L, 2);
-  table_merge(L, -1, -2);
-  lua_pop(L, 1);
-  return 1;
-}
-
 static int vol_refresh(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 2);
-  push_id(L);
-  call_spec cs = {OP("get_volume"), "Volume:refresh", 1, 3, 0, 0, NULL, -1};
-  return porter_call(L, &cs, refresh_done, 0);
+  return handle_call(L, "get_volume", "Volume:refresh", 0, 0, -1, handle_merge_k, 0);
 }
 
 static int vol_delete(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 2);
-  push_id(L);
-  call_spec cs = {OP("delete_volume"), "Volume:delete", 1, 3, 0, 0, NULL, -1};
-  return porter_call(L, &cs, k_none, 0);
+  return handle_call(L, "delete_volume", "Volume:delete", 0, 0, -1, k_none, 0);
 }
 
 /* Pushes {path = normalised path at idx}. */
@@ -162,18 +142,7 @@ static lua_Integer opt_nonneg(lua_State *L, int t, const char *name, const char 
 }
 
 static int read_done(lua_State *L, int status, lua_KContext ctx) {
-  porter_preq *r = lua_touserdata(L, -2);
-  lua_createtable(L, 0, 3);
-  if (r->content_range[0]) {
-    lua_pushstring(L, r->content_range);
-    lua_setfield(L, -2, "content_range");
-  }
-  if (r->last_modified[0]) {
-    lua_pushstring(L, r->last_modified);
-    lua_setfield(L, -2, "last_modified");
-  }
-  lua_pushinteger(L, r->status);
-  lua_setfield(L, -2, "status");
+  push_read_meta(L, lua_touserdata(L, -2));
   return 2;
 }
 
@@ -183,7 +152,7 @@ static int vol_read_file(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 4);
   char range[64];
-  call_spec cs = {OP("read_volume_file"), what, 1, 5, 6, 0, NULL, -1};
+  call_spec cs = {OP("read_volume_file"), what, 1, 5, 5, 0, NULL, -1};
   if (!lua_isnil(L, 4)) {
     if (!lua_istable(L, 4)) porter_argerror(L, "%s: options must be a table (got %s)", what, luaL_typename(L, 4));
     lua_pushnil(L);
@@ -213,9 +182,8 @@ static int vol_read_file(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  push_id(L);              /* 5 */
-  path_query(L, 3, what);  /* 6 */
-  return porter_call(L, &cs, read_done, 0);
+  path_query(L, 3, what); /* 5 */
+  return handle_call_spec(L, &cs, read_done, 0);
 }
 
 /* vol:write_file(path, content): content is a string or an open file, streamed */
@@ -223,25 +191,22 @@ static int vol_write_file(lua_State *L) {
   const char *what = "Volume:write_file";
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 5);
-  call_spec cs = {OP("write_volume_file"), what, 1, 6, 7, 4, NULL, -1};
+  call_spec cs = {OP("write_volume_file"), what, 1, 0, 6, 4, NULL, -1};
   call_opts(L, 5, &cs);
-  push_id(L);
-  path_query(L, 3, what);
-  return porter_call(L, &cs, k_none, 0);
+  path_query(L, 3, what); /* 6 */
+  return handle_call_spec(L, &cs, k_none, 0);
 }
 
 static int vol_move_file(lua_State *L) {
   const char *what = "Volume:move_file";
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 4);
-  push_id(L); /* 5 */
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 2); /* 5 */
   volpath_push(L, 3, what);
   lua_setfield(L, -2, "from");
   volpath_push(L, 4, what);
   lua_setfield(L, -2, "to");
-  call_spec cs = {OP("move_volume_file"), what, 1, 5, 0, 6, NULL, -1};
-  return porter_call(L, &cs, k_none, 0);
+  return handle_call(L, "move_volume_file", what, 0, 5, -1, k_none, 0);
 }
 
 /* vol:_list(path, search): the server's FileList, for the façade's tree walks */
@@ -249,15 +214,13 @@ static int vol_list(lua_State *L) {
   const char *what = "Volume:listdir";
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 4);
-  push_id(L);             /* 5 */
-  path_query(L, 3, what); /* 6 */
+  path_query(L, 3, what); /* 5 */
   if (!lua_isnil(L, 4)) {
     if (lua_type(L, 4) != LUA_TSTRING) porter_argerror(L, "Volume:search: query must be a string");
     lua_pushvalue(L, 4);
-    lua_setfield(L, 6, "search");
+    lua_setfield(L, 5, "search");
   }
-  call_spec cs = {OP("list_volume_files"), what, 1, 5, 6, 0, NULL, -1};
-  return porter_call(L, &cs, k_result, 0);
+  return handle_call(L, "list_volume_files", what, 5, 0, -1, k_result, 0);
 }
 
 static int vol_tostring(lua_State *L) {
@@ -279,5 +242,6 @@ static const luaL_Reg vol_methods[] = {
 };
 
 void volume_open(lua_State *L) {
-  class_register(L, MT_VOLUME, vol_methods, vol_tostring);
+  class_register(L, MT_VOLUME, vol_methods, NULL, vol_tostring);
+  lua_pop(L, 1);
 }
