@@ -9,7 +9,7 @@ SAN     ?=
 CC      ?= cc
 
 PKGS_SDK    := lua5.4 libcurl
-PKGS_SERVER := libmicrohttpd sqlite3 libcurl
+PKGS_SERVER := libmicrohttpd sqlite3 libcurl jansson
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 OPT     := -O2 -g

@@ -1,0 +1,262 @@
+-- The wire, as a scripted server records it: paths, query strings, headers, bodies; retries;
+-- timeouts; redirects; error mapping; malformed answers; big bodies.
+local helpers = require("spec.helpers")
+local sandbox = require("porter_sandbox")
+local cjson = require("cjson")
+
+local STATUS = { id = "sb_1", name = "one", phase = "running", tags = { team = "a" }, exit_code = cjson.null,
+                 created_at = "2026-11-22T10:00:00Z", extra_field = { nested = true } }
+
+describe("the HTTP layer", function()
+  local srv, porter
+  setup(function() srv = helpers.scripted_server() end)
+  teardown(function() srv:stop() end)
+  before_each(function()
+    srv:reset()
+    porter = sandbox.Porter { base_url = srv.url .. "/", api_key = "sk-test", timeout = 5 }
+  end)
+  after_each(function() porter:close() end)
+
+  local function only_request()
+    local reqs = srv:requests()
+    assert.equal(1, #reqs)
+    return reqs[1]
+  end
+
+  it("sends the documented headers", function()
+    srv:script { { method = "GET", path = "/v1/sandbox/sb_1", json = STATUS } }
+    porter.raw.sandboxes.get_sandbox("sb_1")
+    local r = only_request()
+    assert.equal("porter-sandbox-lua/0.1.0", r.headers["user-agent"])
+    assert.equal("Bearer sk-test", r.headers["authorization"])
+    assert.equal("application/json", r.headers["accept"])
+    assert.is_nil(r.headers["content-type"])
+  end)
+
+  it("sends no Authorization header without a key", function()
+    local anon = sandbox.Porter { base_url = srv.url }
+    srv:script { { path = "/healthz", json = { status = "ok" } } }
+    assert.same({ status = "ok" }, anon.health.check())
+    assert.is_nil(only_request().headers["authorization"])
+    anon:close()
+  end)
+
+  it("encodes path parameters and repeats query arrays", function()
+    srv:script { { method = "GET", path = "/v1/sandbox", json = { sandboxes = {} } } }
+    porter.sandboxes.list { tags = { team = "a b", env = "prod" }, phase = { "running", "failed" }, search = "x&y", page = 2,
+                            include_filter_values = true }
+    local r = only_request()
+    assert.equal("/v1/sandbox", r.path)
+    assert.equal("start_time", "start_time") -- query order follows the contract's parameter order
+    assert.equal("search=x%26y&tag=env%3Dprod&tag=team%3Da%20b&phase=running&phase=failed&include_filter_values=true&page=2", r.query)
+    srv:reset()
+    srv:script { { method = "GET", path = "/v1/sandbox/a%2Fb", json = STATUS } }
+    porter.raw.sandboxes.get_sandbox("a/b")
+    assert.equal("/v1/sandbox/a%2Fb", only_request().path)
+  end)
+
+  it("sends JSON bodies without nil fields, with [] and {} for empty arrays and maps", function()
+    srv:script { { method = "POST", path = "/v1/sandbox/run", status = 202, json = { id = "sb_9", name = "n" } } }
+    local sb = porter.sandboxes.create { image = "img", name = "n", command = {}, env = {}, ttl_seconds = 60.0 }
+    local r = only_request()
+    assert.equal("application/json", r.headers["content-type"])
+    local body = r.body
+    assert.truthy(body:find('"command":[]', 1, true), body)
+    assert.truthy(body:find('"env":{}', 1, true), body)
+    assert.truthy(body:find('"ttl_seconds":60', 1, true), body)
+    assert.falsy(body:find("60.0", 1, true), body)
+    assert.falsy(body:find("tags", 1, true), body)
+    assert.equal("sb_9", sb.id)
+    assert.is_nil(sb.phase)
+    assert.is_nil(sb.tags)
+  end)
+
+  it("decodes answers: integers stay integers, null is nil, unknown fields are kept", function()
+    srv:script { { method = "POST", path = "/v1/sandbox/sb_1/exec", json = { stdout = "hi\n", stderr = "", exit_code = 3 } },
+                 { method = "GET", path = "/v1/sandbox/sb_1", json = STATUS } }
+    local r = porter.raw.sandboxes.exec_sandbox("sb_1", { command = { "sh", "-c", "exit 3" } })
+    assert.equal(3, r.exit_code)
+    assert.equal("integer", math.type(r.exit_code))
+    local st = porter.raw.sandboxes.get_sandbox("sb_1")
+    assert.is_nil(st.exit_code)
+    assert.same({ nested = true }, st.extra_field)
+  end)
+
+  it("follows redirects, keeping the method and the body", function()
+    srv:script {
+      { method = "POST", path = "/v1/sandbox/sb_1/exec", status = 307, headers = { Location = "/owner/exec" } },
+      { method = "POST", path = "/owner/exec", json = { stdout = "moved", stderr = "", exit_code = 0 } },
+    }
+    local r = porter.raw.sandboxes.exec_sandbox("sb_1", { command = { "true" } })
+    assert.equal("moved", r.stdout)
+    local reqs = srv:requests()
+    assert.equal(2, #reqs)
+    assert.equal("POST", reqs[2].method)
+    assert.equal('{"command":["true"]}', reqs[2].body)
+  end)
+
+  it("reuses one connection across calls", function()
+    srv:script { { method = "GET", path = "/healthz", times = 0, json = { status = "ok" } } }
+    for _ = 1, 5 do porter.health.check() end
+    local reqs = srv:requests()
+    assert.equal(5, #reqs)
+    for i = 2, 5 do assert.equal(reqs[1].conn, reqs[i].conn) end
+  end)
+
+  describe("retries", function()
+    it("retries 429 and 5xx up to 3 times, then raises the mapped error", function()
+      srv:script { { path = "/v1/volume", status = 503, times = 0, json = { error = "busy" } } }
+      local e = helpers.raises(porter.volumes.list)
+      assert.equal("ServerError", e.name)
+      assert.equal("busy", e.message)
+      assert.equal(503, e.status_code)
+      assert.same({ error = "busy" }, e.body)
+      assert.equal(4, #srv:requests())
+      srv:reset()
+      srv:script { { path = "/v1/volume", status = 429, times = 0, body = "slow down" } }
+      e = helpers.raises(porter.volumes.list)
+      assert.equal("RateLimitError", e.name)
+      assert.equal("HTTP 429", e.message)
+      assert.equal("slow down", e.body)
+      assert.equal(4, #srv:requests())
+    end)
+
+    it("succeeds when a retry does", function()
+      srv:script { { path = "/v1/volume", status = 502, times = 2 }, { path = "/v1/volume", json = { volumes = {} } } }
+      assert.same({}, porter.volumes.list())
+      assert.equal(3, #srv:requests())
+    end)
+
+    it("honours max_retries", function()
+      local p = sandbox.Porter { base_url = srv.url, max_retries = 1 }
+      srv:script { { path = "/v1/volume", status = 500, times = 0 } }
+      helpers.raises(p.volumes.list)
+      assert.equal(2, #srv:requests())
+      p:close()
+    end)
+
+    it("never retries exec, not even on a 5xx", function()
+      srv:script { { path = "/v1/sandbox/sb_1/exec", status = 500, times = 0, json = { error = "exec failed" } } }
+      local e = helpers.raises(porter.raw.sandboxes.exec_sandbox, "sb_1", { command = { "ls" } })
+      assert.equal("ServerError", e.name)
+      assert.equal(1, #srv:requests())
+    end)
+
+    it("retries a dropped connection", function()
+      srv:script { { path = "/healthz", drop = true, times = 1 }, { path = "/healthz", json = { status = "ok" } } }
+      assert.same({ status = "ok" }, porter.health.check())
+      assert.equal(2, #srv:requests())
+    end)
+
+    it("retries connection refused, then says how often it tried", function()
+      local p = sandbox.Porter { base_url = "http://127.0.0.1:1", max_retries = 2 }
+      local e = helpers.raises(p.health.check)
+      assert.equal("SandboxError", e.name)
+      assert.is_nil(e.status_code)
+      assert.matches("failed after 3 attempts", e.message)
+      p:close()
+    end)
+  end)
+
+  describe("timeouts", function()
+    it("raises SandboxTimeoutError saying how long it waited, without retrying", function()
+      local p = sandbox.Porter { base_url = srv.url, timeout = 0.3 }
+      srv:script { { path = "/v1/volume", delay_ms = 1500, times = 0, json = { volumes = {} } } }
+      local e = helpers.raises(p.volumes.list)
+      assert.equal("SandboxTimeoutError", e.name)
+      assert.is_true(e:is(sandbox.SandboxError))
+      assert.matches("timed out after 0.3s", e.message)
+      assert.equal(1, #srv:requests())
+      p:close()
+    end)
+
+    it("lets exec run past the client timeout, and takes an explicit one in raw", function()
+      local p = sandbox.Porter { base_url = srv.url, timeout = 0.2 }
+      srv:script { { path = "/v1/sandbox/sb_1/exec", delay_ms = 600, times = 0, json = { stdout = "", stderr = "", exit_code = 0 } } }
+      assert.equal(0, p.raw.sandboxes.exec_sandbox("sb_1", { command = { "sleep", "1" } }).exit_code)
+      local e = helpers.raises(p.raw.sandboxes.exec_sandbox, "sb_1", { command = { "sleep", "1" } }, { timeout = 0.1 })
+      assert.equal("SandboxTimeoutError", e.name)
+      p:close()
+    end)
+  end)
+
+  describe("errors", function()
+    local cases = { [400] = "SandboxError", [401] = "AuthenticationError", [404] = "NotFoundError",
+                    [409] = "SandboxError", [422] = "SandboxError" }
+    for status, name in pairs(cases) do
+      it("maps HTTP " .. status .. " to " .. name .. " with the server's message", function()
+        srv:script { { path = "/v1/sandbox/sb_x", status = status, json = { error = "because " .. status } } }
+        local e = helpers.raises(porter.raw.sandboxes.get_sandbox, "sb_x")
+        assert.equal(name, e.name)
+        assert.equal("because " .. status, e.message)
+        assert.equal(status, e.status_code)
+        assert.equal(1, #srv:requests())
+      end)
+    end
+
+    it("turns a malformed JSON answer into a SandboxError carrying the raw text", function()
+      srv:script { { path = "/v1/sandbox/sb_1", headers = { ["Content-Type"] = "application/json" }, body = '{"id": "sb_1", ' } }
+      local e = helpers.raises(porter.raw.sandboxes.get_sandbox, "sb_1")
+      assert.equal("SandboxError", e.name)
+      assert.matches("^malformed JSON in response", e.message)
+      assert.equal('{"id": "sb_1", ', e.body)
+    end)
+
+    it("turns an answer of the wrong shape into a SandboxError", function()
+      srv:script { { path = "/v1/sandbox/sb_1/exec", json = { stdout = "x", stderr = "", exit_code = "zero" } } }
+      local e = helpers.raises(porter.raw.sandboxes.exec_sandbox, "sb_1", { command = { "x" } })
+      assert.equal("SandboxError", e.name)
+      assert.equal("unexpected response: 'exit_code' should be an integer", e.message)
+    end)
+  end)
+
+  describe("big bodies", function()
+    it("takes a 20 MB exec stdout", function()
+      local n = 20 * 1024 * 1024
+      srv:script { { path = "/v1/sandbox/sb_1/exec", headers = { ["Content-Type"] = "application/json" },
+                     gen_body = { prefix = '{"stdout":"', size = n, byte = "a", suffix = '","stderr":"","exit_code":0}' } } }
+      local r = porter.raw.sandboxes.exec_sandbox("sb_1", { command = { "yes" } })
+      assert.equal(n, #r.stdout)
+      assert.equal(string.rep("a", 16), r.stdout:sub(-16))
+    end)
+
+    it("streams a 100 MB upload from a file handle and reads 100 MB back", function()
+      local dir = helpers.process.tmpdir()
+      local path = dir .. "/big.bin"
+      local n = 100 * 1024 * 1024
+      os.execute(string.format("head -c %d /dev/zero | tr '\\0' 'z' > %s", n, path))
+      local sha = io.popen("sha256sum " .. path):read("l"):match("^(%x+)")
+      srv:script { { method = "PUT", path = "/v1/volume/vol_1/files/content", status = 204 },
+                   { method = "GET", path = "/v1/volume/vol_1/files/content", gen_body = { size = n, byte = "z" } } }
+      local vol = porter.raw.volumes
+      local f = assert(io.open(path, "rb"))
+      vol.write_volume_file("vol_1", { path = "/big.bin" }, f)
+      f:close()
+      local r = srv:requests()[1]
+      assert.equal("PUT", r.method)
+      assert.equal("path=%2Fbig.bin", r.query)
+      assert.equal("application/octet-stream", r.headers["content-type"])
+      assert.equal(n, r.body_size)
+      assert.equal(sha, r.body_sha256)
+      -- the download: 8 MiB ranged reads until the end that Content-Range reports
+      srv:reset()
+      srv:script { { method = "POST", path = "/v1/volume", json = { id = "vol_1", name = "big" } },
+                   { method = "GET", path = "/v1/volume/vol_1/files/content", times = 0, ranges = true,
+                     gen_body = { size = n, byte = "z" } } }
+      local handle = porter.volumes.create { name = "big" }
+      local total, chunks = 0, 0
+      for chunk in handle:stream("big.bin") do
+        total = total + #chunk
+        chunks = chunks + 1
+        assert.equal("zzzz", chunk:sub(-4))
+      end
+      assert.equal(n, total)
+      assert.equal(13, chunks)
+      local reqs = srv:requests()
+      assert.equal(14, #reqs)
+      assert.equal("bytes=0-8388607", reqs[2].headers["range"])
+      assert.equal("application/octet-stream", reqs[2].headers["accept"])
+      os.execute("rm -rf " .. dir)
+    end)
+  end)
+end)
