@@ -47,9 +47,11 @@ all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)
 $(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -c $< -o $@
+# porter-lua finds lua-cjson where lua5.4 finds it at build time, whatever LUA_CPATH says later
+CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(package.searchpath("cjson", package.cpath) or "")')
 $(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUILD)/gen/embedded_lua.h
 	@mkdir -p $(dir $@)
-	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -c $< -o $@
+	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
 $(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -c $< -o $@

@@ -1,0 +1,166 @@
+/* porter-lua --local: start porter-sandboxd on a free loopback port, wait until /readyz
+ * answers, point the script at it through PORTER_SANDBOX_BASE_URL, stop it afterwards. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "interp.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* PORTER_SANDBOXD, else next to this executable, else PATH. */
+static void find_daemon(char *out, size_t n) {
+  const char *env = getenv("PORTER_SANDBOXD");
+  if (env && *env) {
+    snprintf(out, n, "%s", env);
+    return;
+  }
+  char self[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len > 0) {
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = '\0';
+      if ((size_t)snprintf(out, n, "%.*s/porter-sandboxd", (int)(n - 17), self) < n && access(out, X_OK) == 0) return;
+    }
+  }
+  snprintf(out, n, "porter-sandboxd");
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *ud) {
+  (void)p, (void)ud;
+  return s * n;
+}
+
+static int ready(const char *url) {
+  char u[512];
+  snprintf(u, sizeof u, "%s/readyz", url);
+  CURL *c = curl_easy_init();
+  if (!c) return 0;
+  long code = 0;
+  curl_easy_setopt(c, CURLOPT_URL, u);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(c);
+  return code == 200;
+}
+
+static void show_log(local_daemon *d) {
+  FILE *f = fopen(d->log, "r");
+  if (!f) return;
+  char line[1024];
+  while (fgets(line, sizeof line, f)) fputs(line, stderr);
+  fclose(f);
+}
+
+static int fail(local_daemon *d, const char *prog, const char *what) {
+  fprintf(stderr, "%s: --local: %s\n", prog, what);
+  show_log(d);
+  local_stop(d);
+  return -1;
+}
+
+/* os.exit() in the script calls exit() without returning to main: stop the daemon then too */
+static local_daemon *active;
+static void stop_at_exit(void) {
+  if (active) local_stop(active);
+}
+
+int local_start(local_daemon *d, const char *prog) {
+  active = d;
+  atexit(stop_at_exit);
+  char path[PATH_MAX];
+  find_daemon(path, sizeof path);
+  snprintf(d->log, sizeof d->log, "/tmp/porter-sandboxd.%d.log", (int)getpid());
+  d->pid = -1;
+  int fds[2];
+  if (pipe(fds) != 0) return fail(d, prog, strerror(errno));
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return fail(d, prog, strerror(errno));
+  if (pid == 0) {
+    /* the daemon must not outlive porter-lua, even if porter-lua is killed */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    int null = open("/dev/null", O_RDONLY);
+    int log = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(null, 0);
+    dup2(fds[1], 1);
+    if (log >= 0) dup2(log, 2);
+    close(fds[0]);
+    close(fds[1]);
+    execlp(path, path, "--listen", "127.0.0.1:0", "--print-url", (char *)NULL);
+    fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
+    _exit(127);
+  }
+  d->pid = pid;
+  close(fds[1]);
+
+  char url[512] = "";
+  size_t have = 0;
+  double deadline = now() + 15;
+  while (now() < deadline) {
+    struct pollfd p = {fds[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    ssize_t r = read(fds[0], url + have, sizeof url - 1 - have);
+    if (r <= 0) break;
+    have += (size_t)r;
+    url[have] = '\0';
+    if (strchr(url, '\n')) break;
+  }
+  close(fds[0]);
+  char *nl = strchr(url, '\n');
+  if (!nl || strncmp(url, "http://", 7)) return fail(d, prog, "porter-sandboxd did not print its URL");
+  *nl = '\0';
+  while (now() < deadline) {
+    if (ready(url)) {
+      setenv("PORTER_SANDBOX_BASE_URL", url, 1);
+      return 0;
+    }
+    int st;
+    if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+      d->pid = -1;
+      return fail(d, prog, "porter-sandboxd exited before it was ready");
+    }
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return fail(d, prog, "porter-sandboxd did not become ready in 15 s");
+}
+
+void local_stop(local_daemon *d) {
+  active = NULL;
+  if (d->pid > 0) {
+    kill(d->pid, SIGTERM);
+    double deadline = now() + 10;
+    int st;
+    while (waitpid(d->pid, &st, WNOHANG) == 0) {
+      if (now() > deadline) {
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, &st, 0);
+        break;
+      }
+      struct timespec ts = {0, 20 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    d->pid = -1;
+  }
+  unlink(d->log);
+}

@@ -1,0 +1,143 @@
+-- porter-lua behaves like lua5.4: same stdout, stderr (but for the program name) and exit
+-- status on the same command lines, with porter_sandbox built in.
+local helpers = require("spec.helpers")
+local sh = helpers.process.shquote
+
+local function run(interp, args, env, stdin)
+  local dir = helpers.process.tmpdir()
+  local parts = { "cd", sh(dir), "&&", "env", "-u", "LD_PRELOAD", "-u", "LUA_INIT", "-u", "LUA_INIT_5_4" }
+  for k, v in pairs(env or {}) do parts[#parts + 1] = sh(k .. "=" .. v) end
+  parts[#parts + 1] = sh(interp)
+  for _, a in ipairs(args) do parts[#parts + 1] = sh(a) end
+  if stdin then
+    local f = io.open(dir .. "/stdin", "wb"); f:write(stdin); f:close()
+    parts[#parts + 1] = "<stdin"
+  else
+    parts[#parts + 1] = "</dev/null"
+  end
+  parts[#parts + 1] = ">out 2>err; echo $? >rc"
+  os.execute(table.concat(parts, " "))
+  local r = { out = helpers.process.read_all(dir .. "/out"), err = helpers.process.read_all(dir .. "/err"),
+              rc = tonumber(helpers.process.read_all(dir .. "/rc")) }
+  os.execute("rm -rf " .. sh(dir))
+  return r
+end
+
+local porter_lua = helpers.build .. "/porter-lua"
+local lua = "/usr/bin/lua5.4"
+
+local function same(args, env, stdin)
+  local a = run(lua, args, env, stdin)
+  local b = run(porter_lua, args, env, stdin)
+  local function norm(s, name) return (s:gsub(name:gsub("%p", "%%%0"), "PROG")) end
+  assert.equal(a.out, b.out)
+  assert.equal(norm(a.err, lua), norm(b.err, porter_lua))
+  assert.equal(a.rc, b.rc)
+  return b
+end
+
+describe("porter-lua", function()
+  local script
+  setup(function()
+    script = os.tmpname()
+    local f = io.open(script, "w")
+    f:write('print(...) print(arg[0] == ' .. string.format("%q", script) .. ', #arg, arg[1], arg[-1] ~= nil)\n')
+    f:close()
+  end)
+  teardown(function() os.remove(script) end)
+
+  it("runs scripts with arg and ...", function()
+    local r = same({ script, "a", "b c" })
+    assert.equal("a\tb c\ntrue\t2\ta\ttrue\n", r.out)
+  end)
+
+  it("handles -e, -l, -l g=mod, -v, -E, -- and - like lua5.4", function()
+    same({ "-e", "print(1 + 1)" })
+    same({ "-l", "string", "-e", "print(type(string.rep))" })
+    same({ "-l", "s=string", "-e", "print(s.rep('ab', 2))" })
+    same({ "-v" })
+    same({ "-E", "-e", "print(os.getenv('LUA_INIT'))" }, { LUA_INIT = "print('init')" })
+    same({ "--", script, "x" })
+    same({ "-", "x", "y" }, nil, "print(...)")
+    same({}, nil, "print('from stdin', #arg)")
+  end)
+
+  it("runs LUA_INIT and LUA_INIT_5_4, also as @file", function()
+    same({ "-e", "print(X)" }, { LUA_INIT = "X = 5" })
+    same({ "-e", "print(X)" }, { LUA_INIT = "X = 5", LUA_INIT_5_4 = "X = 6" })
+    same({ "-e", "print(...)" }, { LUA_INIT = "@" .. script })
+  end)
+
+  it("reports errors with tracebacks and exit status 1", function()
+    local r = same({ "-e", "error('boom')" })
+    assert.equal(1, r.rc)
+    assert.matches("boom\nstack traceback:", r.err)
+    same({ "-e", "error(setmetatable({}, {__tostring = function() return 'custom' end}))" })
+    same({ "-e", "error({})" })
+    same({ "-e", "x = = 1" })
+    same({ "/nonexistent/script.lua" })
+    same({ "-x" })
+    same({ "-e" })
+  end)
+
+  it("exits with os.exit's status", function()
+    assert.equal(3, same({ "-e", "os.exit(3)" }).rc)
+    assert.equal(1, same({ "-e", "os.exit(false)" }).rc)
+    assert.equal(0, same({ "-e", "os.exit(true)" }).rc)
+  end)
+
+  it("has porter_sandbox built in, needing no LUA_PATH or LUA_CPATH", function()
+    local r = run(porter_lua, { "-e", "local s = require 'porter_sandbox'; print(s.VERSION, type(s.Porter), type(s.AsyncPorter))" },
+      { LUA_PATH = "/nonexistent/?.lua", LUA_CPATH = "/nonexistent/?.so" })
+    assert.equal("0.1.0\tfunction\tfunction\n", r.out)
+    assert.equal(0, r.rc)
+  end)
+
+  it("prints errors raised by the SDK through their __tostring", function()
+    local r = run(porter_lua, { "-e", "require('porter_sandbox').Porter()" })
+    assert.equal(1, r.rc)
+    assert.matches("ConfigError: no Porter Sandbox API to talk to", r.err)
+  end)
+
+  it("mentions --local in --help", function()
+    local r = run(porter_lua, { "--help" })
+    assert.equal(0, r.rc)
+    assert.matches("%-%-local", r.out)
+  end)
+end)
+
+describe("porter-lua --local", function()
+  it("starts the daemon, points the script at it, propagates the exit status and stops the daemon", function()
+    local dir = helpers.process.tmpdir()
+    local root = os.getenv("PORTER_ROOT") or "."
+    local wrapper = dir .. "/fake-sandboxd"
+    local f = io.open(wrapper, "w")
+    f:write("#!/bin/sh\nexec lua5.4 " .. sh(root .. "/spec/support/fake_sandboxd.lua") .. ' "$@"\n')
+    f:close()
+    os.execute("chmod +x " .. sh(wrapper))
+    local script = dir .. "/s.lua"
+    f = io.open(script, "w")
+    f:write([[
+      local s = require "porter_sandbox"
+      local p = s.Porter()
+      print(p.base_url == os.getenv("PORTER_SANDBOX_BASE_URL"), p.readiness.check().active_sandboxes, ...)
+      os.exit(7)
+    ]])
+    f:close()
+    local r = run(porter_lua, { "--local", script, "x" }, { PORTER_SANDBOXD = wrapper, FAKE_PID_FILE = dir .. "/pid",
+                                                            LUA_PATH = os.getenv("LUA_PATH"), LUA_CPATH = os.getenv("LUA_CPATH") })
+    assert.equal("true\t0\tx\n", r.out)
+    assert.equal(7, r.rc)
+    local pid = helpers.process.read_all(dir .. "/pid")
+    assert.truthy(pid)
+    assert.is_false(os.execute("kill -0 " .. pid .. " 2>/dev/null") == true, "the daemon is gone")
+    os.execute("rm -rf " .. sh(dir))
+  end)
+
+  it("says so when the daemon cannot start", function()
+    local r = run(porter_lua, { "--local", "-e", "print('never')" }, { PORTER_SANDBOXD = "/nonexistent/porter-sandboxd" })
+    assert.equal(1, r.rc)
+    assert.equal("", r.out)
+    assert.matches("%-%-local: porter%-sandboxd", r.err)
+  end)
+end)
