@@ -1,0 +1,140 @@
+/* porter-sandboxd: options, state directory, the HTTP server, and an orderly stop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "server.h"
+
+srv_config cfg;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: porter-sandboxd [options]\n"
+          "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks a free one)\n"
+          "  --print-url            print http://ADDR:PORT on stdout once ready\n"
+          "  --state-dir DIR        records, logs and volumes (default $XDG_STATE_HOME/porter-sandboxd)\n"
+          "  --api-key KEY          require 'Authorization: Bearer KEY' (also PORTER_SANDBOX_API_KEY)\n"
+          "  --image NAME=ROOTFS    run image NAME with ROOTFS as its root (repeatable)\n"
+          "  --env-group NAME=FILE  an environment group of KEY=VALUE lines (repeatable)\n");
+}
+
+static int named(const char *arg, named_path *out, const char *opt) {
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg || !eq[1]) {
+    fprintf(stderr, "porter-sandboxd: %s wants NAME=PATH (got '%s')\n", opt, arg);
+    return -1;
+  }
+  out->name = strndup(arg, (size_t)(eq - arg));
+  out->path = strdup(eq + 1);
+  return 0;
+}
+
+static void default_state_dir(char *out, size_t n) {
+  const char *xdg = getenv("XDG_STATE_HOME");
+  if (xdg && *xdg) snprintf(out, n, "%s/porter-sandboxd", xdg);
+  else snprintf(out, n, "%s/.local/state/porter-sandboxd", getenv("HOME") ? getenv("HOME") : "/tmp");
+}
+
+static void *ttl_thread(void *arg) {
+  (void)arg;
+  for (;;) {
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+    runtime_ttl_tick();
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  const char *listen = "127.0.0.1:8080";
+  int print_url = 0;
+  char state[4096] = "";
+  cfg.api_key = getenv("PORTER_SANDBOX_API_KEY");
+  if (cfg.api_key && !*cfg.api_key) cfg.api_key = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--print-url")) {
+      print_url = 1;
+    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return 0;
+    } else if (v && !strcmp(a, "--listen")) {
+      listen = v, i++;
+    } else if (v && !strcmp(a, "--state-dir")) {
+      snprintf(state, sizeof state, "%s", v), i++;
+    } else if (v && !strcmp(a, "--api-key")) {
+      cfg.api_key = *v ? (char *)v : NULL, i++;
+    } else if (v && !strcmp(a, "--image") && cfg.nimages < 64) {
+      if (named(v, &cfg.images[cfg.nimages++], a)) return 2;
+      i++;
+    } else if (v && !strcmp(a, "--env-group") && cfg.ngroups < 64) {
+      if (named(v, &cfg.env_groups[cfg.ngroups++], a)) return 2;
+      i++;
+    } else {
+      fprintf(stderr, "porter-sandboxd: unknown or incomplete option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (!state[0]) default_state_dir(state, sizeof state);
+  cfg.state_dir = state;
+
+  char host[64];
+  const char *colon = strrchr(listen, ':');
+  if (!colon || (size_t)(colon - listen) >= sizeof host) {
+    fprintf(stderr, "porter-sandboxd: --listen wants ADDR:PORT (got '%s')\n", listen);
+    return 2;
+  }
+  memcpy(host, listen, (size_t)(colon - listen));
+  host[colon - listen] = '\0';
+  int port = atoi(colon + 1);
+
+  char path[4200];
+  snprintf(path, sizeof path, "%s/volumes", state);
+  if (mkdir_p(path, 0700) != 0) {
+    fprintf(stderr, "porter-sandboxd: cannot create %s: %s\n", path, strerror(errno));
+    return 1;
+  }
+  snprintf(path, sizeof path, "%s/sandboxes", state);
+  mkdir_p(path, 0700);
+  snprintf(path, sizeof path, "%s/snapshots", state);
+  mkdir_p(path, 0700);
+  snprintf(path, sizeof path, "%s/state.db", state);
+  if (db_open(path) != 0) return 1;
+  sandboxes_recover();
+
+  /* signals are taken synchronously by main; every other thread blocks them */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int bound;
+  if (http_serve(host, port, &bound) != 0) {
+    db_close();
+    return 1;
+  }
+  pthread_t ttl;
+  pthread_create(&ttl, NULL, ttl_thread, NULL);
+  pthread_detach(ttl);
+  fprintf(stderr, "porter-sandboxd: listening on http://%s:%d, state in %s%s\n", host, bound, state,
+          cfg.api_key ? ", API key required" : "");
+  if (print_url) {
+    printf("http://%s:%d\n", host, bound);
+    fflush(stdout);
+  }
+  int sig;
+  sigwait(&set, &sig);
+  fprintf(stderr, "porter-sandboxd: stopping (signal %d)\n", sig);
+  http_stop();
+  runtime_stop_all();
+  pthread_mutex_lock(&db_lock);
+  db_close();
+  return 0;
+}

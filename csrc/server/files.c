@@ -1,0 +1,310 @@
+/* /v1/volume/{id}/files*: listing, ranged reads, streamed atomic writes, moves. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "server.h"
+
+#define MAX_DEPTH 128
+#define LIST_BUDGET 1000
+
+static int open_root(const char *id) {
+  char dir[4200];
+  volume_data_dir(id, dir, sizeof dir);
+  return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* errno of a confined walk -> answer */
+static enum MHD_Result walk_error(struct MHD_Connection *c, const char *path) {
+  if (errno == ELOOP || errno == ENOTDIR)
+    return reply_error(c, errno == ELOOP ? 400 : 404,
+                       errno == ELOOP ? "path '%s' goes through a symlink (not allowed)" : "'%s' is not a directory",
+                       path);
+  if (errno == ENOENT) return reply_error(c, 404, "no such file or directory: '%s'", path);
+  return reply_error(c, 500, "cannot open '%s': %s", path, strerror(errno));
+}
+
+static void normalise(char comps[][256], int n, char *out, size_t on) {
+  size_t o = 0;
+  out[0] = '\0';
+  for (int i = 0; i < n && o < on; i++) o += (size_t)snprintf(out + o, on - o, "/%s", comps[i]);
+  if (!n) snprintf(out, on, "/");
+}
+
+enum MHD_Result h_files_list(struct MHD_Connection *c, req *r) {
+  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  const char *path = query_arg(c, "path");
+  if (!path) path = "/";
+  char comps[MAX_DEPTH][256], why[512], norm[8192];
+  int n;
+  if (vfs_split(path, comps, MAX_DEPTH, &n, why, sizeof why)) return reply_error(c, 400, "%s", why);
+  int root = open_root(r->params[0]);
+  if (root < 0) return reply_error(c, 500, "the volume's directory is missing");
+  int dir = vfs_open_dir(root, comps, n, 0);
+  close(root);
+  if (dir < 0) return walk_error(c, path);
+  int truncated;
+  const char *search = query_arg(c, "search");
+  json_t *entries = vfs_list(dir, search, search && *search ? LIST_BUDGET * 10 : LIST_BUDGET, &truncated);
+  close(dir);
+  normalise(comps, n, norm, sizeof norm);
+  return reply_json(c, 200, json_pack("{sssosb}", "path", norm, "entries", entries, "truncated", truncated));
+}
+
+/* Opens the file at path read-only, confined; -1 with an answer already sent. */
+static int open_file(struct MHD_Connection *c, const char *id, const char *path, enum MHD_Result *sent) {
+  char comps[MAX_DEPTH][256], why[512];
+  int n;
+  if (vfs_split(path, comps, MAX_DEPTH, &n, why, sizeof why)) {
+    *sent = reply_error(c, 400, "%s", why);
+    return -1;
+  }
+  if (n == 0) {
+    *sent = reply_error(c, 400, "'/' is a directory");
+    return -1;
+  }
+  int root = open_root(id);
+  int dir = root >= 0 ? vfs_open_dir(root, comps, n - 1, 0) : -1;
+  if (root >= 0) close(root);
+  if (dir < 0) {
+    *sent = walk_error(c, path);
+    return -1;
+  }
+  int fd = openat(dir, comps[n - 1], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int saved = errno;
+  close(dir);
+  errno = saved;
+  if (fd < 0) {
+    *sent = walk_error(c, path);
+    return -1;
+  }
+  return fd;
+}
+
+enum MHD_Result h_files_read(struct MHD_Connection *c, req *r) {
+  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  const char *path = query_arg(c, "path");
+  if (!path || !*path) return reply_error(c, 400, "'path' is required");
+  enum MHD_Result sent;
+  int fd = open_file(c, r->params[0], path, &sent);
+  if (fd < 0) return sent;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return reply_error(c, 400, "'%s' is not a regular file", path);
+  }
+  uint64_t size = (uint64_t)st.st_size, start = 0, len = size;
+  unsigned status = 200;
+  char crange[96] = "";
+  const char *rh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
+  if (rh && size > 0) {
+    unsigned long long a, b = size - 1;
+    char *end;
+    if (strncmp(rh, "bytes=", 6) || !(rh[6] >= '0' && rh[6] <= '9')) {
+      close(fd);
+      return reply_error(c, 416, "only a single range 'bytes=START-END' or 'bytes=START-' is supported");
+    }
+    a = strtoull(rh + 6, &end, 10);
+    if (*end != '-') {
+      close(fd);
+      return reply_error(c, 416, "malformed Range header");
+    }
+    int junk = 0;
+    if (end[1]) {
+      b = strtoull(end + 1, &end, 10);
+      junk = *end != '\0';
+    }
+    if (a >= size || b < a || junk) {
+      close(fd);
+      snprintf(crange, sizeof crange, "bytes */%llu", (unsigned long long)size);
+      json_t *o = json_pack("{ss}", "error", "the range is outside the file");
+      char *s = json_dumps(o, JSON_COMPACT);
+      json_decref(o);
+      struct MHD_Response *res = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+      MHD_add_response_header(res, "Content-Type", "application/json");
+      MHD_add_response_header(res, "Content-Range", crange);
+      enum MHD_Result ret = MHD_queue_response(c, 416, res);
+      MHD_destroy_response(res);
+      return ret;
+    }
+    if (b >= size) b = size - 1;
+    start = a, len = b - a + 1, status = 206;
+    snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", a, b, (unsigned long long)size);
+  }
+  struct MHD_Response *res = len ? MHD_create_response_from_fd_at_offset64(len, fd, start)
+                                 : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if (!len) close(fd);
+  char lm[64];
+  struct tm tm;
+  gmtime_r(&st.st_mtime, &tm);
+  strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  MHD_add_response_header(res, "Content-Type", "application/octet-stream");
+  MHD_add_response_header(res, "Last-Modified", lm);
+  if (crange[0]) MHD_add_response_header(res, "Content-Range", crange);
+  enum MHD_Result ret = MHD_queue_response(c, status, res);
+  MHD_destroy_response(res);
+  return ret;
+}
+
+/* ---- PUT: streamed to a temp file beside the target, renamed into place at the end ---- */
+void files_write_begin(struct MHD_Connection *c, req *r) {
+  const char *path = query_arg(c, "path");
+  char comps[MAX_DEPTH][256];
+  int n;
+  if (!volume_exists(r->params[0])) {
+    r->up_status = 404;
+    snprintf(r->up_error, sizeof r->up_error, "no volume '%s'", r->params[0]);
+    return;
+  }
+  if (!path || !*path) {
+    r->up_status = 400;
+    snprintf(r->up_error, sizeof r->up_error, "'path' is required");
+    return;
+  }
+  if (vfs_split(path, comps, MAX_DEPTH, &n, r->up_error, sizeof r->up_error)) {
+    r->up_status = 400;
+    return;
+  }
+  if (n == 0) {
+    r->up_status = 400;
+    snprintf(r->up_error, sizeof r->up_error, "'/' is a directory");
+    return;
+  }
+  int root = open_root(r->params[0]);
+  r->up_dirfd = root >= 0 ? vfs_open_dir(root, comps, n - 1, 1) : -1;
+  if (root >= 0) close(root);
+  if (r->up_dirfd < 0) {
+    r->up_status = errno == ELOOP ? 400 : errno == ENOTDIR ? 409 : 500;
+    snprintf(r->up_error, sizeof r->up_error, "cannot write '%s': %s", path,
+             errno == ELOOP ? "the path goes through a symlink" : strerror(errno));
+    return;
+  }
+  snprintf(r->up_name, sizeof r->up_name, "%s", comps[n - 1]);
+  for (int i = 0; i < 100 && r->up_fd < 0; i++) {
+    snprintf(r->up_tmp, sizeof r->up_tmp, ".porter-upload-%08x", (unsigned)rand());
+    r->up_fd = openat(r->up_dirfd, r->up_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (r->up_fd < 0) {
+    r->up_status = 500;
+    snprintf(r->up_error, sizeof r->up_error, "cannot create a temporary file: %s", strerror(errno));
+  }
+}
+
+void files_write_chunk(req *r, const char *data, size_t n) {
+  if (r->up_fd < 0 || r->up_status) return;
+  while (n) {
+    ssize_t w = write(r->up_fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      r->up_status = errno == ENOSPC ? 507 : 500;
+      snprintf(r->up_error, sizeof r->up_error, "write failed: %s", strerror(errno));
+      return;
+    }
+    data += w, n -= (size_t)w;
+  }
+}
+
+void upload_abort(req *r) {
+  if (r->up_fd >= 0) {
+    close(r->up_fd);
+    unlinkat(r->up_dirfd, r->up_tmp, 0);
+    r->up_fd = -1;
+  }
+  if (r->up_dirfd >= 0) close(r->up_dirfd);
+  r->up_dirfd = -1;
+}
+
+enum MHD_Result h_files_write(struct MHD_Connection *c, req *r) {
+  if (r->up_status) {
+    unsigned st = r->up_status;
+    upload_abort(r);
+    return reply_error(c, st, "%s", r->up_error);
+  }
+  if (fsync(r->up_fd) != 0 || close(r->up_fd) != 0) {
+    r->up_fd = -1;
+    unlinkat(r->up_dirfd, r->up_tmp, 0);
+    return reply_error(c, 500, "could not store the file");
+  }
+  r->up_fd = -1;
+  struct stat st;
+  if (fstatat(r->up_dirfd, r->up_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    unlinkat(r->up_dirfd, r->up_tmp, 0);
+    return reply_error(c, 409, "'%s' is a directory", r->up_name);
+  }
+  if (renameat(r->up_dirfd, r->up_tmp, r->up_dirfd, r->up_name) != 0) {
+    int e = errno;
+    unlinkat(r->up_dirfd, r->up_tmp, 0);
+    return reply_error(c, 500, "could not store the file: %s", strerror(e));
+  }
+  return reply_empty(c, 204);
+}
+
+/* ---- move ---- */
+enum MHD_Result h_files_move(struct MHD_Connection *c, req *r) {
+  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  enum MHD_Result sent;
+  json_t *body = body_object(c, r, &sent);
+  if (!body) return sent;
+  static const field_rule rules[] = {{"from", JSON_STRING, 0, 1}, {"to", JSON_STRING, 0, 1}, {NULL, 0, 0, 0}};
+  char why[512];
+  const char *err = check_fields(body, rules, why, sizeof why);
+  if (err) {
+    json_decref(body);
+    return reply_error(c, 400, "%s", err);
+  }
+  const char *from = json_string_value(json_object_get(body, "from"));
+  const char *to = json_string_value(json_object_get(body, "to"));
+  static __thread char fc[MAX_DEPTH][256], tc[MAX_DEPTH][256];
+  int fn, tn;
+  if (vfs_split(from, fc, MAX_DEPTH, &fn, why, sizeof why) || vfs_split(to, tc, MAX_DEPTH, &tn, why, sizeof why)) {
+    json_decref(body);
+    return reply_error(c, 400, "%s", why);
+  }
+  if (fn == 0 || tn == 0) {
+    json_decref(body);
+    return reply_error(c, 400, "cannot move the volume's root");
+  }
+  int prefix = tn > fn;
+  for (int i = 0; prefix && i < fn; i++)
+    if (strcmp(fc[i], tc[i])) prefix = 0;
+  if (prefix) {
+    json_decref(body);
+    return reply_error(c, 400, "cannot move '%s' into itself", from);
+  }
+  int root = open_root(r->params[0]);
+  int fdir = root >= 0 ? vfs_open_dir(root, fc, fn - 1, 0) : -1;
+  if (fdir < 0) {
+    enum MHD_Result ret = walk_error(c, from);
+    if (root >= 0) close(root);
+    json_decref(body);
+    return ret;
+  }
+  int tdir = vfs_open_dir(root, tc, tn - 1, 0);
+  close(root);
+  if (tdir < 0) {
+    int e = errno;
+    close(fdir);
+    errno = e;
+    enum MHD_Result ret = e == ENOENT ? reply_error(c, 404, "the parent of '%s' does not exist", to) : walk_error(c, to);
+    json_decref(body);
+    return ret;
+  }
+  struct stat st;
+  enum MHD_Result ret;
+  if (fstatat(fdir, fc[fn - 1], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    ret = reply_error(c, 404, "no such file or directory: '%s'", from);
+  } else if (renameat2(fdir, fc[fn - 1], tdir, tc[tn - 1], RENAME_NOREPLACE) != 0) {
+    ret = errno == EEXIST ? reply_error(c, 409, "'%s' exists; nothing moved", to)
+                          : reply_error(c, 500, "could not move: %s", strerror(errno));
+  } else {
+    ret = reply_empty(c, 204);
+  }
+  close(fdir);
+  close(tdir);
+  json_decref(body);
+  return ret;
+}

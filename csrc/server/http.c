@@ -1,0 +1,181 @@
+/* The HTTP side: libmicrohttpd in thread-per-connection mode (a long exec holds its own
+ * thread; /healthz never waits behind it), a route table, per-request state in the
+ * connection context, answers built whole before they are queued. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "server.h"
+
+static struct MHD_Daemon *daemon_handle;
+
+enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v) {
+  char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(v);
+  if (!s) return MHD_NO;
+  struct MHD_Response *res = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(res, "Content-Type", "application/json");
+  enum MHD_Result ret = MHD_queue_response(c, status, res);
+  MHD_destroy_response(res);
+  return ret;
+}
+
+enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  json_t *o = json_object();
+  json_object_set_new(o, "error", json_bytes(msg, strlen(msg)));
+  return reply_json(c, status, o);
+}
+
+enum MHD_Result reply_empty(struct MHD_Connection *c, unsigned status) {
+  struct MHD_Response *res = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  enum MHD_Result ret = MHD_queue_response(c, status, res);
+  MHD_destroy_response(res);
+  return ret;
+}
+
+const char *query_arg(struct MHD_Connection *c, const char *key) {
+  return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent) {
+  json_error_t err;
+  json_t *v = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &err);
+  if (!v) {
+    *sent = reply_error(c, 400, "malformed JSON body: %s", err.text);
+    return NULL;
+  }
+  if (!json_is_object(v)) {
+    json_decref(v);
+    *sent = reply_error(c, 400, "the body must be a JSON object");
+    return NULL;
+  }
+  return v;
+}
+
+/* Matches path against the table; fills params. */
+static const route *match(const char *method, const char *path, req *r, int *method_mismatch) {
+  *method_mismatch = 0;
+  for (const route *rt = routes; rt->pattern; rt++) {
+    const char *p = rt->pattern, *u = path;
+    int np = 0, ok = 1;
+    while (*p && ok) {
+      if (*p == '{') {
+        const char *end = strchr(u, '/');
+        size_t n = end ? (size_t)(end - u) : strlen(u);
+        if (n == 0 || n >= sizeof r->params[0] || np >= 2) {
+          ok = 0;
+          break;
+        }
+        memcpy(r->params[np], u, n);
+        r->params[np++][n] = '\0';
+        u += n;
+        p += 2;
+      } else if (*p == *u) {
+        p++, u++;
+      } else {
+        ok = 0;
+      }
+    }
+    if (!ok || *u) continue;
+    if (strcmp(rt->method, method)) {
+      *method_mismatch = 1;
+      continue;
+    }
+    return rt;
+  }
+  return NULL;
+}
+
+static int check_auth(struct MHD_Connection *c, const char *path) {
+  if (!cfg.api_key) return 1;
+  if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) return 1;
+  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+  return h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, cfg.api_key);
+}
+
+static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+  (void)cls, (void)version;
+  req *r = *con_cls;
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    r->up_fd = r->up_dirfd = -1;
+    *con_cls = r;
+    r->authorized = check_auth(c, url);
+    int mismatch;
+    r->route = match(method, url, r, &mismatch);
+    if (r->authorized && r->route && r->route->begin) r->route->begin(c, r);
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (r->authorized && r->route && r->route->chunk) {
+      r->route->chunk(r, upload, *upload_size);
+    } else if (r->len + *upload_size > MAX_JSON_BODY) {
+      r->too_big = 1;
+    } else if (!r->too_big) {
+      if (r->len + *upload_size + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + *upload_size + 1) cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b) return MHD_NO;
+        r->body = b;
+        r->cap = cap;
+      }
+      memcpy(r->body + r->len, upload, *upload_size);
+      r->len += *upload_size;
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (!r->authorized) return reply_error(c, 401, "missing or invalid API key (Authorization: Bearer <key>)");
+  if (!r->route) {
+    int mismatch;
+    match(method, url, r, &mismatch);
+    if (mismatch) return reply_error(c, 405, "%s is not allowed on %s", method, url);
+    return reply_error(c, 404, "no such endpoint: %s %s", method, url);
+  }
+  if (r->too_big) return reply_error(c, 413, "the body is larger than %u bytes", MAX_JSON_BODY);
+  return r->route->fn(c, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+  (void)cls, (void)c, (void)toe;
+  req *r = *con_cls;
+  if (!r) return;
+  upload_abort(r); /* a no-op unless an upload was left unfinished */
+  free(r->body);
+  free(r);
+  *con_cls = NULL;
+}
+
+int http_serve(const char *host, int port, int *bound_port) {
+  struct sockaddr_in sa = {0};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+    fprintf(stderr, "porter-sandboxd: --listen: '%s' is not an IPv4 address\n", host);
+    return -1;
+  }
+  daemon_handle = MHD_start_daemon(
+      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, dispatch,
+      NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+      MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_END);
+  if (!daemon_handle) {
+    fprintf(stderr, "porter-sandboxd: cannot listen on %s:%d\n", host, port);
+    return -1;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+  *bound_port = info ? info->port : port;
+  return 0;
+}
+
+void http_stop(void) {
+  if (daemon_handle) MHD_stop_daemon(daemon_handle);
+  daemon_handle = NULL;
+}

@@ -1,0 +1,502 @@
+/* /v1/sandbox*: records in SQLite, processes in runtime.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "server.h"
+
+static const char *const PHASES[] = {"queued", "creating", "running", "succeeded", "failed", "terminated", NULL};
+#define LIVE_PHASES "('queued','creating','running')"
+
+static const field_rule spec_rules[] = {
+  {"image", JSON_STRING, 0, 1},        {"name", JSON_STRING, 0, 0},         {"tags", JSON_OBJECT, JSON_STRING, 0},
+  {"command", JSON_ARRAY, JSON_STRING, 0}, {"args", JSON_ARRAY, JSON_STRING, 0}, {"env", JSON_OBJECT, JSON_STRING, 0},
+  {"env_groups", JSON_ARRAY, JSON_STRING, 0}, {"volume_mounts", JSON_OBJECT, JSON_STRING, 0},
+  {"networking", JSON_ARRAY, JSON_OBJECT, 0}, {"egress", JSON_OBJECT, 0, 0}, {"ttl_seconds", JSON_INTEGER, 0, 0},
+  {NULL, 0, 0, 0},
+};
+
+void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started) {
+  pthread_mutex_lock(&db_lock);
+  if (started)
+    db_exec("UPDATE sandboxes SET phase=?, started_ms=? WHERE id=?", "sis", phase, now_ms(), id);
+  else if (has_exit)
+    db_exec("UPDATE sandboxes SET phase=?, exit_code=? WHERE id=?", "sis", phase, (int64_t)exit_code, id);
+  else
+    db_exec("UPDATE sandboxes SET phase=? WHERE id=?", "ss", phase, id);
+  pthread_mutex_unlock(&db_lock);
+}
+
+#define STATUS_COLS "id, name, image, spec, tags, phase, exit_code, created_ms, started_ms, host"
+
+/* Builds a StatusResponse from a row of STATUS_COLS. */
+static json_t *status_of(sqlite3_stmt *st) {
+  char t[40];
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(st, 0)));
+  json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(st, 1)));
+  json_object_set_new(o, "image", json_string((const char *)sqlite3_column_text(st, 2)));
+  json_t *spec = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+  json_t *tags = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
+  json_object_set_new(o, "tags", tags ? tags : json_object());
+  json_object_set_new(o, "phase", json_string((const char *)sqlite3_column_text(st, 5)));
+  json_object_set_new(o, "exit_code",
+                      sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, 6)));
+  fmt_time(sqlite3_column_int64(st, 7), t, sizeof t);
+  json_object_set_new(o, "created_at", json_string(t));
+  if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
+    json_object_set_new(o, "started_at", json_null());
+  } else {
+    fmt_time(sqlite3_column_int64(st, 8), t, sizeof t);
+    json_object_set_new(o, "started_at", json_string(t));
+  }
+  json_object_set_new(o, "host", json_string((const char *)sqlite3_column_text(st, 9)));
+  json_t *mounts = spec ? json_object_get(spec, "volume_mounts") : NULL;
+  json_object_set(o, "volume_mounts", mounts ? mounts : json_object());
+  if (!mounts) json_decref(json_object_get(o, "volume_mounts"));
+  json_object_set_new(o, "exec_target", json_pack("{ssssss}", "namespace", "porter-sandboxd", "pod_name",
+                                                  json_string_value(json_object_get(o, "id")), "container_name",
+                                                  "sandbox"));
+  json_decref(spec);
+  return o;
+}
+
+json_t *sandbox_status(const char *id) {
+  json_t *o = NULL;
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare("SELECT " STATUS_COLS " FROM sandboxes WHERE id=?");
+  if (st) {
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) o = status_of(st);
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  return o;
+}
+
+json_t *volume_attached(const char *volume_id) {
+  json_t *arr = json_array();
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare("SELECT DISTINCT m.sandbox_id FROM mounts m JOIN sandboxes s ON s.id = m.sandbox_id "
+                                "WHERE m.volume_id=? AND s.phase IN " LIVE_PHASES " ORDER BY m.sandbox_id");
+  if (st) {
+    sqlite3_bind_text(st, 1, volume_id, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  return arr;
+}
+
+void sandboxes_recover(void) {
+  sqlite3_stmt *st = db_prepare("SELECT id FROM sandboxes WHERE phase IN " LIVE_PHASES);
+  json_t *ids = json_array();
+  while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  size_t i;
+  json_t *id;
+  json_array_foreach(ids, i, id) {
+    const char *s = json_string_value(id);
+    sandbox_set_phase(s, "failed", 0, 0, 0);
+    const char *msg = "porter-sandboxd stopped while this sandbox was live; it is gone";
+    log_line(s, "error", "", msg, strlen(msg));
+  }
+  json_decref(ids);
+}
+
+enum MHD_Result h_healthz(struct MHD_Connection *c, req *r) {
+  (void)r;
+  return reply_json(c, 200, json_pack("{ss}", "status", "ok"));
+}
+
+enum MHD_Result h_readyz(struct MHD_Connection *c, req *r) {
+  (void)r;
+  return reply_json(c, 200, json_pack("{sssi}", "status", "ready", "active_sandboxes", runtime_count()));
+}
+
+/* ---- create ---- */
+static const char *check_spec(json_t *spec, char *buf, size_t n) {
+  const char *why = check_fields(spec, spec_rules, buf, n);
+  if (why) return why;
+  json_t *name = json_object_get(spec, "name");
+  if (json_is_string(name) && !dns_label(json_string_value(name))) {
+    snprintf(buf, n, "'name' must be a DNS label (lowercase letters, digits and '-', at most 63): '%s'",
+             json_string_value(name));
+    return buf;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(json_object_get(spec, "volume_mounts"), k, v) {
+    if (k[0] != '/' || strstr(k, "/../") || !strcmp(k, "/") || strstr(k, "/./")) {
+      snprintf(buf, n, "volume_mounts: '%s' must be an absolute path other than /", k);
+      return buf;
+    }
+    if (!volume_exists(json_string_value(v))) {
+      snprintf(buf, n, "volume_mounts: no such volume '%s'", json_string_value(v));
+      return buf;
+    }
+  }
+  size_t i;
+  json_array_foreach(json_object_get(spec, "env_groups"), i, v) {
+    int found = 0;
+    for (int g = 0; g < cfg.ngroups; g++)
+      if (!strcmp(cfg.env_groups[g].name, json_string_value(v))) found = 1;
+    if (!found) {
+      snprintf(buf, n, "env_groups: no such environment group '%s'", json_string_value(v));
+      return buf;
+    }
+  }
+  json_t *net = json_object_get(spec, "networking");
+  if (json_array_size(net) > 1) return "'networking' holds at most one entry";
+  json_array_foreach(net, i, v) {
+    json_t *port = json_object_get(v, "port");
+    if (!json_is_integer(port) || json_integer_value(port) < 1024 || json_integer_value(port) > 65535)
+      return "'networking[1].port' must be an integer from 1024 to 65535";
+  }
+  json_t *eg = json_object_get(spec, "egress");
+  if (eg && !json_is_null(eg)) {
+    json_t *ad = json_object_get(eg, "allowed_destinations");
+    if (!json_is_array(ad)) return "'egress.allowed_destinations' must be an array of strings";
+    json_array_foreach(ad, i, v) if (!json_is_string(v)) return "'egress.allowed_destinations' must be an array of strings";
+  }
+  json_t *ttl = json_object_get(spec, "ttl_seconds");
+  if (json_is_integer(ttl) && json_integer_value(ttl) < 1) return "'ttl_seconds' must be at least 1";
+  return NULL;
+}
+
+enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
+  enum MHD_Result sent;
+  json_t *spec = body_object(c, r, &sent);
+  if (!spec) return sent;
+  char buf[512];
+  const char *why = check_spec(spec, buf, sizeof buf);
+  if (why) {
+    json_decref(spec);
+    return reply_error(c, 400, "%s", why);
+  }
+  char id[40], host[64] = "";
+  new_id("sb", id, sizeof id);
+  const char *name = json_string_value(json_object_get(spec, "name"));
+  if (!name) name = id;
+  json_t *net = json_object_get(spec, "networking");
+  if (json_array_size(net) == 1)
+    snprintf(host, sizeof host, "127.0.0.1:%d", (int)json_integer_value(json_object_get(json_array_get(net, 0), "port")));
+  char *spec_text = json_dumps(spec, JSON_COMPACT);
+  json_t *tags = json_object_get(spec, "tags");
+  char *tags_text = json_dumps(json_is_object(tags) ? tags : json_object(), JSON_COMPACT);
+  if (!json_is_object(tags) && tags_text) {
+    free(tags_text);
+    tags_text = strdup("{}");
+  }
+  pthread_mutex_lock(&db_lock);
+  int rc = db_exec("INSERT INTO sandboxes(id, name, image, spec, tags, phase, created_ms, host) VALUES(?,?,?,?,?,?,?,?)",
+                   "ssssssis", id, name, json_string_value(json_object_get(spec, "image")), spec_text, tags_text,
+                   "queued", now_ms(), host);
+  if (rc == SQLITE_DONE) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(spec, "volume_mounts"), k, v)
+      db_exec("INSERT INTO mounts(sandbox_id, volume_id, path) VALUES(?,?,?)", "sss", id, json_string_value(v), k);
+  }
+  pthread_mutex_unlock(&db_lock);
+  free(spec_text);
+  free(tags_text);
+  if (rc == SQLITE_CONSTRAINT) {
+    json_decref(spec);
+    return reply_error(c, 409, "the name '%s' is taken (names are never reused)", name);
+  }
+  if (rc != SQLITE_DONE) {
+    json_decref(spec);
+    return reply_error(c, 500, "could not record the sandbox");
+  }
+  runtime_start(id, name, spec);
+  json_t *mounts = json_object_get(spec, "volume_mounts");
+  json_t *out = json_pack("{sssssO}", "id", id, "name", name, "volume_mounts", mounts ? mounts : json_object());
+  if (!mounts) json_decref(json_object_get(out, "volume_mounts"));
+  json_decref(spec);
+  return reply_json(c, 202, out);
+}
+
+/* ---- list and counts: one filter builder ---- */
+typedef struct filter {
+  char where[2048];
+  json_t *binds; /* strings and integers, in order */
+  const char *error;
+} filter;
+
+static void add_cond(filter *f, const char *cond) {
+  strncat(f->where, f->where[0] ? " AND " : " WHERE ", sizeof f->where - strlen(f->where) - 1);
+  strncat(f->where, cond, sizeof f->where - strlen(f->where) - 1);
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  filter *f = cls;
+  if (!value) value = "";
+  if (!strcmp(key, "tag")) {
+    const char *eq = strchr(value, '=');
+    if (!eq) {
+      f->error = "'tag' must be key=value";
+      return MHD_NO;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "$.\"%.*s\"", (int)(eq - value), value);
+    add_cond(f, "json_extract(tags, ?) = ?");
+    json_array_append_new(f->binds, json_string(path));
+    json_array_append_new(f->binds, json_string(eq + 1));
+  }
+  return MHD_YES;
+}
+
+static enum MHD_Result collect_phase(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  json_t *arr = cls;
+  if (!strcmp(key, "phase") && value) json_array_append_new(arr, json_string(value));
+  return MHD_YES;
+}
+
+static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, int64_t *end) {
+  f->where[0] = '\0';
+  f->binds = json_array();
+  f->error = NULL;
+  const char *s = query_arg(c, "search");
+  if (s && *s) {
+    add_cond(f, "substr(name, 1, length(?)) = ?");
+    json_array_append_new(f->binds, json_string(s));
+    json_array_append_new(f->binds, json_string(s));
+  }
+  const char *image = query_arg(c, "image");
+  if (image && *image) {
+    add_cond(f, "image = ?");
+    json_array_append_new(f->binds, json_string(image));
+  }
+  const char *st = query_arg(c, "start_time"), *et = query_arg(c, "end_time");
+  if (st && !parse_time(st, start)) f->error = "'start_time' must be an RFC 3339 time";
+  if (et && !parse_time(et, end)) f->error = "'end_time' must be an RFC 3339 time";
+  if (st) {
+    add_cond(f, "created_ms >= ?");
+    json_array_append_new(f->binds, json_integer(*start));
+  }
+  if (et) {
+    add_cond(f, "created_ms < ?");
+    json_array_append_new(f->binds, json_integer(*end));
+  }
+  MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, f);
+  json_t *phases = json_array();
+  MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_phase, phases);
+  if (json_array_size(phases)) {
+    char cond[512] = "phase IN (";
+    size_t i;
+    json_t *p;
+    json_array_foreach(phases, i, p) {
+      int known = 0;
+      for (int k = 0; PHASES[k]; k++)
+        if (!strcmp(PHASES[k], json_string_value(p))) known = 1;
+      if (!known) f->error = "'phase' must be one of queued, creating, running, succeeded, failed, terminated";
+      strncat(cond, i ? ",?" : "?", sizeof cond - strlen(cond) - 1);
+      json_array_append(f->binds, p);
+    }
+    strncat(cond, ")", sizeof cond - strlen(cond) - 1);
+    add_cond(f, cond);
+  }
+  json_decref(phases);
+}
+
+static void bind_all(sqlite3_stmt *st, json_t *binds, int from) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(binds, i, v) {
+    if (json_is_integer(v)) sqlite3_bind_int64(st, from + (int)i, json_integer_value(v));
+    else sqlite3_bind_text(st, from + (int)i, json_string_value(v), -1, SQLITE_TRANSIENT);
+  }
+}
+
+static json_t *filter_values(void) {
+  json_t *fv = json_pack("{s[]s[]s[]}", "tags", "images", "phases");
+  const char *q[3] = {"SELECT DISTINCT j.key || '=' || j.value FROM sandboxes, json_each(sandboxes.tags) j ORDER BY 1",
+                      "SELECT DISTINCT image FROM sandboxes ORDER BY 1", "SELECT DISTINCT phase FROM sandboxes ORDER BY 1"};
+  const char *keys[3] = {"tags", "images", "phases"};
+  for (int k = 0; k < 3; k++) {
+    sqlite3_stmt *st = db_prepare(q[k]);
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+      json_array_append_new(json_object_get(fv, keys[k]), json_string((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+  }
+  return fv;
+}
+
+enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r) {
+  (void)r;
+  filter f;
+  int64_t start = 0, end = 0;
+  build_filter(c, &f, &start, &end);
+  const char *pg = query_arg(c, "page");
+  long page = pg ? strtol(pg, NULL, 10) : 1;
+  if (!f.error && (page < 1 || page > 1000000)) f.error = "'page' must be an integer of at least 1";
+  if (f.error) {
+    json_decref(f.binds);
+    return reply_error(c, 400, "%s", f.error);
+  }
+  char sql[4096];
+  json_t *list = json_array();
+  long total = 0;
+  pthread_mutex_lock(&db_lock);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM sandboxes%s", f.where);
+  sqlite3_stmt *st = db_prepare(sql);
+  if (st) {
+    bind_all(st, f.binds, 1);
+    if (sqlite3_step(st) == SQLITE_ROW) total = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  snprintf(sql, sizeof sql, "SELECT " STATUS_COLS " FROM sandboxes%s ORDER BY seq DESC LIMIT %d OFFSET %ld", f.where,
+           PAGE_SIZE, (page - 1) * PAGE_SIZE);
+  st = db_prepare(sql);
+  if (st) {
+    bind_all(st, f.binds, 1);
+    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(list, status_of(st));
+    sqlite3_finalize(st);
+  }
+  const char *ifv = query_arg(c, "include_filter_values");
+  json_t *fv = ifv && !strcmp(ifv, "true") ? filter_values() : NULL;
+  pthread_mutex_unlock(&db_lock);
+  json_decref(f.binds);
+  long pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+  json_t *out = json_pack("{so s{sisisb}}", "sandboxes", list, "pagination", "current_page", (int)page, "total_pages",
+                          (int)pages, "has_next_page", page < pages);
+  if (fv) json_object_set_new(out, "filter_values", fv);
+  return reply_json(c, 200, out);
+}
+
+enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r) {
+  (void)r;
+  filter f;
+  int64_t end = now_ms(), start = end - 3600 * 1000;
+  build_filter(c, &f, &start, &end);
+  if (!f.error && end <= start) f.error = "'end_time' must be after 'start_time'";
+  if (f.error) {
+    json_decref(f.binds);
+    return reply_error(c, 400, "%s", f.error);
+  }
+  /* about 60 buckets over the window, a whole number of seconds each */
+  int64_t gran = (end - start + 59) / 60;
+  gran = gran < 1000 ? 1000 : (gran + 999) / 1000 * 1000;
+  int64_t n = (end - start + gran - 1) / gran;
+  int64_t *counts = calloc((size_t)n, sizeof *counts);
+  char sql[4096];
+  snprintf(sql, sizeof sql, "SELECT created_ms FROM sandboxes%s", f.where);
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare(sql);
+  if (st) {
+    bind_all(st, f.binds, 1);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      int64_t t = sqlite3_column_int64(st, 0);
+      if (t >= start && t < end) counts[(t - start) / gran]++;
+    }
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  json_decref(f.binds);
+  json_t *points = json_array();
+  for (int64_t i = 0; i < n; i++) {
+    char t[40];
+    fmt_time(start + i * gran, t, sizeof t);
+    json_array_append_new(points, json_pack("{sssI}", "timestamp", t, "count", (json_int_t)counts[i]));
+  }
+  free(counts);
+  return reply_json(c, 200, json_pack("{sosI}", "points", points, "granularity_ms", (json_int_t)gran));
+}
+
+enum MHD_Result h_sandbox_lookup(struct MHD_Connection *c, req *r) {
+  (void)r;
+  const char *name = query_arg(c, "name");
+  if (!name || !*name) return reply_error(c, 400, "'name' is required");
+  json_t *out = NULL;
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare("SELECT id FROM sandboxes WHERE name=?");
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) out = json_pack("{ss}", "id", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  if (!out) return reply_error(c, 404, "no sandbox named '%s'", name);
+  return reply_json(c, 200, out);
+}
+
+enum MHD_Result h_sandbox_get(struct MHD_Connection *c, req *r) {
+  json_t *o = sandbox_status(r->params[0]);
+  if (!o) return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
+  return reply_json(c, 200, o);
+}
+
+enum MHD_Result h_sandbox_delete(struct MHD_Connection *c, req *r) {
+  json_t *o = sandbox_status(r->params[0]);
+  if (!o) return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
+  json_decref(o);
+  runtime_terminate(r->params[0]);
+  return reply_empty(c, 204);
+}
+
+enum MHD_Result h_sandbox_logs(struct MHD_Connection *c, req *r) {
+  json_t *o = sandbox_status(r->params[0]);
+  if (!o) return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
+  json_decref(o);
+  const char *lim = query_arg(c, "limit"), *since = query_arg(c, "since");
+  long limit = lim ? strtol(lim, NULL, 10) : 0;
+  if (lim && limit < 1) return reply_error(c, 400, "'limit' must be an integer of at least 1");
+  int64_t since_ms = 0;
+  if (since && !parse_time(since, &since_ms)) return reply_error(c, 400, "'since' must be an RFC 3339 time");
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT ts_ms, line, level, exec_id FROM (SELECT * FROM logs WHERE sandbox_id=? AND ts_ms>=? "
+           "ORDER BY seq DESC LIMIT %ld) ORDER BY seq",
+           limit > 0 ? limit : -1L);
+  json_t *lines = json_array();
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare(sql);
+  if (st) {
+    sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, since ? since_ms : 0);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      char t[40];
+      fmt_time(sqlite3_column_int64(st, 0), t, sizeof t);
+      json_array_append_new(lines, json_pack("{ss ss# ss ss}", "timestamp", t, "line",
+                                             (const char *)sqlite3_column_text(st, 1), (int)sqlite3_column_bytes(st, 1),
+                                             "level", (const char *)sqlite3_column_text(st, 2), "exec_id",
+                                             (const char *)sqlite3_column_text(st, 3)));
+    }
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  return reply_json(c, 200, json_pack("{ssso}", "sandbox_id", r->params[0], "logs", lines));
+}
+
+enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r) {
+  enum MHD_Result sent;
+  json_t *body = body_object(c, r, &sent);
+  if (!body) return sent;
+  static const field_rule rules[] = {{"command", JSON_ARRAY, JSON_STRING, 1}, {NULL, 0, 0, 0}};
+  char buf[512];
+  const char *why = check_fields(body, rules, buf, sizeof buf);
+  if (!why && json_array_size(json_object_get(body, "command")) == 0) why = "'command' must not be empty";
+  if (why) {
+    json_decref(body);
+    return reply_error(c, 400, "%s", why);
+  }
+  json_t *o = sandbox_status(r->params[0]);
+  if (!o) {
+    json_decref(body);
+    return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
+  }
+  json_t *result = NULL;
+  char err[512];
+  int status = runtime_exec(r->params[0], json_object_get(body, "command"), &result, err, sizeof err);
+  json_decref(body);
+  if (status) {
+    if (status == 409)
+      snprintf(err, sizeof err, "the sandbox is not running (phase %s)", json_string_value(json_object_get(o, "phase")));
+    json_decref(o);
+    return reply_error(c, (unsigned)status, "%s", err);
+  }
+  json_decref(o);
+  return reply_json(c, 200, result);
+}

@@ -1,0 +1,162 @@
+/* porter-sandboxd: the Porter Sandbox API on one machine. */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_JSON_BODY (1u << 20)
+#define PAGE_SIZE 50
+
+/* ---- configuration (daemon.c) ---- */
+typedef struct named_path {
+  char *name, *path;
+} named_path;
+
+typedef struct srv_config {
+  char *state_dir;
+  char *api_key;
+  named_path images[64];
+  int nimages;
+  named_path env_groups[64];
+  int ngroups;
+} srv_config;
+extern srv_config cfg;
+
+/* ---- per-request state (http.c) ---- */
+typedef struct req {
+  int started;
+  const struct route *route;
+  char params[2][256];
+  int authorized;
+  /* buffered JSON body */
+  char *body;
+  size_t len, cap;
+  int too_big;
+  /* streamed upload (files.c) */
+  int up_fd, up_dirfd;
+  char up_tmp[300], up_name[256];
+  unsigned up_status; /* an error found before or during the upload */
+  char up_error[300];
+} req;
+
+typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c, req *r);
+typedef struct route {
+  const char *method;
+  const char *pattern; /* segments; "{}" captures one */
+  handler_fn fn;
+  /* streamed uploads: begin at the headers, chunk per piece of body */
+  void (*begin)(struct MHD_Connection *c, req *r);
+  void (*chunk)(req *r, const char *data, size_t n);
+} route;
+extern const route routes[];
+void upload_abort(req *r); /* files.c: the client went away mid-upload */
+
+enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v); /* takes v */
+enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...);
+enum MHD_Result reply_empty(struct MHD_Connection *c, unsigned status);
+/* Parses the body as a JSON object; on failure replies 400 and returns NULL. */
+json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent);
+const char *query_arg(struct MHD_Connection *c, const char *key);
+int http_serve(const char *host, int port, int *bound_port); /* starts MHD; 0 on success */
+void http_stop(void);
+
+/* ---- validation (validate.c) ---- */
+/* Checks obj against the allowed fields; returns an error message or NULL. */
+typedef struct field_rule {
+  const char *name;
+  int type;      /* JSON_STRING, JSON_INTEGER, JSON_ARRAY, JSON_OBJECT, JSON_TRUE (bool) */
+  int elem;      /* for arrays / objects: element type (JSON_STRING) or 0 */
+  int required;
+} field_rule;
+const char *check_fields(json_t *obj, const field_rule *rules, char *buf, size_t n);
+int dns_label(const char *s);
+
+/* ---- utilities (util.c) ---- */
+int64_t now_ms(void);
+void fmt_time(int64_t ms, char *buf, size_t n); /* RFC 3339 UTC with milliseconds */
+int parse_time(const char *s, int64_t *ms);   /* RFC 3339 -> epoch ms; 0 on error */
+void new_id(const char *prefix, char *out, size_t n);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+int64_t tree_size(const char *path);
+/* Replaces invalid UTF-8 with U+FFFD so that output of any bytes can go into JSON. */
+json_t *json_bytes(const char *p, size_t n);
+
+/* ---- state (db.c): one connection, used under db_lock ---- */
+extern sqlite3 *db;
+extern pthread_mutex_t db_lock;
+int db_open(const char *path);
+void db_close(void);
+/* Prepared-statement helpers: bind with a format ("s" text, "i" int64, "n" null), run. */
+sqlite3_stmt *db_prepare(const char *sql);
+int db_exec(const char *sql, const char *fmt, ...); /* SQLITE_DONE / error code */
+
+/* ---- logs (logs.c) ---- */
+void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);
+/* Splits text into lines and logs each. */
+void log_text(const char *sandbox_id, const char *level, const char *exec_id, const char *text, size_t n);
+
+/* ---- sandboxes (sandboxes.c) ---- */
+void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started);
+json_t *sandbox_status(const char *id); /* NULL if unknown */
+/* Ids of live sandboxes that mount volume_id. */
+json_t *volume_attached(const char *volume_id);
+void sandboxes_recover(void); /* after a restart: what was live is failed */
+
+/* ---- runtime (runtime.c): processes under bubblewrap ---- */
+int runtime_start(const char *id, const char *name, json_t *spec); /* spawns the launcher */
+int runtime_terminate(const char *id);  /* 1 if it was live */
+int runtime_live(const char *id);       /* running (exec possible) */
+int runtime_count(void);
+/* Runs argv inside the sandbox; answers 0 and fills out/err/code, or an HTTP status. */
+int runtime_exec(const char *id, json_t *argv, json_t **result, char *why, size_t n);
+int runtime_tmpdir(const char *id, char *out, size_t n);
+void runtime_stop_all(void);
+void runtime_ttl_tick(void);
+
+/* ---- volumes (volumes.c, vfs.c, files.c) ---- */
+int volume_exists(const char *id); /* live */
+void volume_data_dir(const char *id, char *out, size_t n);
+
+/* Handlers. */
+enum MHD_Result h_healthz(struct MHD_Connection *c, req *r);
+enum MHD_Result h_readyz(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_lookup(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_get(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_delete(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_logs(struct MHD_Connection *c, req *r);
+enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r);
+enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r);
+enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r);
+enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r);
+enum MHD_Result h_volume_list(struct MHD_Connection *c, req *r);
+enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r);
+enum MHD_Result h_volume_lookup(struct MHD_Connection *c, req *r);
+enum MHD_Result h_volume_get(struct MHD_Connection *c, req *r);
+enum MHD_Result h_volume_delete(struct MHD_Connection *c, req *r);
+enum MHD_Result h_files_list(struct MHD_Connection *c, req *r);
+enum MHD_Result h_files_read(struct MHD_Connection *c, req *r);
+enum MHD_Result h_files_write(struct MHD_Connection *c, req *r);
+void files_write_begin(struct MHD_Connection *c, req *r);
+void files_write_chunk(req *r, const char *data, size_t n);
+enum MHD_Result h_files_move(struct MHD_Connection *c, req *r);
+
+/* ---- confined file operations (vfs.c) ---- */
+/* Splits a volume path into components, refusing '..'; 0 on success, else fills why. */
+int vfs_split(const char *path, char comps[][256], int max, int *n, char *why, size_t wn);
+/* Opens the directory at comps[0..n) below root (no symlinks followed); -1 + errno. With
+ * create, missing directories are made. */
+int vfs_open_dir(int rootfd, char comps[][256], int n, int create);
+json_t *vfs_list(int dirfd, const char *search, int budget, int *truncated);
+
+#endif

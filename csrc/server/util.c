@@ -1,0 +1,144 @@
+/* Small utilities: time, ids, directories, JSON text of arbitrary bytes. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "server.h"
+
+int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fmt_time(int64_t ms, char *buf, size_t n) {
+  time_t s = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char base[32];
+  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+int parse_time(const char *s, int64_t *ms) {
+  struct tm tm = {0};
+  int frac_ms = 0;
+  const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!p) return 0;
+  if (*p == '.') {
+    p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') {
+      if (digits < 3) frac_ms = frac_ms * 10 + (*p - '0');
+      digits++, p++;
+    }
+    while (digits > 0 && digits < 3) frac_ms *= 10, digits++;
+  }
+  int64_t off = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int hh, mm;
+    if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return 0;
+    off = (int64_t)(hh * 60 + mm) * 60000 * (*p == '+' ? 1 : -1);
+    p += 6;
+  } else {
+    return 0;
+  }
+  if (*p) return 0;
+  *ms = (int64_t)timegm(&tm) * 1000 + frac_ms - off;
+  return 1;
+}
+
+void new_id(const char *prefix, char *out, size_t n) {
+  unsigned char b[8];
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+    uint64_t t = (uint64_t)now_ms() ^ (uint64_t)getpid();
+    memcpy(b, &t, sizeof b);
+  }
+  snprintf(out, n, "%s_%02x%02x%02x%02x%02x%02x%02x%02x", prefix, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, mode) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(buf, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
+  (void)st, (void)flag, (void)f;
+  return remove(p) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int rm_rf(const char *path) {
+  return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static __thread int64_t size_acc;
+static int add_size(const char *p, const struct stat *st, int flag, struct FTW *f) {
+  (void)p, (void)f;
+  if (flag == FTW_F) size_acc += st->st_size;
+  return 0;
+}
+
+int64_t tree_size(const char *path) {
+  size_acc = 0;
+  nftw(path, add_size, 32, FTW_PHYS);
+  return size_acc;
+}
+
+/* Length of a valid UTF-8 sequence at p, or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+  if (p[0] < 0x80) return 1;
+  size_t len = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+  if (!len || len > n || p[0] == 0xc0 || p[0] == 0xc1 || p[0] > 0xf4) return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  if (len == 3 && p[0] == 0xe0 && p[1] < 0xa0) return 0;
+  if (len == 3 && p[0] == 0xed && p[1] >= 0xa0) return 0;
+  if (len == 4 && p[0] == 0xf0 && p[1] < 0x90) return 0;
+  if (len == 4 && p[0] == 0xf4 && p[1] >= 0x90) return 0;
+  return len;
+}
+
+json_t *json_bytes(const char *text, size_t n) {
+  const unsigned char *p = (const unsigned char *)text;
+  size_t i = 0;
+  for (; i < n; i++) {
+    if (p[i] < 0x80 && p[i] != 0) continue;
+    size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
+    if (!k) break;
+    i += k - 1;
+  }
+  if (i == n) return json_stringn_nocheck(text, n);
+  /* rare: rebuild with replacement characters (and NULs as U+FFFD too) */
+  char *out = malloc(n * 3 + 1);
+  if (!out) return json_string("");
+  size_t o = 0;
+  for (i = 0; i < n;) {
+    size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
+    if (k) {
+      memcpy(out + o, p + i, k);
+      o += k, i += k;
+    } else {
+      memcpy(out + o, "\xef\xbf\xbd", 3);
+      o += 3, i++;
+    }
+  }
+  json_t *s = json_stringn_nocheck(out, o);
+  free(out);
+  return s;
+}

@@ -1,0 +1,153 @@
+/* /v1/volume*: records in SQLite, data under <state>/volumes/<id>/data. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "server.h"
+
+void volume_data_dir(const char *id, char *out, size_t n) {
+  snprintf(out, n, "%s/volumes/%s/data", cfg.state_dir, id);
+}
+
+int volume_exists(const char *id) {
+  int found = 0;
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare("SELECT 1 FROM volumes WHERE id=? AND deleted=0");
+  if (st) {
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  return found;
+}
+
+static json_t *volume_json(const char *id, const char *name, int64_t created) {
+  char t[40], path[80];
+  fmt_time(created, t, sizeof t);
+  snprintf(path, sizeof path, "%s", id);
+  return json_pack("{ss ss ss ss so ss}", "id", id, "name", name, "path", path, "phase", "ready", "attached_to",
+                   volume_attached(id), "created_at", t);
+}
+
+/* Reads (id, name, created) rows of a query with one optional text bind. */
+static json_t *volumes_query(const char *sql, const char *bind) {
+  json_t *rows = json_array();
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db_prepare(sql);
+  if (st) {
+    if (bind) sqlite3_bind_text(st, 1, bind, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      json_array_append_new(rows, json_pack("{sssssI}", "id", (const char *)sqlite3_column_text(st, 0), "name",
+                                            (const char *)sqlite3_column_text(st, 1), "created",
+                                            (json_int_t)sqlite3_column_int64(st, 2)));
+    sqlite3_finalize(st);
+  }
+  pthread_mutex_unlock(&db_lock);
+  /* attached_to takes the lock itself: build the answers outside it */
+  json_t *out = json_array();
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r)
+    json_array_append_new(out, volume_json(json_string_value(json_object_get(r, "id")),
+                                           json_string_value(json_object_get(r, "name")),
+                                           json_integer_value(json_object_get(r, "created"))));
+  json_decref(rows);
+  return out;
+}
+
+enum MHD_Result h_volume_list(struct MHD_Connection *c, req *r) {
+  (void)r;
+  json_t *list = volumes_query("SELECT id, name, created_ms FROM volumes WHERE deleted=0 ORDER BY created_ms, id", NULL);
+  return reply_json(c, 200, json_pack("{so}", "volumes", list));
+}
+
+enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
+  enum MHD_Result sent;
+  json_t *spec = r->len ? body_object(c, r, &sent) : json_object();
+  if (!spec) return sent;
+  static const field_rule rules[] = {{"name", JSON_STRING, 0, 0}, {NULL, 0, 0, 0}};
+  char buf[512];
+  const char *why = check_fields(spec, rules, buf, sizeof buf);
+  const char *name = json_string_value(json_object_get(spec, "name"));
+  if (!why && name && !dns_label(name)) why = "'name' must be a DNS label (lowercase letters, digits and '-', at most 63)";
+  if (why) {
+    json_decref(spec);
+    return reply_error(c, 400, "%s", why);
+  }
+  char id[40], dir[4200];
+  new_id("vol", id, sizeof id);
+  if (!name) name = id;
+  volume_data_dir(id, dir, sizeof dir);
+  if (mkdir_p(dir, 0755) != 0) {
+    json_decref(spec);
+    return reply_error(c, 500, "could not create the volume's directory");
+  }
+  int64_t created = now_ms();
+  pthread_mutex_lock(&db_lock);
+  int taken = 0;
+  sqlite3_stmt *st = db_prepare("SELECT 1 FROM volumes WHERE name=? AND deleted=0");
+  if (st) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    taken = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+  }
+  if (!taken) db_exec("INSERT INTO volumes(id, name, created_ms) VALUES(?,?,?)", "ssi", id, name, created);
+  pthread_mutex_unlock(&db_lock);
+  if (taken) {
+    char vdir[4200];
+    snprintf(vdir, sizeof vdir, "%s/volumes/%s", cfg.state_dir, id);
+    rm_rf(vdir);
+    enum MHD_Result ret = reply_error(c, 409, "a volume named '%s' exists", name);
+    json_decref(spec);
+    return ret;
+  }
+  json_t *out = volume_json(id, name, created);
+  json_decref(spec);
+  return reply_json(c, 201, out);
+}
+
+enum MHD_Result h_volume_lookup(struct MHD_Connection *c, req *r) {
+  (void)r;
+  const char *name = query_arg(c, "name");
+  if (!name || !*name) return reply_error(c, 400, "'name' is required");
+  json_t *rows = volumes_query("SELECT id, name, created_ms FROM volumes WHERE name=? AND deleted=0", name);
+  if (!json_array_size(rows)) {
+    json_decref(rows);
+    return reply_error(c, 404, "no volume named '%s'", name);
+  }
+  json_t *out = json_pack("{sO}", "id", json_object_get(json_array_get(rows, 0), "id"));
+  json_decref(rows);
+  return reply_json(c, 200, out);
+}
+
+enum MHD_Result h_volume_get(struct MHD_Connection *c, req *r) {
+  json_t *rows = volumes_query("SELECT id, name, created_ms FROM volumes WHERE id=? AND deleted=0", r->params[0]);
+  if (!json_array_size(rows)) {
+    json_decref(rows);
+    return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  }
+  json_t *out = json_incref(json_array_get(rows, 0));
+  json_decref(rows);
+  return reply_json(c, 200, out);
+}
+
+enum MHD_Result h_volume_delete(struct MHD_Connection *c, req *r) {
+  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  json_t *att = volume_attached(r->params[0]);
+  if (json_array_size(att)) {
+    char *ids = json_dumps(att, JSON_COMPACT);
+    enum MHD_Result ret = reply_error(c, 409, "the volume is mounted by live sandboxes: %s", ids);
+    free(ids);
+    json_decref(att);
+    return ret;
+  }
+  json_decref(att);
+  pthread_mutex_lock(&db_lock);
+  db_exec("UPDATE volumes SET deleted=1 WHERE id=?", "s", r->params[0]);
+  pthread_mutex_unlock(&db_lock);
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/volumes/%s", cfg.state_dir, r->params[0]);
+  rm_rf(dir);
+  return reply_empty(c, 204);
+}

@@ -1,0 +1,38 @@
+-- The real local Sandbox API (build/porter-sandboxd) on a free port with a fresh state dir.
+local process = require("spec.support.process")
+
+local M = {}
+local Server = {}
+Server.__index = Server
+
+local function spawn(self)
+  local build = os.getenv("PORTER_BUILD") or "build"
+  local argv = { build .. "/porter-sandboxd", "--listen", "127.0.0.1:" .. (self.port or 0), "--print-url",
+                 "--state-dir", self.state_dir }
+  if self.api_key then argv[#argv + 1] = "--api-key"; argv[#argv + 1] = self.api_key end
+  for _, a in ipairs(self.args or {}) do argv[#argv + 1] = a end
+  self.proc = process.spawn(argv)
+  self.url = process.wait_line(self.proc, "(http://[%d%.]+:%d+)")
+  self.port = tonumber(self.url:match(":(%d+)$"))
+end
+
+function Server:stop(keep_state)
+  process.stop(self.proc)
+  if not keep_state then os.execute("rm -rf " .. process.shquote(self.state_dir)) end
+end
+
+-- Stops and starts again on the same port and state dir.
+function Server:restart()
+  process.stop(self.proc)
+  spawn(self)
+end
+
+-- opts: api_key, args (extra command-line arguments)
+function M.start(opts)
+  opts = opts or {}
+  local self = setmetatable({ state_dir = process.tmpdir(), api_key = opts.api_key, args = opts.args }, Server)
+  spawn(self)
+  return self
+end
+
+return M
