@@ -27,7 +27,8 @@ io.write("exec: ", r.stdout)
 assert(r.exit_code == 0 and math.type(r.exit_code) == "integer")
 
 local failed = sb:exec { "sh", "-c", "echo oops >&2; exit 3" }
-print(("a failing command is a result, not an error: exit %d, stderr %q"):format(failed.exit_code, failed.stderr))
+print(("a failing command is a result, not an error: exit %d, stderr %q"):format(failed.exit_code,
+  (failed.stderr:gsub("\n$", ""))))
 
 -- Files the sandbox wrote are in the volume; files we write appear inside the sandbox.
 print("read back:", (vol:read_text("/answer.txt"):gsub("\n$", "")))
@@ -42,8 +43,8 @@ for _, line in ipairs(sb:logs { limit = 5 }) do
   print(("log %s [%s] %s"):format(line.timestamp, line.level, line.line))
 end
 
-local mine = porter.sandboxes.list { tags = { workflow = "demo" } }
-print(("%d sandbox(es) tagged workflow=demo"):format(#mine))
+local mine = porter.sandboxes.list { tags = { workflow = "demo" }, phase = "running" }
+print(("%d running sandbox(es) tagged workflow=demo"):format(#mine))
 
 sb:terminate()
 print("terminated:", sb:refresh().phase)
