@@ -48,7 +48,7 @@ static size_t discard(char *p, size_t s, size_t n, void *ud) {
 }
 
 static int ready(const char *url) {
-  char u[512];
+  char u[600];
   snprintf(u, sizeof u, "%s/readyz", url);
   CURL *c = curl_easy_init();
   if (!c) return 0;

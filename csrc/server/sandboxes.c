@@ -201,8 +201,9 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
   free(spec_text);
   free(tags_text);
   if (rc == SQLITE_CONSTRAINT) {
-    json_decref(spec);
-    return reply_error(c, 409, "the name '%s' is taken (names are never reused)", name);
+    enum MHD_Result ret = reply_error(c, 409, "the name '%s' is taken (names are never reused)", name);
+    json_decref(spec); /* name points into it */
+    return ret;
   }
   if (rc != SQLITE_DONE) {
     json_decref(spec);
