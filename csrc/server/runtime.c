@@ -593,11 +593,15 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   }
   outbuf b[2] = {{0}, {0}};
   struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
+  int open_fds = 2, st = 0, exited = 0;
   char chunk[65536];
+  /* The exec ends when its command does, even if something it started in the background
+   * still holds the output pipes: once the command exited, take what is buffered and stop. */
   while (open_fds > 0) {
-    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; i++) {
+    int ready = poll(p, 2, exited ? 0 : 100);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready == 0 && exited) break;
+    for (int i = 0; ready > 0 && i < 2; i++) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = read(p[i].fd, chunk, sizeof chunk);
       if (r <= 0) {
@@ -608,10 +612,13 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
         outbuf_add(&b[i], chunk, (size_t)r);
       }
     }
+    if (!exited && waitpid(pid, &st, WNOHANG) == pid) exited = 1;
   }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
+  for (int i = 0; i < 2; i++)
+    if (p[i].fd >= 0) close(p[i].fd);
+  if (!exited)
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
   int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   if (code == 125 && b[0].n == 0 && b[1].n == 0 && !runtime_live(id)) {
     rc = 409; /* it ended while we were joining it */

@@ -49,6 +49,9 @@ int vfs_open_dir(int rootfd, char comps[][256], int n, int create) {
       next = openat(fd, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     int saved = errno;
+    struct stat st;
+    /* O_DIRECTORY reports a symlink as ENOTDIR: say what it is, so it is refused as one */
+    if (next < 0 && fstatat(fd, comps[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) saved = ELOOP;
     close(fd);
     errno = saved;
     fd = next;

@@ -1,0 +1,212 @@
+-- porter-sandboxd at the wire level: isolation, confinement of volume paths, auth, bad
+-- requests, restarts, process cleanup.
+local helpers = require("spec.helpers")
+local http = require("spec.support.http")
+
+local function wait_phase(url, id, want)
+  for _ = 1, 200 do
+    local r = http.request { url = url .. "/v1/sandbox/" .. id }
+    if r.json and r.json.phase ~= "queued" and r.json.phase ~= "creating" then
+      if not want or r.json.phase == want then return r.json end
+    end
+    helpers.process.sleep(0.02)
+  end
+  error("sandbox " .. id .. " never reached " .. tostring(want))
+end
+
+describe("porter-sandboxd", function()
+  local srv
+  setup(function() srv = helpers.sandboxd() end)
+  teardown(function() srv:stop() end)
+
+  local function run(spec)
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = spec }
+    assert.equal(202, r.status, r.body)
+    return r.json.id
+  end
+
+  local function exec(id, cmd)
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec", json = { command = cmd } }
+    assert.equal(200, r.status, r.body)
+    return r.json
+  end
+
+  describe("isolation", function()
+    local id
+    setup(function()
+      id = run { image = "local", name = "iso-box" }
+      wait_phase(srv.url, id, "running")
+    end)
+
+    it("gives the sandbox its own pid 1, hostname and /tmp", function()
+      local r = exec(id, { "sh", "-c", "echo $$; hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; echo x > /tmp/mine; ls /tmp" })
+      local lines = {}
+      for l in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equal("iso-box", lines[2])
+      assert.matches("^bwrap", lines[3])
+      assert.equal("mine", lines[4])
+      assert.is_nil(io.open("/tmp/mine", "r"), "the sandbox's /tmp is not the host's")
+    end)
+
+    it("cannot write the host outside its mounts", function()
+      local marker = helpers.process.tmpdir()
+      local r = exec(id, { "sh", "-c", "touch " .. marker .. "/escaped; echo > /etc/porter-test; mount -o remount,rw / 2>&1; echo done" })
+      assert.matches("done", r.stdout)
+      assert.is_nil(io.open(marker .. "/escaped", "r"))
+      assert.is_nil(io.open("/etc/porter-test", "r"))
+      os.execute("rm -rf " .. marker)
+    end)
+
+    it("has no network when egress allows nothing", function()
+      local r0 = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                                body = '{"image":"local","egress":{"allowed_destinations":[]}}' }
+      assert.equal(202, r0.status, r0.body)
+      local nid = r0.json.id
+      wait_phase(srv.url, nid, "running")
+      local r = exec(nid, { "sh", "-c", "cat /proc/net/dev | wc -l" })
+      assert.equal("3", r.stdout:match("%d+")) -- two header lines and lo only
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. nid }
+    end)
+
+    it("leaves no process behind when terminated", function()
+      local tid = run { image = "local", command = { "sh", "-c", "sleep 1000 & sleep 1001" } }
+      wait_phase(srv.url, tid, "running")
+      exec(tid, { "sh", "-c", "sleep 1002 &" })
+      local r = http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. tid }
+      assert.equal(204, r.status)
+      assert.equal("terminated", http.request { url = srv.url .. "/v1/sandbox/" .. tid }.json.phase)
+      helpers.process.sleep(0.2)
+      local ps = io.popen("ps -eo args | grep -c '^sleep 100[012]'"):read("l")
+      assert.equal("0", ps)
+    end)
+  end)
+
+  describe("volume files", function()
+    local vid, data
+    setup(function()
+      vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+      data = srv.state_dir .. "/volumes/" .. vid .. "/data"
+    end)
+
+    it("refuse '..' and symlinks that leave the volume", function()
+      os.execute(string.format("ln -s /etc %s/etc-link && ln -s /etc/hostname %s/host-file", data, data))
+      local base = srv.url .. "/v1/volume/" .. vid
+      assert.equal(400, http.request { url = base .. "/files/content?path=/../../state.db" }.status)
+      assert.equal(400, http.request { url = base .. "/files/content?path=/etc-link/passwd" }.status)
+      assert.equal(400, http.request { url = base .. "/files/content?path=/host-file" }.status)
+      assert.equal(400, http.request { method = "PUT", url = base .. "/files/content?path=/etc-link/evil", body = "x" }.status)
+      assert.equal(400, http.request { url = base .. "/files?path=/etc-link" }.status)
+      assert.is_nil(io.open("/etc/evil", "r"))
+    end)
+
+    it("keep the old content when an upload is cut off", function()
+      local base = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/keep.txt"
+      assert.equal(204, http.request { method = "PUT", url = base, body = "old content" }.status)
+      -- announce 1 MB, send a little, hang up
+      local socket = require("socket")
+      local host, port = srv.url:match("http://([%d%.]+):(%d+)")
+      local c = assert(socket.connect(host, tonumber(port)))
+      c:send("PUT /v1/volume/" .. vid .. "/files/content?path=/keep.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\npartial")
+      c:close()
+      helpers.process.sleep(0.2)
+      assert.equal("old content", http.request { url = base }.body)
+      local listing = http.request { url = srv.url .. "/v1/volume/" .. vid .. "/files" }.json
+      for _, e in ipairs(listing.entries) do assert.is_nil(e.name:match("^%.porter%-upload")) end
+    end)
+
+    it("list breadth-first within a budget, marking what was not read", function()
+      local base = srv.url .. "/v1/volume/" .. vid
+      os.execute(string.format("mkdir -p %s/big && cd %s/big && seq 1 1200 | xargs touch", data, data))
+      local listing = http.request { url = base .. "/files" }.json
+      local big
+      for _, e in ipairs(listing.entries) do if e.name == "big" then big = e end end
+      assert.is_true(big.truncated)
+      assert.is_nil(big.entries)
+      local direct = http.request { url = base .. "/files?path=big" }.json
+      assert.equal("/big", direct.path)
+      assert.is_true(direct.truncated)
+      assert.equal(1000, #direct.entries)
+    end)
+
+    it("refuse to move onto an existing file, and need the parent", function()
+      local base = srv.url .. "/v1/volume/" .. vid
+      http.request { method = "PUT", url = base .. "/files/content?path=/m/a", body = "a" }
+      http.request { method = "PUT", url = base .. "/files/content?path=/m/b", body = "b" }
+      assert.equal(409, http.request { method = "POST", url = base .. "/files/move", json = { from = "/m/a", to = "/m/b" } }.status)
+      assert.equal(404, http.request { method = "POST", url = base .. "/files/move", json = { from = "/m/a", to = "/nope/a" } }.status)
+      assert.equal(404, http.request { method = "POST", url = base .. "/files/move", json = { from = "/m/zz", to = "/m/c" } }.status)
+      assert.equal("a", http.request { url = base .. "/files/content?path=/m/a" }.body)
+    end)
+  end)
+
+  it("answers bad requests with 4xx naming the problem, and keeps serving", function()
+    local cases = {
+      { "POST", "/v1/sandbox/run", "{not json", 400, "malformed JSON" },
+      { "POST", "/v1/sandbox/run", "[1,2]", 400, "JSON object" },
+      { "POST", "/v1/sandbox/run", '{"name":"x"}', 400, "'image' is required" },
+      { "POST", "/v1/sandbox/run", '{"image":"i","env":{"A":1}}', 400, "'env.A' must be a string" },
+      { "POST", "/v1/sandbox/run", '{"image":"i","bogus":1}', 400, "unknown field 'bogus'" },
+      { "POST", "/v1/sandbox/run", '{"image":"i","name":"Bad_Name"}', 400, "DNS label" },
+      { "POST", "/v1/sandbox/run", '{"image":"i","volume_mounts":{"/d":"vol_nope"}}', 400, "no such volume" },
+      { "POST", "/v1/sandbox/run", '{"image":"i","env_groups":["nope"]}', 400, "no such environment group" },
+      { "POST", "/v1/sandbox/run", string.rep(" ", 2 * 1024 * 1024), 413, "larger than" },
+      { "GET", "/v1/sandbox?phase=bogus", nil, 400, "'phase'" },
+      { "GET", "/v1/sandbox?start_time=yesterday", nil, 400, "RFC 3339" },
+      { "GET", "/v1/sandbox/nope", nil, 404, "no sandbox" },
+      { "POST", "/v1/sandbox/nope/exec", '{"command":[]}', 400, "must not be empty" },
+      { "GET", "/v1/nothing", nil, 404, "no such endpoint" },
+      { "PATCH", "/v1/volume", nil, 405, "not allowed" },
+    }
+    for _, case in ipairs(cases) do
+      local r = http.request { method = case[1], url = srv.url .. case[2], body = case[3] }
+      assert.equal(case[4], r.status, case[2] .. " " .. tostring(r.body))
+      assert.truthy(r.json and r.json.error and r.json.error:find(case[5], 1, true), case[2] .. ": " .. tostring(r.body))
+    end
+    assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+  end)
+
+  it("pages lists 50 at a time, newest first, and counts without gaps", function()
+    local ids = {}
+    for i = 1, 55 do ids[i] = run { image = "pager", command = { "true" }, tags = { batch = "pages" } } end
+    local p1 = http.request { url = srv.url .. "/v1/sandbox?tag=batch%3Dpages" }.json
+    assert.equal(50, #p1.sandboxes)
+    assert.equal(ids[55], p1.sandboxes[1].id)
+    assert.same({ current_page = 1, total_pages = 2, has_next_page = true }, p1.pagination)
+    local p2 = http.request { url = srv.url .. "/v1/sandbox?tag=batch%3Dpages&page=2&include_filter_values=true" }.json
+    assert.equal(5, #p2.sandboxes)
+    assert.equal(ids[1], p2.sandboxes[5].id)
+    assert.truthy(p2.filter_values.images)
+    local counts = http.request { url = srv.url .. "/v1/sandbox/counts?image=pager" }.json
+    local total = 0
+    for _, p in ipairs(counts.points) do total = total + p.count end
+    assert.equal(55, total)
+    assert.truthy(counts.granularity_ms > 0)
+  end)
+
+  it("keeps records, logs and volume files across a restart, and fails what was running", function()
+    local id = run { image = "local", name = "survivor" }
+    wait_phase(srv.url, id, "running")
+    exec(id, { "echo", "before restart" })
+    local vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = { name = "kept" } }.json.id
+    http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/f", body = "kept" }
+    srv:restart()
+    local st = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json
+    assert.equal("failed", st.phase)
+    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    assert.equal("before restart", logs[1].line)
+    assert.matches("stopped while this sandbox was live", logs[#logs].line)
+    assert.equal("kept", http.request { url = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/f" }.body)
+    assert.equal(409, http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "i", name = "survivor" } }.status)
+  end)
+end)
+
+describe("porter-sandboxd with an API key", function()
+  it("refuses requests without it, but not health checks", function()
+    local srv = helpers.sandboxd { api_key = "k1" }
+    assert.equal(401, http.request { url = srv.url .. "/v1/volume" }.status)
+    assert.equal(401, http.request { url = srv.url .. "/v1/volume", headers = { Authorization = "Bearer k2" } }.status)
+    assert.equal(200, http.request { url = srv.url .. "/v1/volume", headers = { Authorization = "Bearer k1" } }.status)
+    assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+    srv:stop()
+  end)
+end)
