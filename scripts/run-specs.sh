@@ -18,4 +18,5 @@ if [ "${SAN:-}" = 1 ]; then
   export LSAN_OPTIONS="suppressions=$PWD/spec/support/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
-exec "$LUA" /usr/bin/busted --output=spec/support/summary.lua "$@"
+# a hung spec must not hang CI: the whole run gets 20 minutes
+exec timeout --kill-after=10 1200 "$LUA" /usr/bin/busted --output=spec/support/summary.lua "$@"

@@ -1,0 +1,55 @@
+#!/bin/sh
+# `make bench`: every number beside its baseline, measured in the same run; medians of
+# ROUNDS rounds. Quoted in the README.
+set -eu
+cd "$(dirname "$0")/../.."
+B="${BUILD:-build}"
+ROUNDS="${ROUNDS:-5}"
+N="${N:-5000}"
+export LUA_PATH="$PWD/$B/lua/?.lua;$PWD/$B/lua/?/init.lua;;" LUA_CPATH="$PWD/$B/lua/?.so;;"
+tmp=$(mktemp -d)
+cleanup() { kill "$srv_pid" "$sd_pid" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+"$B/porter-scripted-server" --listen 127.0.0.1:0 --print-url --no-record >"$tmp/url" &
+srv_pid=$!
+while [ ! -s "$tmp/url" ]; do sleep 0.05; done
+url=$(cat "$tmp/url")
+status='{"id":"sb_bench","name":"bench","image":"python:3.12-slim","tags":{"team":"a"},"phase":"running","exit_code":null,"created_at":"2026-11-22T10:00:00Z","started_at":"2026-11-22T10:00:01Z","host":"","volume_mounts":{},"exec_target":{"namespace":"ns","pod_name":"p","container_name":"c"}}'
+slow=$(echo "$status" | sed 's/sb_bench/sb_slow/')
+curl -s -X POST "$url/__control/script" -d "[{\"method\":\"GET\",\"path\":\"/v1/sandbox/sb_bench\",\"times\":0,\"json\":$status},{\"method\":\"GET\",\"path\":\"/v1/sandbox/sb_slow\",\"times\":0,\"delay_ms\":20,\"json\":$slow}]" >/dev/null
+
+echo "== sequential GET /v1/sandbox/{id}, $N requests over keep-alive, median of $ROUNDS"
+for i in $(seq "$ROUNDS"); do
+  "$B/bench/curl_get" "$url/v1/sandbox/sb_bench" "$N" >>"$tmp/c"
+  lua5.4 scripts/bench/sdk_get.lua "$url" "$N" >>"$tmp/s"
+done
+c=$(median <"$tmp/c"); s=$(median <"$tmp/s")
+awk -v c="$c" -v s="$s" -v n="$N" 'BEGIN {
+  printf "raw libcurl C loop : %8.0f req/s\n", n / c
+  printf "porter_sandbox SDK : %8.0f req/s   (%.2fx the libcurl time)\n", n / s, s / c }'
+
+F=200
+echo "== fan-out: $F GETs that each take 20 ms on the server, median of $ROUNDS"
+for i in $(seq "$ROUNDS"); do
+  "$B/bench/curl_multi" "$url/v1/sandbox/sb_slow" "$F" 32 >>"$tmp/m"
+  lua5.4 scripts/bench/sdk_fanout.lua "$url" "$F" async >>"$tmp/a"
+  lua5.4 scripts/bench/sdk_fanout.lua "$url" "$F" sync >>"$tmp/q"
+done
+m=$(median <"$tmp/m"); a=$(median <"$tmp/a"); q=$(median <"$tmp/q")
+awk -v m="$m" -v a="$a" -v q="$q" 'BEGIN {
+  printf "libcurl multi C loop (32 in flight) : %7.3f s\n", m
+  printf "AsyncPorter gather (32 in flight)   : %7.3f s   (%.2fx libcurl multi)\n", a, a / m
+  printf "Porter, one after the other         : %7.3f s   (%.1fx slower than AsyncPorter)\n", q, q / a }'
+
+echo "== porter-sandboxd: create-to-running and exec round trip, median of $((ROUNDS * 4))"
+"$B/porter-sandboxd" --listen 127.0.0.1:0 --print-url --state-dir "$tmp/state" >"$tmp/sdurl" 2>"$tmp/sd.log" &
+sd_pid=$!
+while [ ! -s "$tmp/sdurl" ]; do sleep 0.05; done
+lua5.4 scripts/bench/sandboxd.lua "$(cat "$tmp/sdurl")" $((ROUNDS * 4)) >"$tmp/sd"
+for k in create_to_running exec_true bwrap_true; do
+  v=$(awk -v k="$k" '$1 == k { print $2 }' "$tmp/sd" | median)
+  awk -v k="$k" -v v="$v" 'BEGIN { printf "%-18s : %7.2f ms\n", k, v * 1000 }'
+done
