@@ -1,0 +1,24 @@
+-- The rock: `luarocks make` builds the SDK into a tree that a stock lua5.4 can require from.
+local helpers = require("spec.helpers")
+local sh = helpers.process.shquote
+
+describe("rockspec", function()
+  it("installs a module a stock lua5.4 can require", function()
+    local tree = helpers.process.tmpdir()
+    local root = os.getenv("PORTER_ROOT") or "."
+    local build = io.popen(string.format(
+      "cd %s && env -u LD_PRELOAD luarocks --lua-version=5.4 make rockspec/porter-sandbox-scm-1.rockspec --tree %s --deps-mode=none 2>&1",
+      sh(root), sh(tree)))
+    local log = build:read("a")
+    assert.is_true(build:close(), log)
+    local p = io.popen(string.format(
+      "cd / && env -u LD_PRELOAD LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s 2>&1",
+      sh(tree .. "/share/lua/5.4/?.lua;" .. tree .. "/share/lua/5.4/?/init.lua;;"), sh(tree .. "/lib/lua/5.4/?.so;;"),
+      sh('local s = require "porter_sandbox"; local p = s.Porter { base_url = "http://127.0.0.1:1" }; ' ..
+         'print(s.VERSION, tostring(p), type(p.sandboxes.create), package.searchpath("porter_sandbox.core", package.cpath))')))
+    local out = p:read("a")
+    p:close()
+    assert.equal("0.1.0\tPorter(http://127.0.0.1:1)\tfunction\t" .. tree .. "/lib/lua/5.4/porter_sandbox/core.so\n", out)
+    os.execute("rm -rf " .. sh(tree))
+  end)
+end)
