@@ -53,3 +53,6 @@ for k in create_to_running exec_true bwrap_true; do
   v=$(awk -v k="$k" '$1 == k { print $2 }' "$tmp/sd" | median)
   awk -v k="$k" -v v="$v" 'BEGIN { printf "%-18s : %7.2f ms\n", k, v * 1000 }'
 done
+
+echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs, /healthz meanwhile"
+lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" | awk '{ printf "%-20s : %s\n", $1, $2 }'

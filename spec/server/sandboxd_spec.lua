@@ -210,3 +210,64 @@ describe("porter-sandboxd with an API key", function()
     srv:stop()
   end)
 end)
+
+describe("porter-sandboxd options and spec fields", function()
+  local srv, dir
+  setup(function()
+    dir = helpers.process.tmpdir()
+    -- an image: a root filesystem of its own with a shell, sleep, their libraries and a marker
+    local root = dir .. "/rootfs"
+    os.execute(("mkdir -p %s/bin && cp /bin/dash %s/bin/sh && cp /usr/bin/sleep %s/bin/sleep && echo from-image > %s/marker")
+      :format(root, root, root, root))
+    for lib in io.popen("ldd /bin/dash /usr/bin/sleep | grep -o '/[^ ]*' | sort -u"):lines() do
+      os.execute(("mkdir -p %s$(dirname %s) && cp -L %s %s%s"):format(root, lib, lib, root, lib))
+    end
+    local f = io.open(dir .. "/group.env", "w")
+    f:write("# a comment\nFROM_GROUP=yes\nA=group\n")
+    f:close()
+    srv = helpers.sandboxd { args = { "--image", "tiny=" .. root, "--env-group", "shared=" .. dir .. "/group.env" } }
+  end)
+  teardown(function()
+    srv:stop()
+    os.execute("rm -rf " .. helpers.process.shquote(dir))
+  end)
+
+  local function run(spec)
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = spec }
+    assert.equal(202, r.status, r.body)
+    return r.json.id
+  end
+
+  it("runs a registered image on its own root", function()
+    local id = run { image = "tiny" }
+    wait_phase(srv.url, id, "running")
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
+                             json = { command = { "sh", "-c", "read x < /marker; echo $x; test -e /usr/bin/apt && echo host" } } }
+    assert.equal("from-image\n", r.json.stdout)
+  end)
+
+  it("injects env groups, explicit env winning", function()
+    local id = run { image = "local", env_groups = { "shared" }, env = { A = "explicit" } }
+    wait_phase(srv.url, id, "running")
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
+                             json = { command = { "sh", "-c", "echo $FROM_GROUP $A" } } }
+    assert.equal("yes explicit\n", r.json.stdout)
+  end)
+
+  it("terminates a sandbox when its ttl elapses", function()
+    local id = run { image = "local", ttl_seconds = 1 }
+    wait_phase(srv.url, id, "running")
+    local phase
+    for _ = 1, 100 do
+      phase = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase
+      if phase ~= "running" then break end
+      helpers.process.sleep(0.05)
+    end
+    assert.equal("terminated", phase)
+  end)
+
+  it("answers the host of an exposed port", function()
+    local id = run { image = "local", networking = { { port = 8089 } } }
+    assert.equal("127.0.0.1:8089", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.host)
+  end)
+end)
