@@ -9,7 +9,7 @@ SAN     ?=
 CC      ?= cc
 
 PKGS_SDK    := lua5.4 libcurl
-PKGS_SERVER := libmicrohttpd sqlite3 libcurl jansson
+PKGS_SERVER := libmicrohttpd sqlite3 jansson
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 OPT     := -O2 -g

@@ -49,6 +49,7 @@ static void *ttl_thread(void *arg) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--exec-helper")) return exec_helper_main(argc, argv);
   const char *listen = "127.0.0.1:8080";
   int print_url = 0;
   char state[4096] = "";

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,33 @@ static void build_argv(sandbox_rt *s, argv_buf *a) {
 }
 
 /* ---- launching ---- */
+extern char **environ;
+
+/* posix_spawn rather than fork: the server has hundreds of threads and a large address space,
+ * and copying its page tables for every sandbox and exec shows in the latencies. Output goes to
+ * the pipes given; fd 3 (bwrap's --info-fd) when info >= 0. */
+static pid_t spawn(char *const argv[], char *const envp[], int out, int err, int info) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t none, dfl;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  posix_spawn_file_actions_adddup2(&fa, err, 2);
+  if (info >= 0) posix_spawn_file_actions_adddup2(&fa, info, 3);
+  posix_spawnattr_init(&at);
+  sigemptyset(&none);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGPIPE);
+  posix_spawnattr_setsigmask(&at, &none); /* the server blocks TERM/INT in its threads */
+  posix_spawnattr_setsigdefault(&at, &dfl);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  return rc == 0 ? pid : -1;
+}
 static void log_s(const char *id, const char *level, const char *msg) { log_line(id, level, "", msg, strlen(msg)); }
 
 /* Reads the workload's stdout and stderr until both close, logging each line. */
@@ -290,6 +318,23 @@ static pid_t read_child_pid(int fd) {
   return p ? (pid_t)strtol(p + 1, NULL, 10) : -1;
 }
 
+/* bwrap reports the sandbox's pid 1 before that process has built the sandbox's root; it
+ * forks the workload only once the root is complete. Exec must not join a half-built root, so
+ * the sandbox counts as running when pid 1 has a child. */
+static void wait_setup(pid_t init) {
+  char path[64], buf[32];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+  for (int i = 0; i < 20000; i++) {
+    FILE *f = fopen(path, "re");
+    if (!f) return; /* pid 1 is gone: the launcher sees bwrap exit next */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    if (n > 0) return;
+    struct timespec ts = {0, 500000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
 static void *launcher(void *arg) {
   sandbox_rt *s = arg;
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
@@ -302,32 +347,20 @@ static void *launcher(void *arg) {
     argv_free(&a);
     goto done;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    pthread_sigmask(SIG_SETMASK, &none, NULL);
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    dup2(info[1], 3); /* dup2 clears close-on-exec on the copies */
-    execvp("bwrap", a.v);
-    dprintf(2, "cannot run bwrap: %s\n", strerror(errno));
-    _exit(127);
-  }
+  pid_t pid = spawn(a.v, environ, out[1], err[1], info[1]);
   argv_free(&a);
   close(out[1]);
   close(err[1]);
   close(info[1]);
   if (pid < 0) {
     close(out[0]), close(err[0]), close(info[0]);
-    log_s(s->id, "error", "could not start the sandbox");
+    log_s(s->id, "error", "could not start bwrap (is bubblewrap installed?)");
     sandbox_set_phase(s->id, "failed", 0, 0, 0);
     goto done;
   }
   pid_t init = read_child_pid(info[0]);
   close(info[0]);
+  if (init > 0) wait_setup(init);
   pthread_mutex_lock(&rt_lock);
   s->bwrap = pid;
   s->init = init;
@@ -487,8 +520,14 @@ static void drop_capabilities(void) {
   syscall(SYS_capset, &h, d);
 }
 
-/* In the forked child: join the sandbox and run argv; never returns. */
-static void exec_inside(pid_t init, int net, char **argv, char **env) {
+/* `porter-sandboxd --exec-helper INIT NET -- argv...` (spawned by runtime_exec): join the
+ * sandbox of INIT and run argv with the environment we were given; exits with its status. */
+int exec_helper_main(int argc, char **argv) {
+  if (argc < 5 || strcmp(argv[4], "--")) return 125;
+  pid_t init = (pid_t)atoi(argv[2]);
+  int net = atoi(argv[3]);
+  char **cmd = argv + 5;
+  if (!cmd[0]) return 125;
   const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
   int fds[5];
   char path[64];
@@ -496,27 +535,27 @@ static void exec_inside(pid_t init, int net, char **argv, char **env) {
     fds[i] = -1;
     if (i == 2 && !net) continue;
     snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)init, kinds[i]);
-    if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) _exit(125);
+    if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 125;
   }
   snprintf(path, sizeof path, "/proc/%d/root", (int)init);
   int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) _exit(125);
+  if (root < 0) return 125;
   for (int i = 0; i < 5; i++)
-    if (fds[i] >= 0 && setns(fds[i], 0) != 0) _exit(125);
-  if (fchdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0) _exit(125);
+    if (fds[i] >= 0 && setns(fds[i], 0) != 0) return 125;
+  if (fchdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0) return 125;
   drop_capabilities();
   /* setns into a pid namespace applies to children: fork once more */
   pid_t child = fork();
-  if (child < 0) _exit(125);
+  if (child < 0) return 125;
   if (child == 0) {
-    execvpe(argv[0], argv, env);
-    dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+    execvp(cmd[0], cmd);
+    dprintf(2, "%s: %s\n", cmd[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
   int st;
   while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
   }
-  _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 typedef struct outbuf {
@@ -560,8 +599,17 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   pthread_mutex_unlock(&rt_lock);
 
   size_t argc = json_array_size(cmd);
-  char **argv = calloc(argc + 1, sizeof *argv);
-  for (size_t i = 0; i < argc; i++) argv[i] = strdup(json_string_value(json_array_get(cmd, i)));
+  char **argv = calloc(argc + 6, sizeof *argv);
+  char initbuf[24], netbuf[4];
+  snprintf(initbuf, sizeof initbuf, "%d", (int)init);
+  snprintf(netbuf, sizeof netbuf, "%d", net);
+  argv[0] = strdup("/proc/self/exe");
+  argv[1] = strdup("--exec-helper");
+  argv[2] = strdup(initbuf);
+  argv[3] = strdup(netbuf);
+  argv[4] = strdup("--");
+  for (size_t i = 0; i < argc; i++) argv[5 + i] = strdup(json_string_value(json_array_get(cmd, i)));
+  argc += 5;
   char exec_id[40];
   new_id("exec", exec_id, sizeof exec_id);
 
@@ -572,17 +620,7 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
     rc = 500;
     goto cleanup;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    pthread_sigmask(SIG_SETMASK, &none, NULL);
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    exec_inside(init, net, argv, env);
-  }
+  pid_t pid = spawn(argv, env, out[1], err[1], -1);
   close(out[1]);
   close(err[1]);
   if (pid < 0) {

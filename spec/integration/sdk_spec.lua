@@ -235,7 +235,7 @@ describe("SDK against porter-sandboxd", function()
         sb:wait { timeout = 30 }
         local r = sb:exec { "sh", "-c", "sleep 1; echo " .. i }
         sb:terminate()
-        return tonumber(r.stdout)
+        return tonumber(r.stdout) or (r.stdout .. "/" .. r.stderr .. "/" .. r.exit_code)
       end
     end
     local results = aporter:gather(tasks)
