@@ -15,27 +15,25 @@ end
 local boxes = a:gather(tasks)
 print(string.format("start_200_sandboxes %.3f", now() - t0))
 
-local lat, done = {}, false
+-- /healthz is timed by a separate process (curl), so that the numbers are the server's and
+-- not this process's scheduling of its own 50 tasks
+local probe = os.tmpname()
+local stop = probe .. ".stop"
+os.execute(("(while [ ! -e %s ]; do curl -s -o /dev/null -w '%%{time_total}\\n' %s/healthz; sleep 0.02; done) > %s &")
+  :format(stop, arg[1], probe))
 local execs = {}
 for i = 1, 50 do
   execs[i] = function() return boxes[i]:exec { "sleep", "2" }.exit_code end
 end
 t0 = now()
-a:gather {
-  function()
-    a:gather(execs)
-    done = true
-  end,
-  function()
-    while not done do
-      local s = now()
-      a.health.check()
-      lat[#lat + 1] = now() - s
-      sandbox.sleep(0.02)
-    end
-  end,
-}
+a:gather(execs)
 print(string.format("execs_50_concurrent %.3f", now() - t0))
+io.open(stop, "w"):close()
+sandbox.sleep(0.2)
+local lat = {}
+for l in io.lines(probe) do lat[#lat + 1] = tonumber(l) end
+os.remove(probe)
+os.remove(stop)
 table.sort(lat)
 print(string.format("healthz_median_ms %.2f", lat[(#lat + 1) // 2] * 1000))
 print(string.format("healthz_p95_ms %.2f", lat[math.ceil(#lat * 0.95)] * 1000))
