@@ -139,6 +139,23 @@ describe("porter-sandboxd", function()
     end)
   end)
 
+  it("answers logs since a time and the most recent N, oldest first", function()
+    local id = run { image = "local" }
+    wait_phase(srv.url, id, "running")
+    exec(id, { "echo", "first" })
+    helpers.process.sleep(0.05)
+    exec(id, { "sh", "-c", "echo second; echo third" })
+    local all = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    assert.same({ "first", "second", "third" }, { all[1].line, all[2].line, all[3].line })
+    assert.equal(all[2].exec_id, all[3].exec_id)
+    assert.are_not.equal(all[1].exec_id, all[2].exec_id)
+    local since = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?since=" .. all[2].timestamp }.json.logs
+    assert.same({ "second", "third" }, { since[1].line, since[2].line })
+    assert.equal(2, #since)
+    local last = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=2" }.json.logs
+    assert.same({ "second", "third" }, { last[1].line, last[2].line })
+  end)
+
   it("answers bad requests with 4xx naming the problem, and keeps serving", function()
     local cases = {
       { "POST", "/v1/sandbox/run", "{not json", 400, "malformed JSON" },
