@@ -274,6 +274,13 @@ static int pushline(lua_State *L, int firstline) {
   if (fgets(buf, sizeof buf, stdin) == NULL) return 0;
   size_t l = strlen(buf);
   if (l > 0 && buf[l - 1] == '\n') buf[--l] = '\0';
+  /* Debian's lua5.4 reads with readline, which echoes input that does not come from a
+   * terminal; do the same so that piped sessions read alike */
+  if (!isatty(0)) {
+    fputs(buf, stdout);
+    fputs("\n", stdout);
+    fflush(stdout);
+  }
   if (firstline && buf[0] == '=') lua_pushfstring(L, "return %s", buf + 1);
   else lua_pushlstring(L, buf, l);
   return 1;

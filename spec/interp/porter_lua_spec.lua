@@ -80,6 +80,11 @@ describe("porter-lua", function()
     same({ "-e" })
   end)
 
+  it("runs an interactive session like lua5.4, also from a pipe", function()
+    same({ "-i" }, nil, "x = 1 + 1\nx\n=x * 2\nfor i = 1, 2 do\nprint(i)\nend\nerror('e')\n")
+    same({ "-i", "-e", "y = 5" }, nil, "y\n")
+  end)
+
   it("exits with os.exit's status", function()
     assert.equal(3, same({ "-e", "os.exit(3)" }).rc)
     assert.equal(1, same({ "-e", "os.exit(false)" }).rc)
