@@ -88,6 +88,20 @@ describe("porter-sandboxd", function()
       data = srv.state_dir .. "/volumes/" .. vid .. "/data"
     end)
 
+    it("names are unique among live volumes and free again after deletion", function()
+      local create = function() return http.request { method = "POST", url = srv.url .. "/v1/volume", json = { name = "reuse" } } end
+      local first = create()
+      assert.equal(201, first.status)
+      assert.equal("reuse", first.json.name)
+      assert.same({}, first.json.attached_to)
+      assert.equal(409, create().status)
+      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/volume/" .. first.json.id }.status)
+      local again = create()
+      assert.equal(201, again.status)
+      assert.are_not.equal(first.json.id, again.json.id)
+      assert.equal(404, http.request { url = srv.url .. "/v1/volume/" .. first.json.id }.status)
+    end)
+
     it("refuse '..' and symlinks that leave the volume", function()
       os.execute(string.format("ln -s /etc %s/etc-link && ln -s /etc/hostname %s/host-file", data, data))
       local base = srv.url .. "/v1/volume/" .. vid
