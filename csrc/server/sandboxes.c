@@ -182,11 +182,7 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
     snprintf(host, sizeof host, "127.0.0.1:%d", (int)json_integer_value(json_object_get(json_array_get(net, 0), "port")));
   char *spec_text = json_dumps(spec, JSON_COMPACT);
   json_t *tags = json_object_get(spec, "tags");
-  char *tags_text = json_dumps(json_is_object(tags) ? tags : json_object(), JSON_COMPACT);
-  if (!json_is_object(tags) && tags_text) {
-    free(tags_text);
-    tags_text = strdup("{}");
-  }
+  char *tags_text = json_is_object(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("{}");
   pthread_mutex_lock(&db_lock);
   int rc = db_exec("INSERT INTO sandboxes(id, name, image, spec, tags, phase, created_ms, host) VALUES(?,?,?,?,?,?,?,?)",
                    "ssssssis", id, name, json_string_value(json_object_get(spec, "image")), spec_text, tags_text,

@@ -63,7 +63,7 @@ end
 function M.stop(proc, keep_dir)
   if proc.pid and M.alive(proc) then
     os.execute("kill -TERM " .. proc.pid .. " 2>/dev/null")
-    for _ = 1, 100 do
+    for _ = 1, 400 do
       if not M.alive(proc) then break end
       sleep(0.02)
     end
