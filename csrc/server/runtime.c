@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,9 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -512,50 +509,20 @@ void runtime_stop_all(void) {
 }
 
 /* ---- exec ---- */
-static void drop_capabilities(void) {
-  for (int cap = 0; cap <= 63; cap++) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct d[2];
-  memset(d, 0, sizeof d);
-  syscall(SYS_capset, &h, d);
-}
+/* The helper that joins a sandbox (csrc/exec/): a small program of its own, next to this one,
+ * so that starting it loads no more than libc. */
+static char helper_path[4096];
 
-/* `porter-sandboxd --exec-helper INIT NET -- argv...` (spawned by runtime_exec): join the
- * sandbox of INIT and run argv with the environment we were given; exits with its status. */
-int exec_helper_main(int argc, char **argv) {
-  if (argc < 5 || strcmp(argv[4], "--")) return 125;
-  pid_t init = (pid_t)atoi(argv[2]);
-  int net = atoi(argv[3]);
-  char **cmd = argv + 5;
-  if (!cmd[0]) return 125;
-  const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
-  int fds[5];
-  char path[64];
-  for (int i = 0; i < 5; i++) {
-    fds[i] = -1;
-    if (i == 2 && !net) continue;
-    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)init, kinds[i]);
-    if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 125;
+static const char *exec_helper(void) {
+  if (!helper_path[0]) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(helper_path, sizeof helper_path, "%.4000s/porter-sandbox-exec", self);
   }
-  snprintf(path, sizeof path, "/proc/%d/root", (int)init);
-  int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return 125;
-  for (int i = 0; i < 5; i++)
-    if (fds[i] >= 0 && setns(fds[i], 0) != 0) return 125;
-  if (fchdir(root) != 0 || chroot(".") != 0 || chdir("/") != 0) return 125;
-  drop_capabilities();
-  /* setns into a pid namespace applies to children: fork once more */
-  pid_t child = fork();
-  if (child < 0) return 125;
-  if (child == 0) {
-    execvp(cmd[0], cmd);
-    dprintf(2, "%s: %s\n", cmd[0], strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
-  }
-  int st;
-  while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return helper_path;
 }
 
 typedef struct outbuf {
@@ -603,8 +570,8 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   char initbuf[24], netbuf[4];
   snprintf(initbuf, sizeof initbuf, "%d", (int)init);
   snprintf(netbuf, sizeof netbuf, "%d", net);
-  argv[0] = strdup("/proc/self/exe");
-  argv[1] = strdup("--exec-helper");
+  argv[0] = strdup(exec_helper());
+  argv[1] = strdup("--join");
   argv[2] = strdup(initbuf);
   argv[3] = strdup(netbuf);
   argv[4] = strdup("--");

@@ -119,8 +119,7 @@ int runtime_count(void);
 int runtime_exec(const char *id, json_t *argv, json_t **result, char *why, size_t n);
 int runtime_tmpdir(const char *id, char *out, size_t n);
 void runtime_stop_all(void);
-/* The exec helper mode of the porter-sandboxd binary (see runtime.c). */
-int exec_helper_main(int argc, char **argv);
+
 void runtime_ttl_tick(void);
 
 /* ---- volumes (volumes.c, vfs.c, files.c) ---- */
