@@ -9,7 +9,7 @@ SAN     ?=
 CC      ?= cc
 
 PKGS_SDK    := lua5.4 libcurl
-PKGS_SERVER := libmicrohttpd sqlite3 jansson
+PKGS_SERVER := libmicrohttpd sqlite3 jansson libarchive
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 OPT     := -O2 -g
@@ -34,6 +34,8 @@ SERVER_SRC := $(wildcard csrc/server/*.c)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 EXEC_SRC   := $(wildcard csrc/exec/*.c)
 EXEC_OBJ   := $(EXEC_SRC:%.c=$(BUILD)/obj/%.o)
+UNPACK_SRC := $(wildcard csrc/unpack/*.c)
+UNPACK_OBJ := $(UNPACK_SRC:%.c=$(BUILD)/obj/%.o)
 TESTSRV_SRC := $(wildcard csrc/testsrv/*.c)
 TESTSRV_OBJ := $(TESTSRV_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC  := $(wildcard scripts/bench/*.c)
@@ -44,7 +46,7 @@ LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
 CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 
 .PHONY: all test asan-test clean install bench deps demo check
-all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-scripted-server $(BENCH_BIN)
+all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 $(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h)
 	@mkdir -p $(dir $@)
@@ -57,9 +59,12 @@ $(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUIL
 $(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -c $< -o $@
-$(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c
+$(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -c $< -o $@
+$(BUILD)/obj/csrc/unpack/%.o: csrc/unpack/%.c $(wildcard csrc/unpack/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libarchive) -c $< -o $@
 $(BUILD)/obj/csrc/testsrv/%.o: csrc/testsrv/%.c $(wildcard csrc/testsrv/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -Icsrc/testsrv -c $< -o $@
@@ -87,6 +92,10 @@ $(BUILD)/porter-sandboxd: $(SERVER_OBJ)
 # porter-sandboxd's exec helper, looked for next to it
 $(BUILD)/porter-sandbox-exec: $(EXEC_OBJ)
 	$(CC) -o $@ $^ $(LDSAN)
+
+# porter-sandboxd's layer unpacker, also next to it
+$(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ)
+	$(CC) -o $@ $^ $(shell pkg-config --libs libarchive) $(LDSAN)
 
 $(BUILD)/porter-scripted-server: $(TESTSRV_OBJ)
 	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
@@ -118,7 +127,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox $(DESTDIR)$(PREFIX)/share/lua/5.4/porter_sandbox
-	install -m755 $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(DESTDIR)$(PREFIX)/bin/
+	install -m755 $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(DESTDIR)$(PREFIX)/bin/
 	install -m755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox/
 	cd $(BUILD)/lua && find . -name '*.lua' -exec install -D -m644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
 

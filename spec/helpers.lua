@@ -14,6 +14,11 @@ function helpers.sandboxd(opts)
   return require("spec.support.sandboxd").start(opts)
 end
 
+-- A real OCI registry on a loopback port (Debian's docker-registry).
+function helpers.registry()
+  return require("spec.support.registry").start()
+end
+
 local PORTER_ENV = { "PORTER_SANDBOX_API_KEY", "PORTER_SANDBOX_BASE_URL", "PORTER_CLUSTER_ID", "KUBERNETES_SERVICE_HOST" }
 
 -- Runs Lua code in a fresh lua5.4 with exactly the given Porter environment variables (the

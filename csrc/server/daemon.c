@@ -18,7 +18,12 @@ static void usage(FILE *f) {
           "  --state-dir DIR        records, logs and volumes (default $XDG_STATE_HOME/porter-sandboxd)\n"
           "  --api-key KEY          require 'Authorization: Bearer KEY' (also PORTER_SANDBOX_API_KEY)\n"
           "  --image NAME=ROOTFS    run image NAME with ROOTFS as its root (repeatable)\n"
-          "  --env-group NAME=FILE  an environment group of KEY=VALUE lines (repeatable)\n");
+          "  --env-group NAME=FILE  an environment group of KEY=VALUE lines (repeatable)\n"
+          "  --image-fallback MODE  host (default): an image that cannot be had runs on the host image,\n"
+          "                         with a warning in its logs; none: the sandbox fails instead\n"
+          "  --registry-auth FILE   registry credentials, in Docker's config.json format\n"
+          "  --uid-base N           host uid (and gid) of the sandboxes' root (default 100000; 65536 ids)\n"
+          "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
 }
 
 static int named(const char *arg, named_path *out, const char *opt) {
@@ -32,7 +37,7 @@ static int named(const char *arg, named_path *out, const char *opt) {
   return 0;
 }
 
-static void default_state_dir(char *out, size_t n) {
+void default_state_dir(char *out, size_t n) {
   const char *xdg = getenv("XDG_STATE_HOME");
   if (xdg && *xdg) snprintf(out, n, "%s/porter-sandboxd", xdg);
   else snprintf(out, n, "%s/.local/state/porter-sandboxd", getenv("HOME") ? getenv("HOME") : "/tmp");
@@ -49,9 +54,14 @@ static void *ttl_thread(void *arg) {
 }
 
 int main(int argc, char **argv) {
+  char state[4096] = "";
+  default_state_dir(state, sizeof state);
+  cfg.state_dir = state;
+  cfg.uid_base = 100000;
+  cfg.uid_count = 65536;
+  if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
   const char *listen = "127.0.0.1:8080";
   int print_url = 0;
-  char state[4096] = "";
   cfg.api_key = getenv("PORTER_SANDBOX_API_KEY");
   if (cfg.api_key && !*cfg.api_key) cfg.api_key = NULL;
   for (int i = 1; i < argc; i++) {
@@ -71,6 +81,12 @@ int main(int argc, char **argv) {
     } else if (v && !strcmp(a, "--image") && cfg.nimages < 64) {
       if (named(v, &cfg.images[cfg.nimages++], a)) return 2;
       i++;
+    } else if (v && !strcmp(a, "--image-fallback") && (!strcmp(v, "host") || !strcmp(v, "none"))) {
+      cfg.fallback_none = !strcmp(v, "none"), i++;
+    } else if (v && !strcmp(a, "--registry-auth")) {
+      cfg.registry_auth = (char *)v, i++;
+    } else if (v && !strcmp(a, "--uid-base") && strtoul(v, NULL, 10) >= 1000 && strtoul(v, NULL, 10) < 4000000000ul) {
+      cfg.uid_base = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--env-group") && cfg.ngroups < 64) {
       if (named(v, &cfg.env_groups[cfg.ngroups++], a)) return 2;
       i++;
@@ -80,8 +96,6 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!state[0]) default_state_dir(state, sizeof state);
-  cfg.state_dir = state;
 
   char host[64];
   const char *colon = strrchr(listen, ':');
@@ -103,6 +117,10 @@ int main(int argc, char **argv) {
   mkdir_p(path, 0700);
   snprintf(path, sizeof path, "%s/snapshots", state);
   mkdir_p(path, 0700);
+  if (store_init() != 0) {
+    fprintf(stderr, "porter-sandboxd: cannot create the image store in %s/images: %s\n", state, strerror(errno));
+    return 1;
+  }
   snprintf(path, sizeof path, "%s/state.db", state);
   if (db_open(path) != 0) return 1;
   sandboxes_recover();

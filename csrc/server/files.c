@@ -188,6 +188,8 @@ void files_write_begin(struct MHD_Connection *c, req *r) {
     snprintf(r->up_tmp, sizeof r->up_tmp, ".porter-upload-%08x", (unsigned)rand());
     r->up_fd = openat(r->up_dirfd, r->up_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
+  /* what the files API writes, a sandbox's root may change, and the other way round */
+  if (r->up_fd >= 0) fchown(r->up_fd, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base);
   if (r->up_fd < 0) {
     r->up_status = 500;
     snprintf(r->up_error, sizeof r->up_error, "cannot create a temporary file: %s", strerror(errno));

@@ -1,22 +1,18 @@
-/* Sandboxes as processes under bubblewrap.
+/* Sandboxes as processes in namespaces of their own.
  *
- * Each sandbox gets a launcher thread that builds the bwrap command line, starts it, learns
- * the pid of the sandbox's init from --info-fd, logs the workload's output line by line and
- * waits for it, then records how it ended. Namespaces: pid, ipc, uts (hostname = name),
- * and net unless the sandbox asked for the network. The root is the host's (or a registered
- * image's) directories bound read-only onto a fresh tmpfs, so mount points for volumes can
- * be made; /tmp is a private writable directory; volumes are bound read-write.
- *
- * Exec joins the sandbox's namespaces and root with setns/chroot, drops every capability
- * (as the workload runs with --cap-drop ALL), and forks the command inside its pid namespace.
- * Killing the sandbox's init (pid 1 inside) takes every process of the sandbox with it. */
-#include <dirent.h>
+ * Each sandbox gets a launcher thread that resolves its image (pulling it on first use, phase
+ * "creating"), builds its environment and command from the image's config and the spec, and
+ * starts porter-sandbox-exec --launch (csrc/exec/), which assembles the root (an overlay of the
+ * image with a writable layer of the sandbox's own, or the host's system directories), maps
+ * the sandbox's ids to an unprivileged range of the host's, and becomes its pid 1. The thread
+ * learns pid 1's host pid and then "ready" on a status pipe, logs the workload's output line by
+ * line, waits for it, and records how it ended. Exec runs porter-sandbox-exec --join, which
+ * enters the same namespaces with the same uid, gid and capabilities. Killing pid 1 takes
+ * every process of the sandbox with it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +27,16 @@
 typedef struct sandbox_rt {
   char id[40], name[64];
   json_t *spec;
-  pid_t bwrap;       /* our child */
+  pid_t helper;      /* our child, the launcher */
   pid_t init;        /* the sandbox's pid 1, as the host sees it */
   int running;
   int net_shared;
   int terminating;
   int64_t deadline_ms; /* ttl; 0 = none */
-  char **env;          /* KEY=VALUE, NULL-terminated */
-  char tmpdir[4096];
+  char **env;          /* KEY=VALUE, NULL-terminated; set before running */
+  unsigned uid, gid;   /* the workload's (and exec's) user inside */
+  char cwd[1024];      /* its working directory; "" = / */
+  char dir[4096];      /* sandboxes/<id>: root, upper, work, tmp */
   struct sandbox_rt *next;
 } sandbox_rt;
 
@@ -53,9 +51,13 @@ static sandbox_rt *find(const char *id) {
   return NULL;
 }
 
+static void free_env(char **env) {
+  for (char **e = env; e && *e; e++) free(*e);
+  free(env);
+}
+
 static void free_rt(sandbox_rt *s) {
-  for (char **e = s->env; e && *e; e++) free(*e);
-  free(s->env);
+  free_env(s->env);
   json_decref(s->spec);
   free(s);
 }
@@ -63,16 +65,31 @@ static void free_rt(sandbox_rt *s) {
 /* ---- the command line ---- */
 typedef struct argv_buf {
   char **v;
-  int n, cap;
+  int n, cap, oom;
 } argv_buf;
 
 static void add(argv_buf *a, const char *s) {
+  if (a->oom) return;
   if (a->n + 2 > a->cap) {
-    a->cap = a->cap ? a->cap * 2 : 64;
-    a->v = realloc(a->v, sizeof *a->v * (size_t)a->cap);
+    int cap = a->cap ? a->cap * 2 : 64;
+    char **v = realloc(a->v, sizeof *v * (size_t)cap);
+    if (!v) {
+      a->oom = 1;
+      return;
+    }
+    a->v = v, a->cap = cap;
   }
-  a->v[a->n++] = strdup(s);
-  a->v[a->n] = NULL;
+  if (!(a->v[a->n] = strdup(s))) {
+    a->oom = 1;
+    return;
+  }
+  a->v[++a->n] = NULL;
+}
+
+static void addf(argv_buf *a, const char *fmt, unsigned long v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, fmt, v);
+  add(a, buf);
 }
 
 static void argv_free(argv_buf *a) {
@@ -80,184 +97,130 @@ static void argv_free(argv_buf *a) {
   free(a->v);
 }
 
-/* Directories whose host content must stay visible: a volume may only be mounted under them
- * where the mount point already exists. Any other top-level directory that holds a mount point
- * becomes a fresh tmpfs in the sandbox. */
-static int system_dir(const char *name) {
-  static const char *const sys[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "var", NULL};
-  for (int i = 0; sys[i]; i++)
-    if (!strcmp(sys[i], name)) return 1;
-  return 0;
-}
-
-static int mount_top(json_t *mounts, const char *name) {
-  const char *k;
-  json_t *v;
-  json_object_foreach(mounts, k, v) {
-    const char *p = k + 1, *slash = strchr(p, '/');
-    size_t n = slash ? (size_t)(slash - p) : strlen(p);
-    if (strlen(name) == n && !strncmp(p, name, n)) return 1;
-  }
-  return 0;
-}
-
-static const char *image_root(const char *image) {
-  for (int i = 0; i < cfg.nimages; i++)
-    if (!strcmp(cfg.images[i].name, image)) return cfg.images[i].path;
-  return "/";
-}
-
-static void bind_root(argv_buf *a, const char *root, json_t *mounts) {
-  DIR *d = opendir(root);
-  if (!d) return;
-  struct dirent *e;
-  char src[4096], dst[300], target[4096];
-  while ((e = readdir(d))) {
-    const char *n = e->d_name;
-    if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]))) continue;
-    /* the sandbox's own /proc, /dev, /tmp, /run; no /sys; nothing of the host's state */
-    if (!strcmp(n, "proc") || !strcmp(n, "dev") || !strcmp(n, "sys") || !strcmp(n, "tmp") || !strcmp(n, "run") ||
-        !strcmp(n, "lost+found"))
-      continue;
-    snprintf(src, sizeof src, "%s%s%s", root, strcmp(root, "/") ? "/" : "", n);
-    snprintf(dst, sizeof dst, "/%s", n);
-    struct stat st;
-    if (lstat(src, &st) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
-      ssize_t len = readlink(src, target, sizeof target - 1);
-      if (len <= 0) continue;
-      target[len] = '\0';
-      add(a, "--symlink"), add(a, target), add(a, dst);
-    } else if (S_ISDIR(st.st_mode)) {
-      if (mount_top(mounts, n) && !system_dir(n)) {
-        add(a, "--tmpfs"), add(a, dst);
-      } else {
-        add(a, "--ro-bind"), add(a, src), add(a, dst);
-      }
-    } else if (S_ISREG(st.st_mode)) {
-      add(a, "--ro-bind"), add(a, src), add(a, dst);
+/* ---- the environment: the image's, then PATH/HOME/HOSTNAME if it lacks them, then env
+ * groups in order, then the spec's env; later wins ---- */
+static int env_set(argv_buf *env, const char *k, size_t kl, const char *v, int replace) {
+  for (int i = 0; i < env->n; i++)
+    if (!strncmp(env->v[i], k, kl) && env->v[i][kl] == '=') {
+      if (!replace) return 0;
+      char *nv = NULL;
+      if (asprintf(&nv, "%.*s=%s", (int)kl, k, v) < 0) return -1;
+      free(env->v[i]);
+      env->v[i] = nv;
+      return 0;
     }
-  }
-  closedir(d);
+  char *nv = NULL;
+  if (asprintf(&nv, "%.*s=%s", (int)kl, k, v) < 0) return -1;
+  add(env, nv);
+  free(nv);
+  return env->oom ? -1 : 0;
 }
 
-static void add_env(char ***env, int *n, const char *k, const char *v) {
-  size_t kl = strlen(k);
-  for (int i = 0; i < *n; i++)
-    if (!strncmp((*env)[i], k, kl) && (*env)[i][kl] == '=') {
-      free((*env)[i]);
-      (*env)[i] = NULL;
-      asprintf(&(*env)[i], "%s=%s", k, v);
-      return;
-    }
-  *env = realloc(*env, sizeof **env * (size_t)(*n + 2));
-  asprintf(&(*env)[*n], "%s=%s", k, v);
-  (*n)++;
-  (*env)[*n] = NULL;
+static void env_line(argv_buf *env, const char *kv, int replace) {
+  const char *eq = strchr(kv, '=');
+  if (eq && eq != kv) env_set(env, kv, (size_t)(eq - kv), eq + 1, replace);
 }
 
-/* PATH and friends, then env groups in order, then the spec's env: later wins. */
-static char **build_env(json_t *spec, const char *name) {
-  char **env = calloc(1, sizeof *env);
-  int n = 0;
-  add_env(&env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  add_env(&env, &n, "HOME", "/tmp");
-  add_env(&env, &n, "HOSTNAME", name);
+static char **build_env(json_t *spec, const char *name, const image_info *img) {
+  argv_buf env = {0};
   size_t i;
-  json_t *g;
-  json_array_foreach(json_object_get(spec, "env_groups"), i, g) {
+  json_t *v;
+  json_array_foreach(json_object_get(img->config, "Env"), i, v) if (json_is_string(v)) env_line(&env, json_string_value(v), 1);
+  env_set(&env, "PATH", 4, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
+  env_set(&env, "HOME", 4, img->host || !img->config ? "/tmp" : img->home, 0);
+  env_set(&env, "HOSTNAME", 8, name, 1);
+  json_array_foreach(json_object_get(spec, "env_groups"), i, v) {
     for (int k = 0; k < cfg.ngroups; k++) {
-      if (strcmp(cfg.env_groups[k].name, json_string_value(g))) continue;
+      if (strcmp(cfg.env_groups[k].name, json_string_value(v))) continue;
       FILE *f = fopen(cfg.env_groups[k].path, "r");
       char line[8192];
       while (f && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (line[0] == '#' || !eq || eq == line) continue;
-        *eq = '\0';
-        add_env(&env, &n, line, eq + 1);
+        if (line[0] != '#') env_line(&env, line, 1);
       }
       if (f) fclose(f);
     }
   }
   const char *k;
-  json_t *v;
-  json_object_foreach(json_object_get(spec, "env"), k, v) add_env(&env, &n, k, json_string_value(v));
-  return env;
+  json_object_foreach(json_object_get(spec, "env"), k, v) env_set(&env, k, strlen(k), json_string_value(v), 1);
+  if (env.oom) {
+    argv_free(&env);
+    return NULL;
+  }
+  if (!env.v) env.v = calloc(1, sizeof *env.v);
+  return env.v;
 }
 
-static void build_argv(sandbox_rt *s, argv_buf *a) {
-  json_t *spec = s->spec;
-  json_t *mounts = json_object_get(spec, "volume_mounts");
-  add(a, "bwrap");
-  /* if porter-sandboxd dies, its sandboxes die with it (and are marked failed on restart) */
-  add(a, "--die-with-parent");
-  add(a, "--new-session");
-  add(a, "--unshare-pid"), add(a, "--unshare-ipc"), add(a, "--unshare-uts");
+/* Kubernetes' rules: command replaces the ENTRYPOINT, args replace the CMD (and a command
+ * without args drops the CMD). Neither: the sandbox idles, so that exec has something to join. */
+static int add_command(argv_buf *a, json_t *spec, json_t *config, char *why, size_t wn) {
+  json_t *cmd = json_object_get(spec, "command"), *args = json_object_get(spec, "args");
+  int has_cmd = json_array_size(cmd) > 0, has_args = json_array_size(args) > 0;
+  if (!has_cmd && !has_args) {
+    add(a, "--idle");
+    return 0;
+  }
+  json_t *entry = has_cmd ? cmd : json_object_get(config, "Entrypoint");
+  json_t *rest = has_args ? args : has_cmd ? NULL : json_object_get(config, "Cmd");
+  if (json_array_size(entry) + json_array_size(rest) == 0) {
+    snprintf(why, wn, "the image has no ENTRYPOINT and the spec gives args but no command");
+    return -1;
+  }
+  add(a, "--");
+  size_t i;
+  json_t *v;
+  json_array_foreach(entry, i, v) add(a, json_string_value(v) ? json_string_value(v) : "");
+  json_array_foreach(rest, i, v) add(a, json_string_value(v) ? json_string_value(v) : "");
+  return 0;
+}
+
+static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
+  char helper[4096], path[4200], path2[4200], path3[4200];
+  add(a, helper_path("porter-sandbox-exec", helper, sizeof helper));
+  add(a, "--launch");
+  add(a, "--parent");
+  addf(a, "%lu", (unsigned long)getpid());
+  add(a, "--status-fd"), add(a, "3");
+  add(a, "--uidmap"), addf(a, "%lu", cfg.uid_base), addf(a, "%lu", cfg.uid_count);
+  if (img->host) {
+    add(a, "--host-root");
+  } else {
+    pathf(path, sizeof path, "%s/upper", s->dir);
+    pathf(path2, sizeof path2, "%s/work", s->dir);
+    if (mkdir(path, 0755) != 0 || mkdir(path2, 0700) != 0) {
+      snprintf(why, wn, "cannot create the sandbox's writable layer: %s", strerror(errno));
+      return -1;
+    }
+    add(a, "--overlay"), add(a, img->rootfs), add(a, path), add(a, path2);
+  }
+  pathf(path3, sizeof path3, "%s/root", s->dir);
+  if (mkdir(path3, 0700) != 0) {
+    snprintf(why, wn, "cannot create the sandbox's root: %s", strerror(errno));
+    return -1;
+  }
+  add(a, "--mnt"), add(a, path3);
+  pathf(path, sizeof path, "%s/tmp", s->dir);
+  add(a, "--tmp"), add(a, path);
   add(a, "--hostname"), add(a, s->name);
-  if (!s->net_shared) add(a, "--unshare-net");
-  add(a, "--cap-drop"), add(a, "ALL");
-  add(a, "--info-fd"), add(a, "3");
-  bind_root(a, image_root(json_string_value(json_object_get(spec, "image"))), mounts);
-  add(a, "--proc"), add(a, "/proc");
-  add(a, "--dev"), add(a, "/dev");
-  add(a, "--bind"), add(a, s->tmpdir), add(a, "/tmp");
-  add(a, "--tmpfs"), add(a, "/run");
+  if (s->net_shared) add(a, "--share-net");
+  add(a, "--user"), addf(a, "%lu", s->uid), addf(a, "%lu", s->gid);
+  if (s->cwd[0]) add(a, "--cwd"), add(a, s->cwd);
   const char *k;
   json_t *v;
-  json_object_foreach(mounts, k, v) {
+  json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
     char dir[4096];
     volume_data_dir(json_string_value(v), dir, sizeof dir);
     add(a, "--bind"), add(a, dir), add(a, k);
   }
-  add(a, "--chdir"), add(a, "/");
-  add(a, "--clearenv");
-  for (char **e = s->env; *e; e++) {
-    char *eq = strchr(*e, '=');
-    char key[1024];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - *e), *e);
-    add(a, "--setenv"), add(a, key), add(a, eq + 1);
+  if (add_command(a, s->spec, img->config, why, wn) != 0) return -1;
+  if (a->oom) {
+    snprintf(why, wn, "out of memory");
+    return -1;
   }
-  add(a, "--");
-  json_t *cmd = json_object_get(spec, "command"), *args = json_object_get(spec, "args");
-  size_t i;
-  if (json_array_size(cmd) == 0 && json_array_size(args) == 0) {
-    /* no workload: idle until terminated, so that exec has something to join */
-    add(a, "sleep"), add(a, "infinity");
-    return;
-  }
-  json_array_foreach(cmd, i, v) add(a, json_string_value(v));
-  json_array_foreach(args, i, v) add(a, json_string_value(v));
+  return 0;
 }
 
 /* ---- launching ---- */
-extern char **environ;
-
-/* posix_spawn rather than fork: the server has hundreds of threads and a large address space,
- * and copying its page tables for every sandbox and exec shows in the latencies. Output goes to
- * the pipes given; fd 3 (bwrap's --info-fd) when info >= 0. */
-static pid_t spawn(char *const argv[], char *const envp[], int out, int err, int info) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
-  sigset_t none, dfl;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out, 1);
-  posix_spawn_file_actions_adddup2(&fa, err, 2);
-  if (info >= 0) posix_spawn_file_actions_adddup2(&fa, info, 3);
-  posix_spawnattr_init(&at);
-  sigemptyset(&none);
-  sigemptyset(&dfl);
-  sigaddset(&dfl, SIGPIPE);
-  posix_spawnattr_setsigmask(&at, &none); /* the server blocks TERM/INT in its threads */
-  posix_spawnattr_setsigdefault(&at, &dfl);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
-  return rc == 0 ? pid : -1;
-}
 static void log_s(const char *id, const char *level, const char *msg) { log_line(id, level, "", msg, strlen(msg)); }
 
 /* Reads the workload's stdout and stderr until both close, logging each line. */
@@ -299,94 +262,122 @@ static void pump_output(const char *id, int out, int err) {
   free(buf[1]);
 }
 
-static pid_t read_child_pid(int fd) {
+/* Reads the launcher's status lines: "pid P" once pid 1 exists, then "ready" or "error MSG".
+ * Returns pid 1's host pid once ready, -1 otherwise (why says what went wrong). */
+static pid_t read_status(int fd, char *why, size_t wn) {
   char buf[4096];
   size_t have = 0;
-  ssize_t r;
-  while (have < sizeof buf - 1 && (r = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
+  pid_t pid = -1;
+  snprintf(why, wn, "the sandbox could not be set up");
+  for (;;) {
+    char *nl;
+    while ((nl = memchr(buf, '\n', have))) {
+      *nl = '\0';
+      if (!strncmp(buf, "pid ", 4)) pid = (pid_t)strtol(buf + 4, NULL, 10);
+      else if (!strcmp(buf, "ready")) return pid;
+      else if (!strncmp(buf, "error ", 6)) {
+        snprintf(why, wn, "%.900s", buf + 6);
+        return -1;
+      }
+      have -= (size_t)(nl + 1 - buf);
+      memmove(buf, nl + 1, have);
+    }
+    if (have == sizeof buf) have = 0;
+    ssize_t r = read(fd, buf + have, sizeof buf - have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
     have += (size_t)r;
-    buf[have] = '\0';
-    if (strchr(buf, '}')) break;
   }
-  buf[have] = '\0';
-  const char *p = strstr(buf, "\"child-pid\"");
-  if (!p) return -1;
-  p = strchr(p, ':');
-  return p ? (pid_t)strtol(p + 1, NULL, 10) : -1;
 }
 
-/* bwrap reports the sandbox's pid 1 before that process has built the sandbox's root; it
- * forks the workload only once the root is complete. Exec must not join a half-built root, so
- * the sandbox counts as running when pid 1 has a child. */
-static void wait_setup(pid_t init) {
-  char path[64], buf[32];
-  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
-  for (int i = 0; i < 20000; i++) {
-    FILE *f = fopen(path, "re");
-    if (!f) return; /* pid 1 is gone: the launcher sees bwrap exit next */
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    if (n > 0) return;
-    struct timespec ts = {0, 500000L};
-    nanosleep(&ts, NULL);
+/* The image, or what stands in for it when it cannot be had. */
+static int choose_image(sandbox_rt *s, image_info *img) {
+  const char *image = json_string_value(json_object_get(s->spec, "image"));
+  char why[1024], msg[1400];
+  if (image_resolve(image, img, why, sizeof why) == 0) return 0;
+  if (cfg.fallback_none) {
+    snprintf(msg, sizeof msg, "cannot use image '%s': %s", image, why);
+    log_s(s->id, "error", msg);
+    return -1;
   }
+  snprintf(msg, sizeof msg, "image '%s' could not be used (%s); running on the host image instead", image, why);
+  log_s(s->id, "warning", msg);
+  fprintf(stderr, "porter-sandboxd: sandbox %s: %s\n", s->id, msg);
+  return image_resolve("host", img, why, sizeof why);
 }
 
 static void *launcher(void *arg) {
   sandbox_rt *s = arg;
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
+  image_info img;
+  char why[1024] = "";
   argv_buf a = {0};
-  build_argv(s, &a);
-  int out[2], err[2], info[2];
-  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(info, O_CLOEXEC)) {
-    log_s(s->id, "error", "could not create pipes for the sandbox");
-    sandbox_set_phase(s->id, "failed", 0, 0, 0);
-    argv_free(&a);
-    goto done;
+  pid_t pid = -1, init = -1;
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
+  if (choose_image(s, &img) != 0) goto failed;
+  if (img.user_error[0]) {
+    snprintf(why, sizeof why, "%s", img.user_error);
+    goto failed;
   }
-  pid_t pid = spawn(a.v, environ, out[1], err[1], info[1]);
-  argv_free(&a);
-  close(out[1]);
-  close(err[1]);
-  close(info[1]);
-  if (pid < 0) {
-    close(out[0]), close(err[0]), close(info[0]);
-    log_s(s->id, "error", "could not start bwrap (is bubblewrap installed?)");
-    sandbox_set_phase(s->id, "failed", 0, 0, 0);
-    goto done;
-  }
-  pid_t init = read_child_pid(info[0]);
-  close(info[0]);
-  if (init > 0) wait_setup(init);
+  char **env = build_env(s->spec, s->name, &img);
+  const char *wd = json_string_value(json_object_get(img.config, "WorkingDir"));
   pthread_mutex_lock(&rt_lock);
-  s->bwrap = pid;
+  s->env = env;
+  s->uid = img.uid, s->gid = img.gid;
+  if (pathf(s->cwd, sizeof s->cwd, "%s", wd && wd[0] == '/' ? wd : "") != 0) s->cwd[0] = '\0';
+  pthread_mutex_unlock(&rt_lock);
+  if (!env) {
+    snprintf(why, sizeof why, "out of memory");
+    goto failed;
+  }
+  if (build_argv(s, &img, &a, why, sizeof why) != 0) goto failed;
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+    snprintf(why, sizeof why, "could not create pipes for the sandbox");
+    goto failed;
+  }
+  pid = proc_spawn(a.v, env, out[1], err[1], status[1]);
+  close(out[1]), close(err[1]), close(status[1]);
+  if (pid < 0) {
+    close(out[0]), close(err[0]), close(status[0]);
+    snprintf(why, sizeof why, "could not start the sandbox's launcher");
+    goto failed;
+  }
+  init = read_status(status[0], why, sizeof why);
+  close(status[0]);
+  pthread_mutex_lock(&rt_lock);
+  s->helper = pid;
   s->init = init;
   s->running = init > 0 && !s->terminating;
   int killed_early = s->terminating && init > 0;
   pthread_mutex_unlock(&rt_lock);
   if (killed_early) kill(init, SIGKILL);
   if (init > 0 && !killed_early) sandbox_set_phase(s->id, "running", 0, 0, 1);
+  if (init <= 0 && !s->terminating) log_s(s->id, "error", why);
 
   pump_output(s->id, out[0], err[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int code = proc_wait(pid);
   pthread_mutex_lock(&rt_lock);
   s->running = 0;
   int terminated = s->terminating;
   pthread_mutex_unlock(&rt_lock);
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   if (stopping && !terminated) {
     log_s(s->id, "error", "porter-sandboxd stopped while this sandbox was live; it is gone");
     sandbox_set_phase(s->id, "failed", 0, 0, 0);
   } else if (terminated) {
     sandbox_set_phase(s->id, "terminated", 0, 0, 0);
   } else if (init <= 0) {
-    sandbox_set_phase(s->id, "failed", 1, code, 0);
+    sandbox_set_phase(s->id, "failed", 0, 0, 0);
   } else {
     sandbox_set_phase(s->id, code == 0 ? "succeeded" : "failed", 1, code, 0);
   }
+  goto done;
+failed:
+  if (why[0]) log_s(s->id, "error", why);
+  sandbox_set_phase(s->id, s->terminating ? "terminated" : "failed", 0, 0, 0);
 done:
+  argv_free(&a);
+  image_info_free(&img);
+  rm_rf(s->dir); /* before the sandbox counts as gone: a 204 to DELETE means nothing is left */
   pthread_mutex_lock(&rt_lock);
   for (sandbox_rt **pp = &sandboxes; *pp; pp = &(*pp)->next)
     if (*pp == s) {
@@ -395,13 +386,13 @@ done:
     }
   pthread_cond_broadcast(&rt_changed);
   pthread_mutex_unlock(&rt_lock);
-  rm_rf(s->tmpdir);
   free_rt(s);
   return NULL;
 }
 
 int runtime_start(const char *id, const char *name, json_t *spec) {
   sandbox_rt *s = calloc(1, sizeof *s);
+  if (!s) return -1;
   snprintf(s->id, sizeof s->id, "%s", id);
   snprintf(s->name, sizeof s->name, "%s", name);
   s->spec = json_incref(spec);
@@ -415,21 +406,30 @@ int runtime_start(const char *id, const char *name, json_t *spec) {
     log_s(id, "warning", "egress.allowed_destinations is not enforced by porter-sandboxd: the sandbox has the host network");
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl)) s->deadline_ms = now_ms() + json_integer_value(ttl) * 1000;
-  s->env = build_env(spec, name);
-  snprintf(s->tmpdir, sizeof s->tmpdir, "%s/sandboxes/%s/tmp", cfg.state_dir, id);
-  mkdir_p(s->tmpdir, 01777);
-  chmod(s->tmpdir, 01777);
-  pthread_mutex_lock(&rt_lock);
-  s->next = sandboxes;
-  sandboxes = s;
-  pthread_mutex_unlock(&rt_lock);
+  snprintf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id);
+  char tmp[4200];
+  pathf(tmp, sizeof tmp, "%s/tmp", s->dir);
+  if (mkdir_p(tmp, 01777) != 0 || chmod(tmp, 01777) != 0 || chown(tmp, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base) != 0) {
+    free_rt(s);
+    return -1;
+  }
   pthread_t t;
   pthread_attr_t at;
   pthread_attr_init(&at);
   pthread_attr_setstacksize(&at, 256 * 1024);
   pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  /* listed before the thread runs, so that its own removal finds it; unlisted if it cannot */
+  pthread_mutex_lock(&rt_lock);
+  s->next = sandboxes;
+  sandboxes = s;
   int rc = pthread_create(&t, &at, launcher, s);
+  if (rc != 0) sandboxes = s->next;
+  pthread_mutex_unlock(&rt_lock);
   pthread_attr_destroy(&at);
+  if (rc != 0) {
+    rm_rf(s->dir);
+    free_rt(s);
+  }
   return rc;
 }
 
@@ -443,7 +443,7 @@ int runtime_terminate(const char *id) {
   s->terminating = 1;
   s->running = 0;
   if (s->init > 0) kill(s->init, SIGKILL); /* pid 1 of the namespace: the kernel kills the rest */
-  if (s->bwrap > 0) kill(s->bwrap, SIGKILL);
+  if (s->helper > 0) kill(s->helper, SIGKILL);
   /* wait until the launcher recorded the end, so that a refresh right after says terminated */
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
@@ -474,7 +474,7 @@ int runtime_tmpdir(const char *id, char *out, size_t n) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
   int ok = s && s->running;
-  if (ok) snprintf(out, n, "%s", s->tmpdir);
+  if (ok) pathf(out, n, "%s/tmp", s->dir);
   pthread_mutex_unlock(&rt_lock);
   return ok;
 }
@@ -498,7 +498,7 @@ void runtime_stop_all(void) {
   stopping = 1;
   for (sandbox_rt *s = sandboxes; s; s = s->next) {
     if (s->init > 0) kill(s->init, SIGKILL);
-    if (s->bwrap > 0) kill(s->bwrap, SIGKILL);
+    if (s->helper > 0) kill(s->helper, SIGKILL);
   }
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
@@ -509,22 +509,6 @@ void runtime_stop_all(void) {
 }
 
 /* ---- exec ---- */
-/* The helper that joins a sandbox (csrc/exec/): a small program of its own, next to this one,
- * so that starting it loads no more than libc. */
-static char helper_path[4096];
-
-static const char *exec_helper(void) {
-  if (!helper_path[0]) {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    snprintf(helper_path, sizeof helper_path, "%.4000s/porter-sandbox-exec", self);
-  }
-  return helper_path;
-}
-
 typedef struct outbuf {
   char *p;
   size_t n, cap;
@@ -558,25 +542,26 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
     return 409;
   }
   pid_t init = s->init;
-  int net = !s->net_shared;
+  unsigned uid = s->uid, gid = s->gid;
+  char cwd[1024];
+  snprintf(cwd, sizeof cwd, "%s", s->cwd);
   size_t nenv = 0;
   while (s->env[nenv]) nenv++;
   char **env = calloc(nenv + 1, sizeof *env);
-  for (size_t i = 0; i < nenv; i++) env[i] = strdup(s->env[i]);
+  for (size_t i = 0; env && i < nenv; i++) env[i] = strdup(s->env[i]);
   pthread_mutex_unlock(&rt_lock);
 
-  size_t argc = json_array_size(cmd);
-  char **argv = calloc(argc + 6, sizeof *argv);
-  char initbuf[24], netbuf[4];
-  snprintf(initbuf, sizeof initbuf, "%d", (int)init);
-  snprintf(netbuf, sizeof netbuf, "%d", net);
-  argv[0] = strdup(exec_helper());
-  argv[1] = strdup("--join");
-  argv[2] = strdup(initbuf);
-  argv[3] = strdup(netbuf);
-  argv[4] = strdup("--");
-  for (size_t i = 0; i < argc; i++) argv[5 + i] = strdup(json_string_value(json_array_get(cmd, i)));
-  argc += 5;
+  argv_buf a = {0};
+  char helper[4096];
+  add(&a, helper_path("porter-sandbox-exec", helper, sizeof helper));
+  add(&a, "--join"), addf(&a, "%lu", (unsigned long)init);
+  add(&a, "--user"), addf(&a, "%lu", uid), addf(&a, "%lu", gid);
+  if (cwd[0]) add(&a, "--cwd"), add(&a, cwd);
+  add(&a, "--");
+  size_t i;
+  json_t *v;
+  json_array_foreach(cmd, i, v) add(&a, json_string_value(v));
+  char **argv = a.v;
   char exec_id[40];
   new_id("exec", exec_id, sizeof exec_id);
 
@@ -587,7 +572,13 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
     rc = 500;
     goto cleanup;
   }
-  pid_t pid = spawn(argv, env, out[1], err[1], -1);
+  if (a.oom || !env) {
+    close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+    snprintf(why, wn, "out of memory");
+    rc = 500;
+    goto cleanup;
+  }
+  pid_t pid = proc_spawn(argv, env, out[1], err[1], -1);
   close(out[1]);
   close(err[1]);
   if (pid < 0) {
@@ -636,9 +627,8 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   free(b[0].p);
   free(b[1].p);
 cleanup:
-  for (size_t i = 0; i < argc; i++) free(argv[i]);
-  free(argv);
-  for (size_t i = 0; i < nenv; i++) free(env[i]);
+  argv_free(&a);
+  for (size_t i = 0; env && i < nenv; i++) free(env[i]);
   free(env);
   return rc;
 }

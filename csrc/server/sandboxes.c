@@ -117,6 +117,15 @@ enum MHD_Result h_readyz(struct MHD_Connection *c, req *r) {
 static const char *check_spec(json_t *spec, char *buf, size_t n) {
   const char *why = check_fields(spec, spec_rules, buf, n);
   if (why) return why;
+  const char *image = json_string_value(json_object_get(spec, "image"));
+  int named = !strcmp(image, "host");
+  for (int i = 0; i < cfg.nimages; i++) named |= !strcmp(cfg.images[i].name, image);
+  image_ref ref;
+  char rwhy[256];
+  if (!named && image_ref_parse(image, &ref, rwhy, sizeof rwhy) != 0) {
+    snprintf(buf, n, "'image' %s: '%.80s%s'", rwhy, image, strlen(image) > 80 ? "..." : "");
+    return buf;
+  }
   json_t *name = json_object_get(spec, "name");
   if (json_is_string(name) && !dns_label(json_string_value(name))) {
     snprintf(buf, n, "'name' must be a DNS label (lowercase letters, digits and '-', at most 63): '%s'",

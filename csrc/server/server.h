@@ -26,8 +26,13 @@ typedef struct srv_config {
   int nimages;
   named_path env_groups[64];
   int ngroups;
+  unsigned long uid_base, uid_count; /* the sandboxes' ids on the host */
+  char *registry_auth;               /* Docker's config.json, for skopeo --authfile */
+  int fallback_none;                 /* --image-fallback none: an image that cannot be had fails */
 } srv_config;
 extern srv_config cfg;
+void default_state_dir(char *out, size_t n);
+int image_main(int argc, char **argv); /* imagecmd.c: porter-sandboxd image ... */
 
 /* ---- per-request state (http.c) ---- */
 typedef struct req {
@@ -83,6 +88,8 @@ int64_t now_ms(void);
 void fmt_time(int64_t ms, char *buf, size_t n); /* RFC 3339 UTC with milliseconds */
 int parse_time(const char *s, int64_t *ms);   /* RFC 3339 -> epoch ms; 0 on error */
 void new_id(const char *prefix, char *out, size_t n);
+/* snprintf for paths: -1 (ENAMETOOLONG) rather than a silently shortened path */
+int pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 int64_t tree_size(const char *path);
@@ -109,6 +116,44 @@ json_t *sandbox_status(const char *id); /* NULL if unknown */
 /* Ids of live sandboxes that mount volume_id. */
 json_t *volume_attached(const char *volume_id);
 void sandboxes_recover(void); /* after a restart: what was live is failed */
+
+/* ---- child processes (proc.c) ---- */
+/* Starts argv with stdin /dev/null, stdout out, stderr err, and extra (if >= 0) as fd 3. */
+pid_t proc_spawn(char *const argv[], char *const envp[], int out, int err, int extra);
+int proc_wait(pid_t pid); /* exit code, 128+signal, -1 */
+/* Runs argv to its end, keeping the last bytes of its stdout and stderr; its exit code. */
+int proc_run(char *const argv[], char *out, size_t on, char *err, size_t en);
+/* A helper program installed next to porter-sandboxd. */
+const char *helper_path(const char *name, char *out, size_t n);
+
+/* ---- images (imageref.c, images.c, archive.c) ---- */
+typedef struct image_ref {
+  char registry[256], repository[600], tag[130], digest[80];
+  char full[1200]; /* registry/repository[:tag][@digest] */
+  int loopback;    /* spoken to over plain HTTP, as Docker does */
+} image_ref;
+/* Parses a reference as Docker does; on failure why says what is wrong with it. */
+int image_ref_parse(const char *in, image_ref *out, char *why, size_t wn);
+
+typedef struct image_info {
+  int host;            /* the host's system directories, read-only */
+  char rootfs[4096];   /* otherwise the lower layer of the sandbox's root */
+  json_t *config;      /* the image config's "config": Env, Entrypoint, Cmd, WorkingDir, User */
+  unsigned uid, gid;   /* User, resolved in the image's /etc/passwd */
+  char home[1024];
+  char user_error[600]; /* User named nobody the image knows */
+} image_info;
+/* "host", a --image NAME, or a reference from the store, pulled on first use (one pull however
+ * many sandboxes wait for it). */
+int image_resolve(const char *image, image_info *out, char *why, size_t wn);
+void image_info_free(image_info *info);
+int store_init(void);
+int store_pull(const image_ref *ref, char *why, size_t wn);
+int store_import(const char *archive, const char *name, char *why, size_t wn);
+json_t *store_list(void); /* [{reference, id, size}] */
+int store_remove(const char *ref, char *why, size_t wn);
+int archive_is_oci(const char *path);
+int archive_image_name(const char *path, char *out, size_t n);
 
 /* ---- runtime (runtime.c): processes under bubblewrap ---- */
 int runtime_start(const char *id, const char *name, json_t *spec); /* spawns the launcher */

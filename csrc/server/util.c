@@ -1,6 +1,7 @@
 /* Small utilities: time, ids, directories, JSON text of arbitrary bytes. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -64,6 +65,18 @@ void new_id(const char *prefix, char *out, size_t n) {
     memcpy(b, &t, sizeof b);
   }
   snprintf(out, n, "%s_%02x%02x%02x%02x%02x%02x%02x%02x", prefix, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+int pathf(char *out, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(out, n, fmt, ap);
+  va_end(ap);
+  if (len < 0 || (size_t)len >= n) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return 0;
 }
 
 int mkdir_p(const char *path, mode_t mode) {

@@ -46,6 +46,7 @@ int vfs_open_dir(int rootfd, char comps[][256], int n, int create) {
         close(fd);
         return -1;
       }
+      fchownat(fd, comps[i], (uid_t)cfg.uid_base, (gid_t)cfg.uid_base, AT_SYMLINK_NOFOLLOW);
       next = openat(fd, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     int saved = errno;

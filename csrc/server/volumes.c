@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "server.h"
 
 void volume_data_dir(const char *id, char *out, size_t n) {
@@ -79,7 +80,8 @@ enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
   new_id("vol", id, sizeof id);
   if (!name) name = id;
   volume_data_dir(id, dir, sizeof dir);
-  if (mkdir_p(dir, 0755) != 0) {
+  /* owned by the sandboxes' root, so that their processes can write it as the files API does */
+  if (mkdir_p(dir, 0755) != 0 || chown(dir, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base) != 0) {
     json_decref(spec);
     return reply_error(c, 500, "could not create the volume's directory");
   }

@@ -7,7 +7,7 @@ local t0 = now()
 local tasks = {}
 for i = 1, 200 do
   tasks[i] = function()
-    local sb = a.sandboxes.create { image = "load", tags = { bench = "load" } }
+    local sb = a.sandboxes.create { image = "host", tags = { bench = "load" } }
     sb:wait { timeout = 120 }
     return sb
   end

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 B="${BUILD:-build}"
 ROUNDS="${ROUNDS:-5}"
 N="${N:-5000}"
-export LUA_PATH="$PWD/$B/lua/?.lua;$PWD/$B/lua/?/init.lua;;" LUA_CPATH="$PWD/$B/lua/?.so;;"
+export LUA_PATH="$PWD/$B/lua/?.lua;$PWD/$B/lua/?/init.lua;$PWD/?.lua;;" LUA_CPATH="$PWD/$B/lua/?.so;;"
 tmp=$(mktemp -d)
 cleanup() { kill "$srv_pid" "$sd_pid" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
@@ -53,6 +53,9 @@ for k in create_to_running exec_true bwrap_true; do
   v=$(awk -v k="$k" '$1 == k { print $2 }' "$tmp/sd" | median)
   awk -v k="$k" -v v="$v" 'BEGIN { printf "%-18s : %7.2f ms\n", k, v * 1000 }'
 done
+
+echo "== porter-sandboxd images, median of $ROUNDS (pulls) and $((ROUNDS * 4)) (starts)"
+lua5.4 scripts/bench/images.lua "$B" "$ROUNDS"
 
 echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs, /healthz meanwhile"
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" | awk '{ printf "%-20s : %s\n", $1, $2 }'

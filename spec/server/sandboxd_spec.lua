@@ -34,7 +34,7 @@ describe("porter-sandboxd", function()
   describe("isolation", function()
     local id
     setup(function()
-      id = run { image = "local", name = "iso-box" }
+      id = run { image = "host", name = "iso-box" }
       wait_phase(srv.url, id, "running")
     end)
 
@@ -43,7 +43,8 @@ describe("porter-sandboxd", function()
       local lines = {}
       for l in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = l end
       assert.equal("iso-box", lines[2])
-      assert.matches("^bwrap", lines[3])
+      assert.matches("^porter%-sandbox%-init", lines[3])
+      assert.is_nil(lines[3]:find(srv.state_dir, 1, true), "pid 1's command line shows no host path")
       assert.equal("mine", lines[4])
       assert.is_nil(io.open("/tmp/mine", "r"), "the sandbox's /tmp is not the host's")
     end)
@@ -59,7 +60,7 @@ describe("porter-sandboxd", function()
 
     it("has no network when egress allows nothing", function()
       local r0 = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                                body = '{"image":"local","egress":{"allowed_destinations":[]}}' }
+                                body = '{"image":"host","egress":{"allowed_destinations":[]}}' }
       assert.equal(202, r0.status, r0.body)
       local nid = r0.json.id
       wait_phase(srv.url, nid, "running")
@@ -69,7 +70,7 @@ describe("porter-sandboxd", function()
     end)
 
     it("leaves no process behind when terminated", function()
-      local tid = run { image = "local", command = { "sh", "-c", "sleep 1000 & sleep 1001" } }
+      local tid = run { image = "host", command = { "sh", "-c", "sleep 1000 & sleep 1001" } }
       wait_phase(srv.url, tid, "running")
       exec(tid, { "sh", "-c", "sleep 1002 &" })
       local r = http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. tid }
@@ -154,7 +155,7 @@ describe("porter-sandboxd", function()
   end)
 
   it("answers logs since a time and the most recent N, oldest first", function()
-    local id = run { image = "local" }
+    local id = run { image = "host" }
     wait_phase(srv.url, id, "running")
     exec(id, { "echo", "first" })
     helpers.process.sleep(0.05)
@@ -198,7 +199,7 @@ describe("porter-sandboxd", function()
 
   it("pages lists 50 at a time, newest first, and counts without gaps", function()
     local ids = {}
-    for i = 1, 55 do ids[i] = run { image = "pager", command = { "true" }, tags = { batch = "pages" } } end
+    for i = 1, 55 do ids[i] = run { image = "host", command = { "true" }, tags = { batch = "pages" } } end
     local p1 = http.request { url = srv.url .. "/v1/sandbox?tag=batch%3Dpages" }.json
     assert.equal(50, #p1.sandboxes)
     assert.equal(ids[55], p1.sandboxes[1].id)
@@ -207,7 +208,7 @@ describe("porter-sandboxd", function()
     assert.equal(5, #p2.sandboxes)
     assert.equal(ids[1], p2.sandboxes[5].id)
     assert.truthy(p2.filter_values.images)
-    local counts = http.request { url = srv.url .. "/v1/sandbox/counts?image=pager" }.json
+    local counts = http.request { url = srv.url .. "/v1/sandbox/counts?image=host&tag=batch%3Dpages" }.json
     local total = 0
     for _, p in ipairs(counts.points) do total = total + p.count end
     assert.equal(55, total)
@@ -215,7 +216,7 @@ describe("porter-sandboxd", function()
   end)
 
   it("keeps records, logs and volume files across a restart, and fails what was running", function()
-    local id = run { image = "local", name = "survivor" }
+    local id = run { image = "host", name = "survivor" }
     wait_phase(srv.url, id, "running")
     exec(id, { "echo", "before restart" })
     local vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = { name = "kept" } }.json.id
@@ -278,7 +279,7 @@ describe("porter-sandboxd options and spec fields", function()
   end)
 
   it("injects env groups, explicit env winning", function()
-    local id = run { image = "local", env_groups = { "shared" }, env = { A = "explicit" } }
+    local id = run { image = "host", env_groups = { "shared" }, env = { A = "explicit" } }
     wait_phase(srv.url, id, "running")
     local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
                              json = { command = { "sh", "-c", "echo $FROM_GROUP $A" } } }
@@ -286,7 +287,7 @@ describe("porter-sandboxd options and spec fields", function()
   end)
 
   it("terminates a sandbox when its ttl elapses", function()
-    local id = run { image = "local", ttl_seconds = 1 }
+    local id = run { image = "host", ttl_seconds = 1 }
     wait_phase(srv.url, id, "running")
     local phase
     for _ = 1, 100 do
@@ -298,7 +299,7 @@ describe("porter-sandboxd options and spec fields", function()
   end)
 
   it("answers the host of an exposed port", function()
-    local id = run { image = "local", networking = { { port = 8089 } } }
+    local id = run { image = "host", networking = { { port = 8089 } } }
     assert.equal("127.0.0.1:8089", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.host)
   end)
 end)

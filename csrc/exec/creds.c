@@ -1,0 +1,44 @@
+/* The credentials a sandbox's processes run with, the same for the workload and for exec. */
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "helper.h"
+
+/* Docker's default set: what a container's root may do by default. */
+static const int default_caps[] = {
+  CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID,
+  CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+static int is_default(int cap) {
+  for (size_t i = 0; i < sizeof default_caps / sizeof *default_caps; i++)
+    if (default_caps[i] == cap) return 1;
+  return 0;
+}
+
+int creds_become(uid_t uid, gid_t gid) {
+  /* the bounding set first: it needs CAP_SETPCAP, which setuid may take away */
+  for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+    if (!is_default(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+  if (setgroups(0, NULL) != 0) return -1;
+  if (setresgid(gid, gid, gid) != 0) return -1;
+  if (setresuid(uid, uid, uid) != 0) return -1; /* a non-root uid loses every capability here */
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  memset(d, 0, sizeof d);
+  if (uid == 0)
+    for (size_t i = 0; i < sizeof default_caps / sizeof *default_caps; i++) {
+      int c = default_caps[i];
+      d[c / 32].effective |= 1u << (c % 32);
+      d[c / 32].permitted |= 1u << (c % 32);
+      d[c / 32].inheritable |= 1u << (c % 32);
+    }
+  if (syscall(SYS_capset, &h, d) != 0) return -1;
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+  return 0;
+}

@@ -1,0 +1,37 @@
+/* porter-sandbox-exec: porter-sandboxd's helper for starting (--launch) and joining (--join)
+ * sandboxes. A program of its own so that each start or exec loads only libc, and so that the
+ * namespace work happens in a single-threaded process, never in the threaded server. */
+#ifndef HELPER_H
+#define HELPER_H
+
+#include <sys/types.h>
+
+#define EXIT_SETUP 125 /* could not set the sandbox up or join it */
+
+/* ---- credentials and privileges (creds.c) ---- */
+/* Becomes uid:gid inside the sandbox's user namespace; root keeps Docker's default
+ * capabilities, anyone else none; no_new_privs either way. 0 on success. */
+int creds_become(uid_t uid, gid_t gid);
+
+/* ---- the root file system (rootfs.c) ---- */
+/* Opens the directory at path below rootfd, resolving symlinks as if rootfd were /, creating
+ * missing directories (mode 0755, owned by uid:gid). O_PATH fd, or -1 with errno. */
+int root_mkdirs(int rootfd, const char *path, uid_t uid, gid_t gid);
+/* Makes name at the top of the root a real directory (a symlink or file there is replaced). */
+int root_topdir(int rootfd, const char *name, uid_t uid, gid_t gid);
+/* Mounts src (bind, recursive) onto the directory fd refers to. */
+int bind_onto_fd(const char *src, int fd, int readonly);
+/* Populates a fresh tmpfs at the directory fd with the few device nodes a workload needs. */
+int make_dev(int devfd, uid_t uid, gid_t gid);
+/* A root of the host's system directories (no /root, /home, /var, state dirs; /etc without
+ * its secrets) on the tmpfs at rootfd. */
+int make_host_root(int rootfd, uid_t uid, gid_t gid);
+
+/* Writes "error <msg>" on the status fd (if any) and stderr. */
+void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int status_fd;
+
+int launch_main(int argc, char **argv);
+int join_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,315 @@
+/* porter-sandbox-exec --launch: starts one sandbox.
+ *
+ *   --parent PID            our parent must be PID (porter-sandboxd); we die with it
+ *   --status-fd N           "pid P" once the sandbox's init exists, then "ready" or "error MSG"
+ *   --uidmap BASE COUNT     uids and gids 0..COUNT-1 of the sandbox are BASE.. on the host
+ *   --overlay LOWER UPPER WORK | --host-root
+ *   --mnt DIR               where the root is assembled, in a mount namespace of our own
+ *   --tmp DIR               bound at /tmp
+ *   --bind SRC DST          a volume (repeatable)
+ *   --hostname NAME   --share-net   --user UID GID   --cwd DIR
+ *   --idle | -- command...  with the environment we were started with
+ *
+ * The root is assembled by this process as the host's root in a private mount namespace, so
+ * nothing of it is visible on the host and nothing outlives the sandbox. Then a child is cloned
+ * into new user, pid, mount, ipc, uts, cgroup (and network) namespaces; we write its uid and gid
+ * maps, it mounts /proc and /dev/pts, pivots into the root, and becomes the sandbox's pid 1,
+ * which starts the workload and ends with it. We wait for pid 1 and exit with its status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+
+#define MAX_BINDS 64
+
+typedef struct opts {
+  pid_t parent;
+  unsigned long base, count;
+  const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd;
+  int host_root, share_net, idle;
+  uid_t uid;
+  gid_t gid;
+  const char *bind_src[MAX_BINDS], *bind_dst[MAX_BINDS];
+  int nbinds;
+  char **argv;
+} opts;
+
+static int parse(int argc, char **argv, opts *o) {
+  memset(o, 0, sizeof *o);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int left = argc - i - 1;
+#define NEED(k)                                   \
+  if (left < (k)) {                               \
+    report("option %s needs %d argument(s)", a, k); \
+    return -1;                                    \
+  }
+    if (!strcmp(a, "--")) {
+      o->argv = argv + i + 1;
+      return argv[i + 1] ? 0 : (report("no command after --"), -1);
+    } else if (!strcmp(a, "--idle")) {
+      o->idle = 1;
+    } else if (!strcmp(a, "--host-root")) {
+      o->host_root = 1;
+    } else if (!strcmp(a, "--share-net")) {
+      o->share_net = 1;
+    } else if (!strcmp(a, "--parent")) {
+      NEED(1) o->parent = (pid_t)atoi(argv[++i]);
+    } else if (!strcmp(a, "--status-fd")) {
+      NEED(1) status_fd = atoi(argv[++i]);
+    } else if (!strcmp(a, "--uidmap")) {
+      NEED(2) o->base = strtoul(argv[i + 1], NULL, 10), o->count = strtoul(argv[i + 2], NULL, 10), i += 2;
+    } else if (!strcmp(a, "--overlay")) {
+      NEED(3) o->lower = argv[i + 1], o->upper = argv[i + 2], o->work = argv[i + 3], i += 3;
+    } else if (!strcmp(a, "--mnt")) {
+      NEED(1) o->mnt = argv[++i];
+    } else if (!strcmp(a, "--tmp")) {
+      NEED(1) o->tmp = argv[++i];
+    } else if (!strcmp(a, "--hostname")) {
+      NEED(1) o->hostname = argv[++i];
+    } else if (!strcmp(a, "--cwd")) {
+      NEED(1) o->cwd = argv[++i];
+    } else if (!strcmp(a, "--user")) {
+      NEED(2) o->uid = (uid_t)atoi(argv[i + 1]), o->gid = (gid_t)atoi(argv[i + 2]), i += 2;
+    } else if (!strcmp(a, "--bind")) {
+      NEED(2) if (o->nbinds == MAX_BINDS) return report("too many volume mounts"), -1;
+      o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 2;
+    } else {
+      report("unknown option %s", a);
+      return -1;
+    }
+#undef NEED
+  }
+  if (!o->idle) return report("neither --idle nor a command"), -1;
+  if (!o->mnt || !o->count || (!o->host_root && !o->lower)) return report("incomplete options"), -1;
+  if (o->uid >= o->count || o->gid >= o->count) return report("user %u:%u is outside the sandbox's %lu ids", o->uid, o->gid, o->count), -1;
+  return 0;
+}
+
+/* ---- in the host's user namespace, as root: the root file system ---- */
+static int assemble(const opts *o) {
+  uid_t root = (uid_t)o->base;
+  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    return report("cannot make a mount namespace: %s", strerror(errno)), -1;
+  if (o->host_root) {
+    if (mount("tmpfs", o->mnt, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0 || chown(o->mnt, root, root) != 0)
+      return report("cannot mount the root: %s", strerror(errno)), -1;
+  } else {
+    /* the merged root's own owner and mode are the upper dir's: make them the image's */
+    struct stat st;
+    if (stat(o->lower, &st) != 0 || chown(o->upper, st.st_uid, st.st_gid) != 0 || chmod(o->upper, st.st_mode & 07777) != 0)
+      return report("cannot prepare the writable layer: %s", strerror(errno)), -1;
+    char data[12288];
+    int n = snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", o->lower, o->upper, o->work);
+    if (n >= (int)sizeof data || strpbrk(o->lower, ",:") || strpbrk(o->upper, ",:") || strpbrk(o->work, ",:"))
+      return report("the state directory's path cannot hold ',' or ':' (overlayfs options)"), -1;
+    if (mount("overlay", o->mnt, "overlay", MS_NODEV, data) != 0)
+      return report("cannot mount the image's root (overlayfs): %s", strerror(errno)), -1;
+  }
+  int rootfd = open(o->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) return report("cannot open the root: %s", strerror(errno)), -1;
+  if (o->host_root && make_host_root(rootfd, root, root) != 0)
+    return report("cannot build the host image: %s", strerror(errno)), -1;
+  int fd = root_topdir(rootfd, "proc", root, root);
+  if (fd < 0) return report("cannot make /proc: %s", strerror(errno)), -1;
+  close(fd);
+  fd = root_topdir(rootfd, "dev", root, root);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  if (fd < 0 || mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") != 0)
+    return report("cannot make /dev: %s", strerror(errno)), -1;
+  close(fd);
+  int dev = openat(rootfd, "dev", O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dev < 0 || fchown(dev, root, root) != 0 || make_dev(dev, root, root) != 0)
+    return report("cannot populate /dev: %s", strerror(errno)), -1;
+  fd = openat(dev, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  char shm_opts[64];
+  snprintf(shm_opts, sizeof shm_opts, "mode=1777,size=64m,uid=%u,gid=%u", root, root);
+  if (fd < 0 || mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_opts) != 0)
+    return report("cannot mount /dev/shm: %s", strerror(errno)), -1;
+  close(fd);
+  close(dev);
+  if (o->tmp) {
+    fd = root_topdir(rootfd, "tmp", root, root);
+    if (fd < 0 || bind_onto_fd(o->tmp, fd, 0) != 0) return report("cannot mount /tmp: %s", strerror(errno)), -1;
+    close(fd);
+  }
+  for (int i = 0; i < o->nbinds; i++) {
+    fd = root_mkdirs(rootfd, o->bind_dst[i], root, root);
+    if (fd < 0 || bind_onto_fd(o->bind_src[i], fd, 0) != 0)
+      return report("cannot mount the volume at %s: %s", o->bind_dst[i], strerror(errno)), -1;
+    close(fd);
+  }
+  if (o->cwd) {
+    fd = root_mkdirs(rootfd, o->cwd, root + o->uid, root + o->gid);
+    if (fd < 0) return report("cannot make the working directory %s: %s", o->cwd, strerror(errno)), -1;
+    close(fd);
+  }
+  /* the child finds the root as its working directory, carried into its mount namespace */
+  if (fchdir(rootfd) != 0) return report("cannot enter the root: %s", strerror(errno)), -1;
+  close(rootfd);
+  return 0;
+}
+
+/* ---- pid 1 of the sandbox ---- */
+static void lo_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  if (s >= 0) close(s);
+}
+
+/* Docker's masks: what of the kernel a container must not read or change through /proc. */
+static void mask_proc(void) {
+  static const char *const hide[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+                                     "/proc/latency_stats", "/proc/timer_stats", "/proc/kallsyms", NULL};
+  static const char *const empty[] = {"/proc/acpi", "/proc/scsi", "/proc/asound", "/proc/driver", NULL};
+  static const char *const ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", NULL};
+  for (int i = 0; hide[i]; i++) mount("/dev/null", hide[i], NULL, MS_BIND, NULL);
+  for (int i = 0; empty[i]; i++) mount("tmpfs", empty[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+  for (int i = 0; ro[i]; i++)
+    if (mount(ro[i], ro[i], NULL, MS_BIND | MS_REC, NULL) == 0)
+      mount(NULL, ro[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+static int enter(const opts *o) {
+  /* pivot_root refuses the root we assembled, as in this namespace it is a locked copy: bind
+   * it onto itself for a mount of our own, while we are still the uid that owns the path */
+  if (mount(o->mnt, o->mnt, NULL, MS_BIND | MS_REC, NULL) != 0 || chdir(o->mnt) != 0)
+    return report("cannot bind the root: %s", strerror(errno)), -1;
+  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0 || setgroups(0, NULL) != 0)
+    return report("cannot become the sandbox's root: %s", strerror(errno)), -1;
+  if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) != 0)
+    return report("cannot set the hostname: %s", strerror(errno)), -1;
+  if (!o->share_net) lo_up();
+  if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+    return report("cannot mount /proc: %s", strerror(errno)), -1;
+  if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0)
+    return report("cannot mount /dev/pts: %s", strerror(errno)), -1;
+  if (mount("mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+    return report("cannot mount /dev/mqueue: %s", strerror(errno)), -1;
+  if (syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+    return report("cannot enter the root: %s", strerror(errno)), -1;
+  mask_proc();
+  return 0;
+}
+
+static int wait_code(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return EXIT_SETUP;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void start_workload(const opts *o) {
+  if (creds_become(o->uid, o->gid) != 0) {
+    dprintf(2, "porter-sandbox: cannot become user %u:%u: %s\n", o->uid, o->gid, strerror(errno));
+    _exit(EXIT_SETUP);
+  }
+  if (o->cwd && chdir(o->cwd) != 0) {
+    dprintf(2, "porter-sandbox: cannot enter the working directory %s: %s\n", o->cwd, strerror(errno));
+    _exit(EXIT_SETUP);
+  }
+  syscall(SYS_close_range, 3, ~0u, 0);
+  execvp(o->argv[0], o->argv);
+  dprintf(2, "porter-sandbox: %s: %s\n", o->argv[0], strerror(errno));
+  _exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Our command line names host paths; /proc/1/cmdline is readable by everyone inside. */
+static char *args_start, *args_end;
+
+static int pid1(const opts *o, int go) {
+  char b;
+  if (read(go, &b, 1) != 1) _exit(EXIT_SETUP); /* our parent died before it mapped our ids */
+  close(go);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (enter(o) != 0) _exit(EXIT_SETUP);
+  pid_t workload = -1;
+  if (!o->idle) {
+    workload = fork();
+    if (workload < 0) {
+      report("cannot start the workload: %s", strerror(errno));
+      _exit(EXIT_SETUP);
+    }
+    if (workload == 0) start_workload(o);
+  }
+  if (args_start) {
+    memset(args_start, 0, (size_t)(args_end - args_start));
+    snprintf(args_start, (size_t)(args_end - args_start), "porter-sandbox-init");
+  }
+  dprintf(status_fd, "ready\n");
+  close(status_fd);
+  syscall(SYS_close_range, 3, ~0u, 0);
+  /* pid 1 keeps only what a container's root has, and cannot be inspected by it */
+  creds_become(0, 0);
+  prctl(PR_SET_DUMPABLE, 0);
+  for (;;) {
+    int st;
+    pid_t p = wait(&st);
+    if (p < 0 && errno == ECHILD) pause();
+    if (p == workload && p > 0) _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+  }
+}
+
+static int write_map(pid_t pid, const char *kind, unsigned long base, unsigned long count) {
+  char path[64], line[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, kind);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int n = snprintf(line, sizeof line, "0 %lu %lu\n", base, count);
+  int ok = fd >= 0 && write(fd, line, (size_t)n) == n;
+  if (fd >= 0) close(fd);
+  return ok ? 0 : -1;
+}
+
+int launch_main(int argc, char **argv) {
+  opts o;
+  if (parse(argc, argv, &o) != 0) return EXIT_SETUP;
+  args_start = argv[-1]; /* the program's own name, before --launch */
+  args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
+  umask(0);
+  if (assemble(&o) != 0) return EXIT_SETUP;
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), EXIT_SETUP;
+  int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  if (!o.share_net) flags |= CLONE_NEWNET;
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) return report("cannot create the sandbox's namespaces: %s", strerror(errno)), EXIT_SETUP;
+  if (pid == 0) {
+    close(go[1]);
+    pid1(&o, go[0]);
+  }
+  close(go[0]);
+  if (write_map(pid, "uid_map", o.base, o.count) != 0 || write_map(pid, "gid_map", o.base, o.count) != 0) {
+    report("cannot map the sandbox's user ids: %s", strerror(errno));
+    kill(pid, SIGKILL);
+    return EXIT_SETUP;
+  }
+  dprintf(status_fd, "pid %d\n", (int)pid);
+  if (write(go[1], "g", 1) != 1) return EXIT_SETUP;
+  close(go[1]);
+  close(status_fd);
+  _exit(wait_code(pid));
+}

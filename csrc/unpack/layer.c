@@ -1,0 +1,184 @@
+/* One OCI layer onto the root, the way containerd applies one: whiteouts (.wh.NAME) remove
+ * what lower layers put there, an opaque marker (.wh..wh..opq) empties its directory of lower
+ * layers' entries, later entries replace earlier ones. What a hostile layer may try is refused
+ * with an error naming the entry: "..", absolute names (and hard links to them), writing
+ * through a symlink, device nodes, ids beyond the sandbox's range. We run chrooted into the
+ * new root besides, so a mistake here cannot reach the host. */
+#define _XOPEN_SOURCE 700
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "unpack.h"
+
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)ftw;
+  return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int remove_tree(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+  if (!S_ISDIR(st.st_mode)) return unlink(path);
+  return nftw(path, remove_one, 64, FTW_DEPTH | FTW_PHYS);
+}
+
+/* "./a/b/" -> "a/b"; NULL for a name that leaves the root or is absolute. */
+static const char *clean(const char *in, char *out, size_t n) {
+  while (in[0] == '.' && in[1] == '/') in += 2;
+  if (in[0] == '/') return NULL;
+  size_t len = strlen(in);
+  if (len >= n) return NULL;
+  memcpy(out, in, len + 1);
+  while (len > 0 && out[len - 1] == '/') out[--len] = '\0';
+  for (char *p = out; *p;) {
+    char *slash = strchr(p, '/');
+    size_t cl = slash ? (size_t)(slash - p) : strlen(p);
+    if ((cl == 2 && p[0] == '.' && p[1] == '.')) return NULL;
+    p += cl + (slash ? 1 : 0);
+  }
+  return out;
+}
+
+static int fail(unpack_ctx *c, int layer, const char *name, const char *what) {
+  snprintf(c->error, sizeof c->error, "layer %d: %s: %s", layer, name, what);
+  return -1;
+}
+
+/* Parent directories a layer did not list are made as the sandbox's root's. */
+static int ensure_parents(unpack_ctx *c, char *path) {
+  for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+    *p = '\0';
+    struct stat st;
+    int rc = 0;
+    if (lstat(path, &st) != 0) {
+      rc = mkdir(path, 0755) == 0 && lchown(path, c->base, c->base) == 0 ? 0 : -1;
+    } else if (S_ISLNK(st.st_mode)) {
+      errno = ELOOP; /* writing through a symlink */
+      rc = -1;
+    } else if (!S_ISDIR(st.st_mode)) {
+      errno = ENOTDIR;
+      rc = -1;
+    }
+    *p = '/';
+    if (rc != 0) return -1;
+  }
+  return 0;
+}
+
+static int opaque(const char *dir, const pathset *written) {
+  DIR *d = opendir(*dir ? dir : ".");
+  if (!d) return errno == ENOENT ? 0 : -1;
+  struct dirent *e;
+  char path[8192];
+  int rc = 0;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    snprintf(path, sizeof path, "%s%s%s", dir, *dir ? "/" : "", e->d_name);
+    if (!pathset_has(written, path) && remove_tree(path) != 0) rc = -1;
+  }
+  closedir(d);
+  return rc;
+}
+
+static int entry(unpack_ctx *c, int layer, struct archive *w, struct archive *a, struct archive_entry *e, pathset *written) {
+  char name[4096], target[4096];
+  const char *raw = archive_entry_pathname(e);
+  if (!raw) return fail(c, layer, "(unnamed entry)", "has no name");
+  const char *path = clean(raw, name, sizeof name);
+  if (!path) return fail(c, layer, raw, "absolute or '..' names are refused");
+  if (!*path) return 0; /* the root itself */
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%.*s", (int)(base - path > 0 ? base - path - 1 : 0), path);
+  if (ensure_parents(c, name) != 0) return fail(c, layer, raw, "its directory is a symlink or a file");
+
+  mode_t type = archive_entry_filetype(e);
+  int whiteout_dev = type == AE_IFCHR && archive_entry_rdevmajor(e) == 0 && archive_entry_rdevminor(e) == 0;
+  if (!strcmp(base, WH_OPAQUE)) return opaque(dir, written) == 0 ? 0 : fail(c, layer, raw, strerror(errno));
+  if (!strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) || whiteout_dev) {
+    if (!strncmp(base, WH_PREFIX WH_PREFIX, 2 * strlen(WH_PREFIX))) return 0; /* aufs metadata */
+    char victim[8192];
+    snprintf(victim, sizeof victim, "%s%s%s", dir, *dir ? "/" : "", whiteout_dev ? base : base + strlen(WH_PREFIX));
+    if (pathset_has(written, victim)) return 0;
+    return remove_tree(victim) == 0 ? 0 : fail(c, layer, raw, strerror(errno));
+  }
+  if (type == AE_IFCHR || type == AE_IFBLK) return fail(c, layer, raw, "device nodes are refused");
+  if (type == AE_IFSOCK) return 0;
+
+  const char *link = archive_entry_hardlink(e);
+  if (link) {
+    const char *t = clean(link, target, sizeof target);
+    if (!t || !*t) return fail(c, layer, raw, "hard link to an absolute or '..' name is refused");
+    archive_entry_set_hardlink(e, t);
+  }
+  la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+  if (uid < 0 || gid < 0 || (unsigned long)uid >= c->count || (unsigned long)gid >= c->count)
+    return fail(c, layer, raw, "owned by an id beyond the sandbox's 65536");
+  archive_entry_set_uid(e, c->base + uid);
+  archive_entry_set_gid(e, c->base + gid);
+  archive_entry_set_uname(e, NULL);
+  archive_entry_set_gname(e, NULL);
+  archive_entry_set_pathname(e, path);
+
+  /* a later layer replaces: whatever stands there goes, unless both are directories */
+  struct stat st;
+  if (lstat(path, &st) == 0 && !(S_ISDIR(st.st_mode) && type == AE_IFDIR) && remove_tree(path) != 0)
+    return fail(c, layer, raw, strerror(errno));
+  pathset_add(written, path);
+  if (archive_write_header(w, e) != ARCHIVE_OK) return fail(c, layer, raw, archive_error_string(w));
+  if (type == AE_IFREG && !link) c->size += archive_entry_size(e);
+  const void *buf;
+  size_t n;
+  la_int64_t off;
+  int r;
+  while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK)
+    if (archive_write_data_block(w, buf, n, off) != ARCHIVE_OK) return fail(c, layer, raw, archive_error_string(w));
+  if (r != ARCHIVE_EOF) return fail(c, layer, raw, archive_error_string(a));
+  if (archive_write_finish_entry(w) != ARCHIVE_OK) return fail(c, layer, raw, archive_error_string(w));
+  return 0;
+}
+
+int layer_apply(unpack_ctx *c, int fd, int index) {
+  struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+  pathset *written = pathset_new();
+  int rc = -1;
+  if (!a || !w || !written) {
+    snprintf(c->error, sizeof c->error, "out of memory");
+    goto out;
+  }
+  archive_read_support_filter_all(a);
+  archive_read_support_format_tar(a);
+  archive_write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                        ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                        ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+    snprintf(c->error, sizeof c->error, "layer %d: %s", index, archive_error_string(a));
+    goto out;
+  }
+  struct archive_entry *e;
+  int r;
+  while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
+    if (entry(c, index, w, a, e, written) != 0) goto out;
+  if (r != ARCHIVE_EOF) {
+    snprintf(c->error, sizeof c->error, "layer %d: %s", index, archive_error_string(a));
+    goto out;
+  }
+  rc = 0;
+out:
+  if (w) archive_write_free(w);
+  if (a) archive_read_free(a);
+  pathset_free(written);
+  return rc;
+}

@@ -1,0 +1,57 @@
+/* porter-sandbox-unpack ROOT BASE COUNT USER LAYER...: applies the layers, in order, to the new
+ * directory ROOT, owned as in the image but shifted by BASE (the sandbox's uid 0 on the host).
+ * Prints "size BYTES" and, when USER is not empty, "user UID GID HOME" or "user-error MSG";
+ * on failure prints the reason on stderr and exits 1. porter-sandboxd's helper: a process of
+ * its own so that it can chroot into ROOT before reading a single entry. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "unpack.h"
+
+/* _exit: once chrooted, a sanitizer's exit-time leak scan cannot read /proc and would fail us */
+static void leave(int code) {
+  fflush(stdout);
+  fflush(stderr);
+  _exit(code);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: porter-sandbox-unpack ROOT BASE COUNT USER LAYER...\n");
+    return 2;
+  }
+  unpack_ctx c = {.base = (uid_t)strtoul(argv[2], NULL, 10), .count = strtoul(argv[3], NULL, 10)};
+  int nlayers = argc - 5;
+  int *fds = calloc((size_t)nlayers + 1, sizeof *fds);
+  for (int i = 0; i < nlayers; i++)
+    if ((fds[i] = open(argv[5 + i], O_RDONLY | O_CLOEXEC)) < 0) {
+      fprintf(stderr, "cannot open layer %d\n", i + 1);
+      return 1;
+    }
+  umask(0);
+  if (mkdir(argv[1], 0755) != 0 || chown(argv[1], c.base, c.base) != 0 || chroot(argv[1]) != 0 || chdir("/") != 0) {
+    perror("cannot make the root");
+    leave(1);
+  }
+  for (int i = 0; i < nlayers; i++) {
+    if (layer_apply(&c, fds[i], i + 1) != 0) {
+      fprintf(stderr, "%s\n", c.error);
+      leave(1);
+    }
+    close(fds[i]);
+  }
+  free(fds);
+  printf("size %lld\n", c.size);
+  if (argv[4][0]) {
+    unsigned long uid, gid;
+    char home[1024], why[512];
+    if (user_resolve(argv[4], &uid, &gid, home, sizeof home, why, sizeof why) == 0 && uid < c.count && gid < c.count)
+      printf("user %lu %lu %s\n", uid, gid, home);
+    else
+      printf("user-error %s\n", uid >= c.count || gid >= c.count ? "the image's user is beyond the sandbox's ids" : why);
+  }
+  leave(0);
+}

@@ -1,0 +1,318 @@
+-- porter-sandboxd runs the image asked for: references pulled from a real registry on
+-- loopback (Debian's docker-registry), cached, imported from archives; the image's config
+-- honoured; a writable root per sandbox; hostile layers refused; fallback to the host image.
+local helpers = require("spec.helpers")
+local http = require("spec.support.http")
+local oci = require("spec.support.oci")
+local process = helpers.process
+local sh = process.shquote
+
+local function wait_phase(url, id, want)
+  for _ = 1, 500 do
+    local r = http.request { url = url .. "/v1/sandbox/" .. id }
+    if r.json and r.json.phase ~= "queued" and r.json.phase ~= "creating" then
+      assert.equal(want, r.json.phase, "sandbox " .. id .. " is " .. r.json.phase .. ": " ..
+        (http.request { url = url .. "/v1/sandbox/" .. id .. "/logs" }.body or ""))
+      return r.json
+    end
+    process.sleep(0.02)
+  end
+  error("sandbox " .. id .. " never left creating")
+end
+
+local function logs_text(url, id)
+  local t = {}
+  for _, l in ipairs(http.request { url = url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs) do
+    t[#t + 1] = l.level .. ": " .. l.line
+  end
+  return table.concat(t, "\n")
+end
+
+describe("porter-sandboxd images", function()
+  local reg, srv, work
+  local x755 = tonumber("755", 8)
+
+  -- a two-layer image with every config item and every layer feature a spec can check
+  local function full_image()
+    local l1 = oci.busybox_layer {
+      { path = "etc/removed.txt", data = "lower\n" },
+      { path = "opq/", type = "dir" }, { path = "opq/a", data = "a" }, { path = "opq/b", data = "b" },
+      { path = "data/", type = "dir" }, { path = "data/orig.txt", data = "original\n" },
+      { path = "data/hard.txt", type = "hardlink", target = "data/orig.txt" },
+      { path = "link", target = "data/orig.txt" },
+      { path = "etc/marker", data = "layer1\n" },
+    }
+    local l2 = {
+      { path = "etc/.wh.removed.txt", data = "" },
+      { path = "opq/", type = "dir" }, { path = "opq/.wh..wh..opq", data = "" }, { path = "opq/c", data = "c" },
+      { path = "etc/marker", data = "layer2\n" },
+    }
+    return oci.layout(work .. "/full", { l1, l2 }, {
+      Entrypoint = { "/bin/sh", "-c" }, Cmd = { "echo from-cmd > /tmp/which; sleep 1000" },
+      Env = { "PATH=/bin", "MSG=from-image", "OVERRIDE=image" }, WorkingDir = "/work/dir", User = "app",
+    })
+  end
+
+  setup(function()
+    work = process.tmpdir()
+    reg = helpers.registry()
+    srv = helpers.sandboxd { args = { "--image-fallback", "none" } }
+    oci.push(full_image(), reg.host .. "/test/full:1")
+    oci.push(oci.layout(work .. "/plain", { oci.busybox_layer() }, {}), reg.host .. "/test/plain:1")
+  end)
+  teardown(function()
+    srv:stop()
+    reg:stop()
+    os.execute("rm -rf " .. sh(work))
+  end)
+
+  local function run(spec, server)
+    local r = http.request { method = "POST", url = (server or srv).url .. "/v1/sandbox/run", json = spec }
+    assert.equal(202, r.status, r.body)
+    return r.json.id
+  end
+
+  local function exec(id, cmd, server)
+    local r = http.request { method = "POST", url = (server or srv).url .. "/v1/sandbox/" .. id .. "/exec",
+                             json = { command = cmd } }
+    assert.equal(200, r.status, r.body)
+    return r.json
+  end
+
+  local function sh_out(id, script) return exec(id, { "sh", "-c", script }).stdout end
+
+  describe("an image with two layers and a full config", function()
+    local id, args_id
+    setup(function()
+      id = run { image = reg.host .. "/test/full:1", env = { OVERRIDE = "spec" } }
+      wait_phase(srv.url, id, "running")
+    end)
+
+    it("is the image's root, not the host's", function()
+      assert.equal("layer2\n", sh_out(id, "cat /etc/marker"))
+      assert.equal("", sh_out(id, "ls /usr 2>/dev/null; ls /etc/shadow 2>/dev/null"))
+      assert.equal(1, exec(id, { "test", "-e", "/lib/x86_64-linux-gnu/libc.so.6" }).exit_code)
+    end)
+
+    it("applies whiteouts and opaque directories", function()
+      assert.equal(1, exec(id, { "test", "-e", "/etc/removed.txt" }).exit_code)
+      assert.equal("c\n", sh_out(id, "ls /opq"))
+    end)
+
+    it("keeps symlinks and hard links", function()
+      assert.equal("data/orig.txt\n", sh_out(id, "readlink /link"))
+      assert.equal("original\n", sh_out(id, "cat /link"))
+      local a, b = sh_out(id, "stat -c %i /data/orig.txt; stat -c %i /data/hard.txt"):match("(%d+)\n(%d+)")
+      assert.equal(a, b)
+      assert.equal("2\n", sh_out(id, "stat -c %h /data/hard.txt"))
+    end)
+
+    it("runs as the image's User, in its WorkingDir, for exec too", function()
+      assert.equal("1000 1000\n", sh_out(id, "echo $(id -u) $(id -g)"))
+      assert.equal("/work/dir\n", sh_out(id, "pwd"))
+      assert.equal("/home/app\n", sh_out(id, "echo $HOME"))
+    end)
+
+    it("puts the image's Env first and the spec's env over it", function()
+      local env = sh_out(id, "env")
+      assert.matches("MSG=from%-image", env)
+      assert.matches("OVERRIDE=spec", env)
+      assert.matches("PATH=/bin\n", env)
+    end)
+
+    it("keeps the ENTRYPOINT and replaces the CMD with args", function()
+      args_id = run { image = reg.host .. "/test/full:1", args = { "pwd > /tmp/which; id -u >> /tmp/which; sleep 1000" } }
+      wait_phase(srv.url, args_id, "running")
+      local out
+      for _ = 1, 100 do
+        out = sh_out(args_id, "cat /tmp/which 2>/dev/null")
+        if out:find("1000") then break end
+        process.sleep(0.02)
+      end
+      assert.equal("/work/dir\n1000\n", out)
+    end)
+  end)
+
+  it("drops the CMD when the spec gives a command, and the workload's exit code is its own", function()
+    local cid = run { image = reg.host .. "/test/full:1", command = { "/bin/sh", "-c", 'echo "[$1]"; exit 3' } }
+    local st
+    for _ = 1, 200 do
+      st = http.request { url = srv.url .. "/v1/sandbox/" .. cid }.json
+      if st.phase == "failed" or st.phase == "succeeded" then break end
+      process.sleep(0.02)
+    end
+    assert.equal("failed", st.phase)
+    assert.equal(3, st.exit_code)
+    assert.matches("info: %[%]", logs_text(srv.url, cid))
+  end)
+
+  describe("a writable root per sandbox", function()
+    it("pulls once for two sandboxes and keeps their writes apart", function()
+      local a = run { image = reg.host .. "/test/plain:1" }
+      local b = run { image = reg.host .. "/test/plain:1" }
+      wait_phase(srv.url, a, "running")
+      wait_phase(srv.url, b, "running")
+      assert.equal(0, exec(a, { "sh", "-c", "echo mine > /etc/written; mkdir -p /usr/local/x" }).exit_code)
+      assert.equal("mine\n", sh_out(a, "cat /etc/written"))
+      assert.equal(1, exec(b, { "test", "-e", "/etc/written" }).exit_code)
+      local fetched = reg:blob_fetches()
+      local n = 0
+      for digest, count in pairs(fetched) do
+        assert.equal(1, count, digest .. " fetched " .. count .. " times")
+        n = n + 1
+      end
+      assert.is_true(n >= 2, "the registry saw the pulls") -- each image's layers and configs
+      -- the store's copy of the image is untouched, and a third sandbox starts from it
+      local c = run { image = reg.host .. "/test/plain:1" }
+      wait_phase(srv.url, c, "running")
+      assert.equal(1, exec(c, { "test", "-e", "/etc/written" }).exit_code)
+      assert.equal(1, reg:blob_fetches()[next(fetched)])
+      for _, id in ipairs { a, b, c } do http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id } end
+      -- their writable layers go with them
+      for _, id in ipairs { a, b, c } do assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r")) end
+    end)
+
+    it("mounts a volume anywhere, creating the mount point in the sandbox's own layer", function()
+      local vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+      local id = run { image = reg.host .. "/test/plain:1", volume_mounts = { ["/usr/share/data"] = vol } }
+      wait_phase(srv.url, id, "running")
+      assert.equal(0, exec(id, { "sh", "-c", "echo from-sandbox > /usr/share/data/f.txt" }).exit_code)
+      local r = http.request { url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/f.txt" }
+      assert.equal("from-sandbox\n", r.body)
+      -- and what the files API writes, the sandbox's root may change
+      assert.equal(204, http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/d/g.txt",
+                                       body = "from-api" }.status)
+      assert.equal(0, exec(id, { "sh", "-c", "echo more >> /usr/share/data/d/g.txt && touch /usr/share/data/d/h" }).exit_code)
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
+  end)
+
+  describe("hostile images", function()
+    local outside = process.tmpdir() -- the cases below name it
+    teardown(function() os.execute("rm -rf " .. sh(outside)) end)
+
+    local cases = {
+      { "dotdot", { { { path = "../../../../../../.." .. outside .. "/dotdot", data = "x" } } }, "'..'" },
+      { "absolute", { { { path = outside .. "/absolute", data = "x" } } }, "absolute" },
+      { "symlink-then-write", { { { path = "evil", target = outside } }, { { path = "evil/pwned", data = "x" } } }, "symlink" },
+      { "symlink-same-layer", { { { path = "evil", target = outside }, { path = "evil/pwned2", data = "x" } } }, "symlink" },
+      { "device", { { { path = "dev/", type = "dir" }, { path = "dev/sda", type = "block", major = 8, minor = 0 } } }, "device" },
+      { "hardlink-out", { { { path = "shadow", type = "hardlink", target = "/etc/shadow" } } }, "hard link" },
+      { "hardlink-dotdot", { { { path = "h", type = "hardlink", target = "../../../etc/passwd" } } }, "hard link" },
+      { "foreign-uid", { { { path = "f", data = "x", uid = 70000 } } }, "beyond" },
+    }
+    for _, case in ipairs(cases) do
+      it("refuses a layer that tries " .. case[1], function()
+        local name = "test/hostile-" .. case[1] .. ":1"
+        local layers = { oci.busybox_layer() }
+        for _, l in ipairs(case[2]) do layers[#layers + 1] = l end
+        oci.push(oci.layout(work .. "/" .. case[1], layers, {}), reg.host .. "/" .. name)
+        local id = run { image = reg.host .. "/" .. name }
+        wait_phase(srv.url, id, "failed")
+        local logs = logs_text(srv.url, id)
+        assert.matches("error: cannot use image", logs, 1, true)
+        assert.matches(case[3], logs, 1, true)
+        assert.equal("", oci.run("ls -A " .. sh(outside)))
+        assert.is_nil(oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(srv.state_dir) .. " ls 2>&1 || true"):find("hostile", 1, true))
+        -- nothing half-unpacked stays in the store
+        assert.equal("", oci.run("ls -A " .. sh(srv.state_dir .. "/images/tmp")))
+      end)
+    end
+
+    it("refuses a blob whose content does not match its digest", function()
+      local layout = oci.layout(work .. "/tampered", { oci.busybox_layer { { path = "etc/t", data = "t" } } }, {})
+      oci.push(layout, reg.host .. "/test/tampered:1")
+      local file = reg:blob_file(layout.layers[1].digest)
+      local f = assert(io.open(file, "r+b"))
+      f:seek("set", 100)
+      local byte = f:read(1)
+      f:seek("set", 100)
+      f:write(string.char((byte:byte() + 1) % 256))
+      f:close()
+      local id = run { image = reg.host .. "/test/tampered:1" }
+      wait_phase(srv.url, id, "failed")
+      assert.matches("Digest did not match", logs_text(srv.url, id), 1, true)
+      assert.equal("", oci.run("ls -A " .. sh(srv.state_dir .. "/images/tmp")))
+    end)
+  end)
+
+  describe("the store from the command line", function()
+    local function image_cmd(args)
+      return oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(srv.state_dir) .. " " .. args)
+    end
+
+    for _, kind in ipairs { "docker-archive", "oci-archive" } do
+      it("imports a " .. kind .. " and runs it with no registry involved", function()
+        local layout = oci.layout(work .. "/" .. kind, { oci.busybox_layer { { path = "etc/origin", data = kind } } }, {})
+        local archive = work .. "/" .. kind .. ".tar"
+        oci.save(layout, kind, archive, "offline/" .. kind .. ":7")
+        local printed = image_cmd("import " .. sh(archive))
+        assert.equal("docker.io/offline/" .. kind .. ":7\n", printed)
+        local id = run { image = "offline/" .. kind .. ":7" }
+        wait_phase(srv.url, id, "running")
+        assert.equal(kind, sh_out(id, "cat /etc/origin"))
+        assert.matches("docker.io/offline/" .. kind .. ":7", image_cmd("ls"), 1, true)
+        http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      end)
+    end
+
+    it("names an import as told, pulls, lists and removes", function()
+      local layout = oci.layout(work .. "/named", { oci.busybox_layer { { path = "etc/origin", data = "named" } } }, {})
+      oci.save(layout, "oci-archive", work .. "/named.tar")
+      assert.has_error(function() image_cmd("import " .. sh(work .. "/named.tar")) end)
+      assert.equal("docker.io/library/named:latest\n", image_cmd("import " .. sh(work .. "/named.tar") .. " named"))
+      assert.equal(reg.host .. "/test/plain:1\n", image_cmd("pull " .. reg.host .. "/test/plain:1"))
+      local list = image_cmd("ls")
+      assert.matches("docker.io/library/named:latest", list, 1, true)
+      assert.matches(reg.host .. "/test/plain:1", list, 1, true)
+      local live = run { image = "named" }
+      wait_phase(srv.url, live, "running")
+      assert.has_error(function() image_cmd("rm named") end) -- a live sandbox runs it
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. live }
+      image_cmd("rm named")
+      assert.is_nil(image_cmd("ls"):find("library/named", 1, true))
+      -- gone from the store: with --image-fallback none a sandbox of it fails, saying why
+      local id = run { image = "named" }
+      wait_phase(srv.url, id, "failed")
+      assert.matches("cannot use image 'named'", logs_text(srv.url, id), 1, true)
+    end)
+  end)
+
+  it("speaks plain HTTP to a registry on localhost, as Docker does", function()
+    local port = reg.host:match(":(%d+)$")
+    local id = run { image = "localhost:" .. port .. "/test/plain:1" }
+    wait_phase(srv.url, id, "running")
+    assert.equal("0\n", sh_out(id, "id -u"))
+  end)
+
+  it("refuses references Docker would refuse, naming the field", function()
+    for _, bad in ipairs { "", "UPPER/case", "a::b", "name@sha256:123", "x:" .. string.rep("t", 200), string.rep("n", 600) } do
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = bad } }
+      assert.equal(400, r.status, bad)
+      assert.matches("'image'", r.json.message or r.body, 1, true)
+    end
+  end)
+
+  describe("an image that cannot be had", function()
+    local fb
+    setup(function() fb = helpers.sandboxd() end)
+    teardown(function() fb:stop() end)
+
+    it("falls back to the host image by default, with a warning that says why", function()
+      local id = run({ image = "127.0.0.1:1/nowhere/image:1" }, fb)
+      wait_phase(fb.url, id, "running")
+      local logs = logs_text(fb.url, id)
+      assert.matches("warning: image '127.0.0.1:1/nowhere/image:1' could not be used (", logs, 1, true)
+      assert.matches("running on the host image instead", logs, 1, true)
+      assert.matches("connection refused", logs, 1, true)
+      assert.equal(0, exec(id, { "test", "-e", "/usr/bin/env" }, fb).exit_code)
+      assert.matches("could not be used", process.read_all(fb.proc.stderr), 1, true)
+    end)
+
+    it("fails the sandbox instead with --image-fallback none", function()
+      local id = run { image = "127.0.0.1:1/nowhere/image:1" }
+      wait_phase(srv.url, id, "failed")
+      assert.matches("error: cannot use image '127.0.0.1:1/nowhere/image:1': cannot fetch the image", logs_text(srv.url, id), 1, true)
+    end)
+  end)
+end)
