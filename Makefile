@@ -91,7 +91,7 @@ $(BUILD)/porter-sandboxd: $(SERVER_OBJ)
 
 # porter-sandboxd's exec helper, looked for next to it
 $(BUILD)/porter-sandbox-exec: $(EXEC_OBJ)
-	$(CC) -o $@ $^ $(LDSAN)
+	$(CC) -o $@ $^ -lseccomp $(LDSAN)
 
 # porter-sandboxd's layer unpacker, also next to it
 $(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ)

@@ -1,5 +1,7 @@
 /* The credentials a sandbox's processes run with, the same for the workload and for exec. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <string.h>
@@ -40,5 +42,15 @@ int creds_become(uid_t uid, gid_t gid) {
   if (syscall(SYS_capset, &h, d) != 0) return -1;
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
-  return 0;
+  return seccomp_confine();
+}
+
+int join_cgroup(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int ok = write(fd, "0", 1) == 1;
+  close(fd);
+  return ok ? 0 : -1;
 }

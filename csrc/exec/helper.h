@@ -10,8 +10,13 @@
 
 /* ---- credentials and privileges (creds.c) ---- */
 /* Becomes uid:gid inside the sandbox's user namespace; root keeps Docker's default
- * capabilities, anyone else none; no_new_privs either way. 0 on success. */
+ * capabilities, anyone else none; no_new_privs and the seccomp filter either way. 0 on success. */
 int creds_become(uid_t uid, gid_t gid);
+
+/* Moves us into the cgroup directory dir (every process we start after stays there). */
+int join_cgroup(const char *dir);
+/* Installs the sandbox's seccomp filter (seccomp.c); no_new_privs must be set. */
+int seccomp_confine(void);
 
 /* ---- the root file system (rootfs.c) ---- */
 /* Opens the directory at path below rootfd, resolving symlinks as if rootfd were /, creating

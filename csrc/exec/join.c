@@ -1,4 +1,4 @@
-/* porter-sandbox-exec --join INIT [--user UID GID] [--cwd DIR] -- command...: runs command in
+/* porter-sandbox-exec --join INIT [--user UID GID] [--cwd DIR] [--cgroup DIR]... -- command...: runs command in
  * the sandbox whose pid 1 is INIT (as the host sees it), with exactly the workload's
  * confinement: its namespaces (the user namespace first, as it owns the others), its root,
  * its uid and gid, its capabilities. Exits with the command's status, EXIT_SETUP if it could
@@ -48,6 +48,9 @@ int join_main(int argc, char **argv) {
   for (; i < argc && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--user") && i + 2 < argc) uid = (uid_t)atoi(argv[i + 1]), gid = (gid_t)atoi(argv[i + 2]), i += 2;
     else if (!strcmp(argv[i], "--cwd") && i + 1 < argc) cwd = argv[++i];
+    else if (!strcmp(argv[i], "--cgroup") && i + 1 < argc) {
+      if (join_cgroup(argv[++i]) != 0) return report("cannot join the sandbox's cgroup: %s", strerror(errno)), EXIT_SETUP;
+    }
     else return report("unknown option %s", argv[i]), EXIT_SETUP;
   }
   if (i + 1 >= argc) return report("no command after --"), EXIT_SETUP;

@@ -7,6 +7,7 @@
  *   --mnt DIR               where the root is assembled, in a mount namespace of our own
  *   --tmp DIR               bound at /tmp
  *   --bind SRC DST          a volume (repeatable)
+ *   --cgroup DIR            a cgroup of the sandbox's, joined before anything starts (repeatable)
  *   --hostname NAME   --share-net   --user UID GID   --cwd DIR
  *   --idle | -- command...  with the environment we were started with
  *
@@ -45,6 +46,8 @@ typedef struct opts {
   gid_t gid;
   const char *bind_src[MAX_BINDS], *bind_dst[MAX_BINDS];
   int nbinds;
+  const char *cgroups[4];
+  int ncgroups;
   char **argv;
 } opts;
 
@@ -85,6 +88,9 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(1) o->cwd = argv[++i];
     } else if (!strcmp(a, "--user")) {
       NEED(2) o->uid = (uid_t)atoi(argv[i + 1]), o->gid = (gid_t)atoi(argv[i + 2]), i += 2;
+    } else if (!strcmp(a, "--cgroup")) {
+      NEED(1) if (o->ncgroups == 4) return report("too many cgroups"), -1;
+      o->cgroups[o->ncgroups++] = argv[++i];
     } else if (!strcmp(a, "--bind")) {
       NEED(2) if (o->nbinds == MAX_BINDS) return report("too many volume mounts"), -1;
       o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 2;
@@ -289,6 +295,8 @@ int launch_main(int argc, char **argv) {
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
+  for (int i = 0; i < o.ncgroups; i++)
+    if (join_cgroup(o.cgroups[i]) != 0) return report("cannot join the sandbox's cgroup: %s", strerror(errno)), EXIT_SETUP;
   umask(0);
   if (assemble(&o) != 0) return EXIT_SETUP;
   int go[2];

@@ -23,6 +23,9 @@ static void usage(FILE *f) {
           "                         with a warning in its logs; none: the sandbox fails instead\n"
           "  --registry-auth FILE   registry credentials, in Docker's config.json format\n"
           "  --uid-base N           host uid (and gid) of the sandboxes' root (default 100000; 65536 ids)\n"
+          "  --pids-max N           processes per sandbox (default 1024)\n"
+          "  --memory-max SIZE      memory per sandbox, no swap (default 1G; K, M, G suffixes)\n"
+          "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
 }
 
@@ -35,6 +38,17 @@ static int named(const char *arg, named_path *out, const char *opt) {
   out->name = strndup(arg, (size_t)(eq - arg));
   out->path = strdup(eq + 1);
   return 0;
+}
+
+/* "512M", "1G", "1048576"; 0 when it is none of these */
+static unsigned long long parse_size(const char *s) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s) return 0;
+  if (*end == 'K' || *end == 'k') v <<= 10, end++;
+  else if (*end == 'M' || *end == 'm') v <<= 20, end++;
+  else if (*end == 'G' || *end == 'g') v <<= 30, end++;
+  return *end ? 0 : v;
 }
 
 void default_state_dir(char *out, size_t n) {
@@ -59,6 +73,9 @@ int main(int argc, char **argv) {
   cfg.state_dir = state;
   cfg.uid_base = 100000;
   cfg.uid_count = 65536;
+  cfg.pids_max = 1024;
+  cfg.memory_max = 1ull << 30;
+  cfg.cpu_weight = 100;
   if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
   const char *listen = "127.0.0.1:8080";
   int print_url = 0;
@@ -87,6 +104,12 @@ int main(int argc, char **argv) {
       cfg.registry_auth = (char *)v, i++;
     } else if (v && !strcmp(a, "--uid-base") && strtoul(v, NULL, 10) >= 1000 && strtoul(v, NULL, 10) < 4000000000ul) {
       cfg.uid_base = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--pids-max") && strtoul(v, NULL, 10) >= 8) {
+      cfg.pids_max = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--memory-max") && parse_size(v) >= (16ull << 20)) {
+      cfg.memory_max = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--cpu-weight") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 10000) {
+      cfg.cpu_weight = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--env-group") && cfg.ngroups < 64) {
       if (named(v, &cfg.env_groups[cfg.ngroups++], a)) return 2;
       i++;

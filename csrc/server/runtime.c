@@ -37,6 +37,8 @@ typedef struct sandbox_rt {
   unsigned uid, gid;   /* the workload's (and exec's) user inside */
   char cwd[1024];      /* its working directory; "" = / */
   char dir[4096];      /* sandboxes/<id>: root, upper, work, tmp */
+  char cgroups[3][512]; /* its cgroup directories */
+  int ncgroups;
   struct sandbox_rt *next;
 } sandbox_rt;
 
@@ -205,6 +207,7 @@ static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *w
   if (s->net_shared) add(a, "--share-net");
   add(a, "--user"), addf(a, "%lu", s->uid), addf(a, "%lu", s->gid);
   if (s->cwd[0]) add(a, "--cwd"), add(a, s->cwd);
+  for (int i = 0; i < s->ncgroups; i++) add(a, "--cgroup"), add(a, s->cgroups[i]);
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
@@ -330,6 +333,13 @@ static void *launcher(void *arg) {
     snprintf(why, sizeof why, "out of memory");
     goto failed;
   }
+  char cg[3][512];
+  int ncg = cgroup_create(s->id, cg, why, sizeof why);
+  if (ncg < 0) goto failed;
+  pthread_mutex_lock(&rt_lock);
+  memcpy(s->cgroups, cg, sizeof cg);
+  s->ncgroups = ncg;
+  pthread_mutex_unlock(&rt_lock);
   if (build_argv(s, &img, &a, why, sizeof why) != 0) goto failed;
   if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
     snprintf(why, sizeof why, "could not create pipes for the sandbox");
@@ -356,6 +366,12 @@ static void *launcher(void *arg) {
 
   pump_output(s->id, out[0], err[0]);
   int code = proc_wait(pid);
+  if (cgroup_oom_kills(s->id) > 0) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "the sandbox ran out of memory (its limit is %llu MiB): the kernel killed a process in it",
+             cfg.memory_max >> 20);
+    log_s(s->id, "error", msg);
+  }
   pthread_mutex_lock(&rt_lock);
   s->running = 0;
   int terminated = s->terminating;
@@ -377,7 +393,9 @@ failed:
 done:
   argv_free(&a);
   image_info_free(&img);
-  rm_rf(s->dir); /* before the sandbox counts as gone: a 204 to DELETE means nothing is left */
+  /* before the sandbox counts as gone: a 204 to DELETE means nothing is left */
+  if (s->ncgroups) cgroup_remove(s->id);
+  rm_rf(s->dir);
   pthread_mutex_lock(&rt_lock);
   for (sandbox_rt **pp = &sandboxes; *pp; pp = &(*pp)->next)
     if (*pp == s) {
@@ -543,8 +561,10 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   }
   pid_t init = s->init;
   unsigned uid = s->uid, gid = s->gid;
-  char cwd[1024];
+  char cwd[1024], cgroups[3][512];
   snprintf(cwd, sizeof cwd, "%s", s->cwd);
+  int ncgroups = s->ncgroups;
+  memcpy(cgroups, s->cgroups, sizeof cgroups);
   size_t nenv = 0;
   while (s->env[nenv]) nenv++;
   char **env = calloc(nenv + 1, sizeof *env);
@@ -557,6 +577,7 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   add(&a, "--join"), addf(&a, "%lu", (unsigned long)init);
   add(&a, "--user"), addf(&a, "%lu", uid), addf(&a, "%lu", gid);
   if (cwd[0]) add(&a, "--cwd"), add(&a, cwd);
+  for (int i = 0; i < ncgroups; i++) add(&a, "--cgroup"), add(&a, cgroups[i]);
   add(&a, "--");
   size_t i;
   json_t *v;

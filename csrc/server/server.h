@@ -29,6 +29,9 @@ typedef struct srv_config {
   unsigned long uid_base, uid_count; /* the sandboxes' ids on the host */
   char *registry_auth;               /* Docker's config.json, for skopeo --authfile */
   int fallback_none;                 /* --image-fallback none: an image that cannot be had fails */
+  unsigned long pids_max;            /* per sandbox */
+  unsigned long long memory_max;     /* bytes, per sandbox, no swap */
+  unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
 } srv_config;
 extern srv_config cfg;
 void default_state_dir(char *out, size_t n);
@@ -154,6 +157,12 @@ json_t *store_list(void); /* [{reference, id, size}] */
 int store_remove(const char *ref, char *why, size_t wn);
 int archive_is_oci(const char *path);
 int archive_image_name(const char *path, char *out, size_t n);
+
+/* ---- limits (cgroup.c) ---- */
+/* Creates the sandbox's cgroup directories (out: up to 3) with the configured limits; how many. */
+int cgroup_create(const char *id, char out[][512], char *why, size_t wn);
+void cgroup_remove(const char *id); /* kills what is left in them, then removes them */
+int cgroup_oom_kills(const char *id); /* processes the OOM killer took in the sandbox */
 
 /* ---- runtime (runtime.c): processes under bubblewrap ---- */
 int runtime_start(const char *id, const char *name, json_t *spec); /* spawns the launcher */
