@@ -8,18 +8,26 @@
  *   --tmp DIR               bound at /tmp
  *   --bind SRC DST          a volume (repeatable)
  *   --cgroup DIR            a cgroup of the sandbox's, joined before anything starts (repeatable)
- *   --hostname NAME   --share-net   --user UID GID   --cwd DIR
+ *   --slirp                 outbound network through slirp4netns (never the host's loopback)
+ *   --forward PORT SOCKET   with --slirp: 127.0.0.1:PORT on the host reaches PORT inside
+ *                           (SOCKET: where slirp4netns's API listens meanwhile)
+ *   --hostname NAME   --user UID GID   --cwd DIR
  *   --idle | -- command...  with the environment we were started with
  *
  * The root is assembled by this process as the host's root in a private mount namespace, so
  * nothing of it is visible on the host and nothing outlives the sandbox. Then a child is cloned
- * into new user, pid, mount, ipc, uts, cgroup (and network) namespaces; we write its uid and gid
- * maps, it mounts /proc and /dev/pts, pivots into the root, and becomes the sandbox's pid 1,
- * which starts the workload and ends with it. We wait for pid 1 and exit with its status. */
+ * into new user, pid, mount, ipc, uts and cgroup namespaces, inside the network namespace we
+ * made first (with slirp4netns, user-mode TCP/IP, making outbound connections on the host's
+ * behalf with the host's own loopback out of reach, if asked); we write its uid and gid
+ * maps and let it go: it mounts
+ * /proc and /dev/pts, pivots into the root, and becomes the sandbox's pid 1, which starts the
+ * workload and ends with it. We wait for pid 1 and exit with its status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
+#include <sys/un.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,7 +49,10 @@ typedef struct opts {
   pid_t parent;
   unsigned long base, count;
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd;
-  int host_root, share_net, idle;
+  int host_root, idle;
+  int slirp;
+  const char *slirp_api;
+  int forward_port;
   uid_t uid;
   gid_t gid;
   const char *bind_src[MAX_BINDS], *bind_dst[MAX_BINDS];
@@ -68,8 +79,10 @@ static int parse(int argc, char **argv, opts *o) {
       o->idle = 1;
     } else if (!strcmp(a, "--host-root")) {
       o->host_root = 1;
-    } else if (!strcmp(a, "--share-net")) {
-      o->share_net = 1;
+    } else if (!strcmp(a, "--slirp")) {
+      o->slirp = 1;
+    } else if (!strcmp(a, "--forward")) {
+      NEED(2) o->forward_port = atoi(argv[i + 1]), o->slirp_api = argv[i + 2], i += 2;
     } else if (!strcmp(a, "--parent")) {
       NEED(1) o->parent = (pid_t)atoi(argv[++i]);
     } else if (!strcmp(a, "--status-fd")) {
@@ -207,7 +220,6 @@ static int enter(const opts *o) {
     return report("cannot become the sandbox's root: %s", strerror(errno)), -1;
   if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) != 0)
     return report("cannot set the hostname: %s", strerror(errno)), -1;
-  if (!o->share_net) lo_up();
   if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
     return report("cannot mount /proc: %s", strerror(errno)), -1;
   if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0)
@@ -245,12 +257,25 @@ static void start_workload(const opts *o) {
 /* Our command line names host paths; /proc/1/cmdline is readable by everyone inside. */
 static char *args_start, *args_end;
 
-static int pid1(const opts *o, int go) {
+static int pid1(const opts *o, int go, int net) {
   char b;
   if (read(go, &b, 1) != 1) _exit(EXIT_SETUP); /* our parent died before it mapped our ids */
   close(go);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* joining a v1 cgroup can wait out an RCU grace period: here it overlaps slirp4netns's start */
+  for (int i = 0; i < o->ncgroups; i++)
+    if (join_cgroup(o->cgroups[i]) != 0) {
+      report("cannot join the sandbox's cgroup: %s", strerror(errno));
+      _exit(EXIT_SETUP);
+    }
+  /* a cgroup namespace of its own, rooted at the cgroup it is now in */
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    report("cannot make a cgroup namespace: %s", strerror(errno));
+    _exit(EXIT_SETUP);
+  }
   if (enter(o) != 0) _exit(EXIT_SETUP);
+  if (read(net, &b, 1) != 1) _exit(EXIT_SETUP); /* the network is up */
+  close(net);
   pid_t workload = -1;
   if (!o->idle) {
     workload = fork();
@@ -278,6 +303,80 @@ static int pid1(const opts *o, int go) {
   }
 }
 
+/* slirp4netns for our network namespace, started before the root is assembled so that its
+ * start-up overlaps ours; gone with us (its exit fd is ours). Returns its ready fd. */
+static int spawn_slirp(const opts *o) {
+  int ready[2], ex[2];
+  if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(ex, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), -1;
+  if (o->slirp_api) unlink(o->slirp_api);
+  pid_t self = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot start slirp4netns: %s", strerror(errno)), -1;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    dup2(ready[1], 3), dup2(ex[0], 4);
+    syscall(SYS_close_range, 5, ~0u, 0);
+    char pidbuf[24];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)self);
+    char *argv[] = {"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3", "--exit-fd=4",
+                    pidbuf, "tap0", NULL, NULL, NULL};
+    if (o->slirp_api) argv[6] = "--api-socket", argv[7] = (char *)o->slirp_api, argv[8] = pidbuf, argv[9] = "tap0";
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  close(ready[1]);
+  close(ex[0]); /* ex[1] stays open as long as we live */
+  return ready[0];
+}
+
+/* Waits until slirp4netns is up, then sets up the port forward through its API socket. */
+static int finish_slirp(const opts *o, int ready) {
+  struct pollfd p = {ready, POLLIN, 0};
+  char b;
+  int ok = poll(&p, 1, 10000) == 1 && read(ready, &b, 1) == 1;
+  close(ready);
+  if (!ok) return report("slirp4netns did not start (is it installed?)"), -1;
+  if (!o->forward_port) return 0;
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", o->slirp_api);
+  char req[256], reply[512] = "";
+  int n = snprintf(req, sizeof req,
+                   "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", \"host_addr\": \"127.0.0.1\", "
+                   "\"host_port\": %d, \"guest_port\": %d}}",
+                   o->forward_port, o->forward_port);
+  ok = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && write(s, req, (size_t)n) == n;
+  if (ok) {
+    shutdown(s, SHUT_WR);
+    ssize_t r = read(s, reply, sizeof reply - 1);
+    reply[r > 0 ? r : 0] = '\0';
+  }
+  if (s >= 0) close(s);
+  if (!ok || !strstr(reply, "\"return\"")) return report("cannot forward 127.0.0.1:%d to the sandbox (in use?)", o->forward_port), -1;
+  return 0;
+}
+
+/* The sandbox's network namespace, made by us (the host's root) so that slirp4netns can start on
+ * it at once. The sandbox's root has no capability over it (it cannot change addresses, routes
+ * or filters); what Docker's NET_BIND_SERVICE and NET_RAW give, these two sysctls give instead. */
+static int make_network(void) {
+  if (unshare(CLONE_NEWNET) != 0) return report("cannot make a network namespace: %s", strerror(errno)), -1;
+  lo_up();
+  static const char *const sysctls[][2] = {{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
+                                           {"/proc/sys/net/ipv4/ping_group_range", "0 2147483647"}};
+  for (int i = 0; i < 2; i++) {
+    int fd = open(sysctls[i][0], O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (write(fd, sysctls[i][1], strlen(sysctls[i][1])) < 0) {
+      }
+      close(fd);
+    }
+  }
+  return 0;
+}
+
 static int write_map(pid_t pid, const char *kind, unsigned long base, unsigned long count) {
   char path[64], line[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, kind);
@@ -295,21 +394,24 @@ int launch_main(int argc, char **argv) {
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
-  for (int i = 0; i < o.ncgroups; i++)
-    if (join_cgroup(o.cgroups[i]) != 0) return report("cannot join the sandbox's cgroup: %s", strerror(errno)), EXIT_SETUP;
+  if (make_network() != 0) return EXIT_SETUP;
+  int slirp_ready = o.slirp ? spawn_slirp(&o) : -1;
+  if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
   umask(0);
   if (assemble(&o) != 0) return EXIT_SETUP;
-  int go[2];
-  if (pipe2(go, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), EXIT_SETUP;
-  int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-  if (!o.share_net) flags |= CLONE_NEWNET;
+  int go[2], net[2];
+  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(net, O_CLOEXEC) != 0)
+    return report("cannot make a pipe: %s", strerror(errno)), EXIT_SETUP;
+  int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) return report("cannot create the sandbox's namespaces: %s", strerror(errno)), EXIT_SETUP;
   if (pid == 0) {
     close(go[1]);
-    pid1(&o, go[0]);
+    close(net[1]);
+    pid1(&o, go[0], net[0]);
   }
   close(go[0]);
+  close(net[0]);
   if (write_map(pid, "uid_map", o.base, o.count) != 0 || write_map(pid, "gid_map", o.base, o.count) != 0) {
     report("cannot map the sandbox's user ids: %s", strerror(errno));
     kill(pid, SIGKILL);
@@ -318,6 +420,12 @@ int launch_main(int argc, char **argv) {
   dprintf(status_fd, "pid %d\n", (int)pid);
   if (write(go[1], "g", 1) != 1) return EXIT_SETUP;
   close(go[1]);
+  if (o.slirp && finish_slirp(&o, slirp_ready) != 0) {
+    kill(pid, SIGKILL);
+    return EXIT_SETUP;
+  }
+  if (write(net[1], "n", 1) != 1) return EXIT_SETUP;
+  close(net[1]);
   close(status_fd);
   _exit(wait_code(pid));
 }

@@ -30,7 +30,8 @@ typedef struct sandbox_rt {
   pid_t helper;      /* our child, the launcher */
   pid_t init;        /* the sandbox's pid 1, as the host sees it */
   int running;
-  int net_shared;
+  int network;         /* outbound network (slirp4netns); else loopback only */
+  int port;            /* networking: forwarded from 127.0.0.1:port */
   int terminating;
   int64_t deadline_ms; /* ttl; 0 = none */
   char **env;          /* KEY=VALUE, NULL-terminated; set before running */
@@ -204,7 +205,15 @@ static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *w
   pathf(path, sizeof path, "%s/tmp", s->dir);
   add(a, "--tmp"), add(a, path);
   add(a, "--hostname"), add(a, s->name);
-  if (s->net_shared) add(a, "--share-net");
+  if (s->network) add(a, "--slirp");
+  if (s->port) {
+    char sock[4200];
+    if (pathf(sock, sizeof sock, "%s/slirp.sock", s->dir) != 0 || strlen(sock) >= 100) {
+      snprintf(why, wn, "the state directory's path is too long for a port forward's socket");
+      return -1;
+    }
+    add(a, "--forward"), addf(a, "%lu", (unsigned long)s->port), add(a, sock);
+  }
   add(a, "--user"), addf(a, "%lu", s->uid), addf(a, "%lu", s->gid);
   if (s->cwd[0]) add(a, "--cwd"), add(a, s->cwd);
   for (int i = 0; i < s->ncgroups; i++) add(a, "--cgroup"), add(a, s->cgroups[i]);
@@ -416,12 +425,13 @@ int runtime_start(const char *id, const char *name, json_t *spec) {
   s->spec = json_incref(spec);
   json_t *eg = json_object_get(spec, "egress");
   json_t *allowed = eg ? json_object_get(eg, "allowed_destinations") : NULL;
-  /* no egress rule: the network as usual; an allow list cannot be enforced here, so it gets the
-   * host network with a warning; an empty allow list gets no network at all */
-  s->net_shared = !(allowed && json_array_size(allowed) == 0);
-  if (json_array_size(json_object_get(spec, "networking"))) s->net_shared = 1;
+  /* no egress rule: outbound network through slirp4netns; an empty allow list: none at all; a
+   * non-empty one cannot be enforced yet, so it gets slirp's network with a warning */
+  s->network = !(allowed && json_array_size(allowed) == 0);
+  json_t *net = json_array_get(json_object_get(spec, "networking"), 0);
+  if (net) s->network = 1, s->port = (int)json_integer_value(json_object_get(net, "port"));
   if (allowed && json_array_size(allowed) > 0)
-    log_s(id, "warning", "egress.allowed_destinations is not enforced by porter-sandboxd: the sandbox has the host network");
+    log_s(id, "warning", "egress.allowed_destinations is not enforced by porter-sandboxd yet: the sandbox has outbound network (never the host's loopback)");
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl)) s->deadline_ms = now_ms() + json_integer_value(ttl) * 1000;
   snprintf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id);

@@ -72,7 +72,7 @@ local ok, err = pcall(function()
     local t0 = now()
     local sb = porter.sandboxes.create { image = ref }
     local st
-    repeat st = sb:refresh() until st.phase ~= "queued" and st.phase ~= "creating"
+    repeat st = sb:refresh(); sandbox.sleep(0.0005) until st.phase ~= "queued" and st.phase ~= "creating"
     assert(st.phase == "running", st.phase)
     local t1 = now()
     sb:exec { "true" }
