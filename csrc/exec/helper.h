@@ -36,6 +36,16 @@ int make_host_root(int rootfd, uid_t uid, gid_t gid);
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int status_fd;
 
+/* ---- egress (egress.c, proxy.c) ---- */
+struct sockaddr;
+int egress_is_address(const char *rule);
+int egress_name_allowed(const char *host, char **rules, int n);
+/* by_name: the name was allowed by a name rule. deny: "HOST:PORT" never allowed. */
+int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, int n, const char *deny);
+/* Serves HTTP (CONNECT and absolute-URI requests) and SOCKS5 on the listening socket lfd,
+ * connecting out from the network namespace we are in; never returns. */
+void proxy_serve(int lfd, char **rules, int n, const char *deny);
+
 int launch_main(int argc, char **argv);
 int join_main(int argc, char **argv);
 

@@ -5,6 +5,7 @@
  * not join. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,14 +59,22 @@ int join_main(int argc, char **argv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (join(init) != 0) return EXIT_SETUP; /* the sandbox ended meanwhile: the server answers 409 */
   /* joining a pid namespace takes effect for children: fork once more */
+  int life[2];
+  if (pipe2(life, O_CLOEXEC) != 0) return EXIT_SETUP;
   pid_t child = fork();
   if (child < 0) return EXIT_SETUP;
   if (child == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (creds_become(uid, gid) != 0) {
       dprintf(2, "porter-sandbox: cannot become user %u:%u: %s\n", uid, gid, strerror(errno));
       _exit(EXIT_SETUP);
     }
+    /* after the change of uid, which clears it; then make sure our parent is still there (its
+     * end of the life pipe open), as getppid() cannot see it from this pid namespace */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(life[1]);
+    struct pollfd lp = {life[0], POLLIN, 0};
+    if (poll(&lp, 1, 0) == 1) _exit(EXIT_SETUP);
+    close(life[0]);
     if (cwd && chdir(cwd) != 0) {
       dprintf(2, "porter-sandbox: cannot enter the working directory %s: %s\n", cwd, strerror(errno));
       _exit(EXIT_SETUP);
@@ -74,6 +83,7 @@ int join_main(int argc, char **argv) {
     dprintf(2, "%s: %s\n", cmd[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
+  close(life[0]);
   int st;
   while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
   }

@@ -11,6 +11,9 @@
  *   --slirp                 outbound network through slirp4netns (never the host's loopback)
  *   --forward PORT SOCKET   with --slirp: 127.0.0.1:PORT on the host reaches PORT inside
  *                           (SOCKET: where slirp4netns's API listens meanwhile)
+ *   --egress-proxy PORT     an HTTP and SOCKS5 proxy on the sandbox's 127.0.0.1:PORT, its only way
+ *                           out, letting through what the --allow rules allow (repeatable) and
+ *                           never --deny HOST:PORT (the API server)
  *   --hostname NAME   --user UID GID   --cwd DIR
  *   --idle | -- command...  with the environment we were started with
  *
@@ -25,7 +28,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/un.h>
 #include <sched.h>
@@ -50,7 +55,10 @@ typedef struct opts {
   unsigned long base, count;
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd;
   int host_root, idle;
-  int slirp;
+  int slirp, proxy_port;
+  char *allow[256];
+  int nallow;
+  const char *deny;
   const char *slirp_api;
   int forward_port;
   uid_t uid;
@@ -79,6 +87,13 @@ static int parse(int argc, char **argv, opts *o) {
       o->idle = 1;
     } else if (!strcmp(a, "--host-root")) {
       o->host_root = 1;
+    } else if (!strcmp(a, "--egress-proxy")) {
+      NEED(1) o->proxy_port = atoi(argv[++i]);
+    } else if (!strcmp(a, "--allow")) {
+      NEED(1) if (o->nallow == 256) return report("too many egress rules (at most 256)"), -1;
+      o->allow[o->nallow++] = argv[++i];
+    } else if (!strcmp(a, "--deny")) {
+      NEED(1) o->deny = argv[++i];
     } else if (!strcmp(a, "--slirp")) {
       o->slirp = 1;
     } else if (!strcmp(a, "--forward")) {
@@ -254,14 +269,22 @@ static void start_workload(const opts *o) {
   _exit(errno == ENOENT ? 127 : 126);
 }
 
+static void die_with_parent(int sig) {
+  (void)sig;
+  _exit(EXIT_SETUP);
+}
+
 /* Our command line names host paths; /proc/1/cmdline is readable by everyone inside. */
 static char *args_start, *args_end;
 
-static int pid1(const opts *o, int go, int net) {
+static int pid1(const opts *o, int go, int net, int life) {
   char b;
   if (read(go, &b, 1) != 1) _exit(EXIT_SETUP); /* our parent died before it mapped our ids */
   close(go);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* As a namespace's init we ignore every signal we have no handler for, SIGKILL from our
+   * parent's death included: a handler makes that signal end us, and the namespace with us. */
+  signal(SIGUSR2, die_with_parent);
+  prctl(PR_SET_PDEATHSIG, SIGUSR2);
   /* joining a v1 cgroup can wait out an RCU grace period: here it overlaps slirp4netns's start */
   for (int i = 0; i < o->ncgroups; i++)
     if (join_cgroup(o->cgroups[i]) != 0) {
@@ -291,10 +314,15 @@ static int pid1(const opts *o, int go, int net) {
   }
   dprintf(status_fd, "ready\n");
   close(status_fd);
-  syscall(SYS_close_range, 3, ~0u, 0);
   /* pid 1 keeps only what a container's root has, and cannot be inspected by it */
   creds_become(0, 0);
   prctl(PR_SET_DUMPABLE, 0);
+  /* a change of uid cleared the parent-death signal: arm it again, then make sure the parent
+   * did not die meanwhile (its end of the life pipe would have closed) */
+  prctl(PR_SET_PDEATHSIG, SIGUSR2);
+  struct pollfd lp = {life, POLLIN, 0};
+  if (poll(&lp, 1, 0) == 1) _exit(EXIT_SETUP);
+  syscall(SYS_close_range, 3, ~0u, 0);
   for (;;) {
     int st;
     pid_t p = wait(&st);
@@ -358,6 +386,61 @@ static int finish_slirp(const opts *o, int ready) {
   return 0;
 }
 
+/* The egress proxy: a child that stays in the host's network namespace (it is forked before we
+ * leave it) and gets its listening socket, made inside the sandbox's, over a socketpair. */
+static int spawn_proxy(const opts *o, int *channel) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) != 0) return report("cannot make a socketpair: %s", strerror(errno)), -1;
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot start the egress proxy: %s", strerror(errno)), -1;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(sp[0]);
+    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    char byte;
+    struct iovec iov = {&byte, 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    if (recvmsg(sp[1], &m, 0) != 1 || !CMSG_FIRSTHDR(&m)) _exit(1);
+    int lfd;
+    memcpy(&lfd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof lfd);
+    close(sp[1]);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    /* it parses what untrusted code sends: as nobody, with no way to gain privileges */
+    if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
+    if (getppid() == 1) _exit(1);
+    proxy_serve(lfd, (char **)o->allow, o->nallow, o->deny);
+  }
+  close(sp[1]);
+  *channel = sp[0];
+  return 0;
+}
+
+static int give_proxy_socket(const opts *o, int channel) {
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->proxy_port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 128) != 0)
+    return report("cannot listen for the egress proxy: %s", strerror(errno)), -1;
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  char byte = 'p';
+  struct iovec iov = {&byte, 1};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &lfd, sizeof lfd);
+  int ok = sendmsg(channel, &m, 0) == 1;
+  close(lfd);
+  close(channel);
+  return ok ? 0 : (report("cannot hand the egress proxy its socket: %s", strerror(errno)), -1);
+}
+
 /* The sandbox's network namespace, made by us (the host's root) so that slirp4netns can start on
  * it at once. The sandbox's root has no capability over it (it cannot change addresses, routes
  * or filters); what Docker's NET_BIND_SERVICE and NET_RAW give, these two sysctls give instead. */
@@ -394,13 +477,16 @@ int launch_main(int argc, char **argv) {
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
+  int proxy_channel = -1;
+  if (o.proxy_port && spawn_proxy(&o, &proxy_channel) != 0) return EXIT_SETUP;
   if (make_network() != 0) return EXIT_SETUP;
+  if (o.proxy_port && give_proxy_socket(&o, proxy_channel) != 0) return EXIT_SETUP;
   int slirp_ready = o.slirp ? spawn_slirp(&o) : -1;
   if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
   umask(0);
   if (assemble(&o) != 0) return EXIT_SETUP;
-  int go[2], net[2];
-  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(net, O_CLOEXEC) != 0)
+  int go[2], net[2], life[2];
+  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(net, O_CLOEXEC) != 0 || pipe2(life, O_CLOEXEC) != 0)
     return report("cannot make a pipe: %s", strerror(errno)), EXIT_SETUP;
   int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -408,10 +494,12 @@ int launch_main(int argc, char **argv) {
   if (pid == 0) {
     close(go[1]);
     close(net[1]);
-    pid1(&o, go[0], net[0]);
+    close(life[1]);
+    pid1(&o, go[0], net[0], life[0]);
   }
   close(go[0]);
   close(net[0]);
+  close(life[0]); /* life[1] stays open as long as we live */
   if (write_map(pid, "uid_map", o.base, o.count) != 0 || write_map(pid, "gid_map", o.base, o.count) != 0) {
     report("cannot map the sandbox's user ids: %s", strerror(errno));
     kill(pid, SIGKILL);

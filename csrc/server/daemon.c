@@ -161,6 +161,7 @@ int main(int argc, char **argv) {
     db_close();
     return 1;
   }
+  snprintf(cfg.self_addr, sizeof cfg.self_addr, "%s:%d", host, bound);
   pthread_t ttl;
   pthread_create(&ttl, NULL, ttl_thread, NULL);
   pthread_detach(ttl);

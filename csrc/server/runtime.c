@@ -23,6 +23,7 @@
 #include "server.h"
 
 #define MAX_OUTPUT (256u << 20) /* per stream of one exec */
+#define PROXY_PORT 3128          /* the egress proxy, on the sandbox's own loopback */
 
 typedef struct sandbox_rt {
   char id[40], name[64];
@@ -32,6 +33,7 @@ typedef struct sandbox_rt {
   int running;
   int network;         /* outbound network (slirp4netns); else loopback only */
   int port;            /* networking: forwarded from 127.0.0.1:port */
+  json_t *allow;       /* egress.allowed_destinations, when not empty: through our proxy only */
   int terminating;
   int64_t deadline_ms; /* ttl; 0 = none */
   char **env;          /* KEY=VALUE, NULL-terminated; set before running */
@@ -61,6 +63,7 @@ static void free_env(char **env) {
 
 static void free_rt(sandbox_rt *s) {
   free_env(s->env);
+  json_decref(s->allow);
   json_decref(s->spec);
   free(s);
 }
@@ -124,7 +127,7 @@ static void env_line(argv_buf *env, const char *kv, int replace) {
   if (eq && eq != kv) env_set(env, kv, (size_t)(eq - kv), eq + 1, replace);
 }
 
-static char **build_env(json_t *spec, const char *name, const image_info *img) {
+static char **build_env(json_t *spec, const char *name, const image_info *img, int proxied) {
   argv_buf env = {0};
   size_t i;
   json_t *v;
@@ -132,6 +135,14 @@ static char **build_env(json_t *spec, const char *name, const image_info *img) {
   env_set(&env, "PATH", 4, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
   env_set(&env, "HOME", 4, img->host || !img->config ? "/tmp" : img->home, 0);
   env_set(&env, "HOSTNAME", 8, name, 1);
+  if (proxied) {
+    static const char *const vars[] = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", NULL};
+    for (int k = 0; vars[k]; k++) env_set(&env, vars[k], strlen(vars[k]), "http://127.0.0.1:3128", 1);
+    env_set(&env, "ALL_PROXY", 9, "socks5h://127.0.0.1:3128", 1);
+    env_set(&env, "all_proxy", 9, "socks5h://127.0.0.1:3128", 1);
+    env_set(&env, "NO_PROXY", 8, "localhost,127.0.0.1,::1", 1);
+    env_set(&env, "no_proxy", 8, "localhost,127.0.0.1,::1", 1);
+  }
   json_array_foreach(json_object_get(spec, "env_groups"), i, v) {
     for (int k = 0; k < cfg.ngroups; k++) {
       if (strcmp(cfg.env_groups[k].name, json_string_value(v))) continue;
@@ -206,6 +217,13 @@ static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *w
   add(a, "--tmp"), add(a, path);
   add(a, "--hostname"), add(a, s->name);
   if (s->network) add(a, "--slirp");
+  if (s->allow) {
+    add(a, "--egress-proxy"), addf(a, "%lu", PROXY_PORT);
+    add(a, "--deny"), add(a, cfg.self_addr);
+    size_t i;
+    json_t *v;
+    json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));
+  }
   if (s->port) {
     char sock[4200];
     if (pathf(sock, sizeof sock, "%s/slirp.sock", s->dir) != 0 || strlen(sock) >= 100) {
@@ -331,7 +349,7 @@ static void *launcher(void *arg) {
     snprintf(why, sizeof why, "%s", img.user_error);
     goto failed;
   }
-  char **env = build_env(s->spec, s->name, &img);
+  char **env = build_env(s->spec, s->name, &img, s->allow != NULL);
   const char *wd = json_string_value(json_object_get(img.config, "WorkingDir"));
   pthread_mutex_lock(&rt_lock);
   s->env = env;
@@ -426,12 +444,11 @@ int runtime_start(const char *id, const char *name, json_t *spec) {
   json_t *eg = json_object_get(spec, "egress");
   json_t *allowed = eg ? json_object_get(eg, "allowed_destinations") : NULL;
   /* no egress rule: outbound network through slirp4netns; an empty allow list: none at all; a
-   * non-empty one cannot be enforced yet, so it gets slirp's network with a warning */
-  s->network = !(allowed && json_array_size(allowed) == 0);
+   * non-empty one: only loopback, and a proxy there that lets through what the list allows */
+  s->network = !allowed;
+  if (json_array_size(allowed)) s->allow = json_incref(allowed);
   json_t *net = json_array_get(json_object_get(spec, "networking"), 0);
   if (net) s->network = 1, s->port = (int)json_integer_value(json_object_get(net, "port"));
-  if (allowed && json_array_size(allowed) > 0)
-    log_s(id, "warning", "egress.allowed_destinations is not enforced by porter-sandboxd yet: the sandbox has outbound network (never the host's loopback)");
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl)) s->deadline_ms = now_ms() + json_integer_value(ttl) * 1000;
   snprintf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id);

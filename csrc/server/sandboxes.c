@@ -165,7 +165,17 @@ static const char *check_spec(json_t *spec, char *buf, size_t n) {
   if (eg && !json_is_null(eg)) {
     json_t *ad = json_object_get(eg, "allowed_destinations");
     if (!json_is_array(ad)) return "'egress.allowed_destinations' must be an array of strings";
-    json_array_foreach(ad, i, v) if (!json_is_string(v)) return "'egress.allowed_destinations' must be an array of strings";
+    if (json_array_size(ad) > 256) return "'egress.allowed_destinations' holds at most 256 rules";
+    json_array_foreach(ad, i, v) {
+      if (!json_is_string(v)) return "'egress.allowed_destinations' must be an array of strings";
+      if (!egress_rule(json_string_value(v))) {
+        snprintf(buf, n, "'egress.allowed_destinations[%zu]' must be a hostname, *.wildcard, IP address or CIDR range: '%.100s'",
+                 i + 1, json_string_value(v));
+        return buf;
+      }
+    }
+    if (json_array_size(ad) && json_array_size(json_object_get(spec, "networking")))
+      return "'networking' cannot go with a non-empty 'egress.allowed_destinations' in porter-sandboxd yet";
   }
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl) && json_integer_value(ttl) < 1) return "'ttl_seconds' must be at least 1";

@@ -32,6 +32,7 @@ typedef struct srv_config {
   unsigned long pids_max;            /* per sandbox */
   unsigned long long memory_max;     /* bytes, per sandbox, no swap */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
+  char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
 } srv_config;
 extern srv_config cfg;
 void default_state_dir(char *out, size_t n);
@@ -85,6 +86,8 @@ typedef struct field_rule {
 } field_rule;
 const char *check_fields(json_t *obj, const field_rule *rules, char *buf, size_t n);
 int dns_label(const char *s);
+/* An egress rule: hostname, *.wildcard, IP literal or CIDR range. */
+int egress_rule(const char *s);
 
 /* ---- utilities (util.c) ---- */
 int64_t now_ms(void);

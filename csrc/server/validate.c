@@ -1,5 +1,8 @@
 /* Request validation: the type of every field, unknown fields refused, messages that name
  * the field. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "server.h"
@@ -72,4 +75,37 @@ int dns_label(const char *s) {
     if (!alnum && !(c == '-' && i > 0 && i < n - 1)) return 0;
   }
   return 1;
+}
+
+int egress_rule(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 253) return 0;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", s);
+  char *slash = strchr(buf, '/');
+  if (slash) {
+    char *end;
+    long bits = strtol(slash + 1, &end, 10);
+    *slash = '\0';
+    unsigned char a[16];
+    if (*end || !slash[1] || bits < 0) return 0;
+    if (inet_pton(AF_INET, buf, a) == 1) return bits <= 32;
+    return inet_pton(AF_INET6, buf, a) == 1 && bits <= 128;
+  }
+  unsigned char a[16];
+  if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1) return 1;
+  const char *name = !strncmp(buf, "*.", 2) ? buf + 2 : buf;
+  /* labels of letters, digits and '-', not starting or ending with '-' */
+  for (const char *p = name; *p;) {
+    size_t len = strcspn(p, ".");
+    if (len == 0 || len > 63 || p[0] == '-' || p[len - 1] == '-') return 0;
+    for (size_t i = 0; i < len; i++)
+      if (!(isalnum((unsigned char)p[i]) || p[i] == '-')) return 0;
+    p += len;
+    if (*p == '.') {
+      p++;
+      if (!*p) return 0;
+    }
+  }
+  return *name != '\0';
 }

@@ -1,0 +1,91 @@
+/* Egress rules: which destinations a sandbox's allow list lets through. A rule is a hostname
+ * (exact, case-insensitive), "*.suffix" (any name below suffix), an IPv4 or IPv6 literal, or a
+ * CIDR range. A name allowed by a name rule may connect to whatever it resolves to; any other
+ * name only to addresses an address rule allows. Some addresses are never allowed: the API
+ * server's own. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "helper.h"
+
+typedef struct addr_rule {
+  int family;
+  unsigned char net[16];
+  int bits;
+} addr_rule;
+
+static int parse_addr(const char *s, addr_rule *r) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%s", s);
+  char *slash = strchr(buf, '/');
+  int bits = -1;
+  if (slash) {
+    *slash = '\0';
+    char *end;
+    bits = (int)strtol(slash + 1, &end, 10);
+    if (*end || slash[1] == '\0') return -1;
+  }
+  if (inet_pton(AF_INET, buf, r->net) == 1) r->family = AF_INET, r->bits = bits < 0 ? 32 : bits;
+  else if (inet_pton(AF_INET6, buf, r->net) == 1) r->family = AF_INET6, r->bits = bits < 0 ? 128 : bits;
+  else return -1;
+  return r->bits <= (r->family == AF_INET ? 32 : 128) ? 0 : -1;
+}
+
+static int addr_in(const addr_rule *r, const struct sockaddr *sa) {
+  const unsigned char *a;
+  if (sa->sa_family != r->family) return 0;
+  a = r->family == AF_INET ? (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr
+                           : (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+  int full = r->bits / 8, rest = r->bits % 8;
+  if (memcmp(a, r->net, (size_t)full)) return 0;
+  return !rest || ((a[full] ^ r->net[full]) & (0xff << (8 - rest))) == 0;
+}
+
+int egress_is_address(const char *rule) {
+  addr_rule r;
+  return parse_addr(rule, &r) == 0;
+}
+
+int egress_name_allowed(const char *host, char **rules, int n) {
+  size_t hl = strlen(host);
+  for (int i = 0; i < n; i++) {
+    const char *r = rules[i];
+    if (egress_is_address(r)) continue;
+    if (r[0] == '*' && r[1] == '.') {
+      size_t sl = strlen(r + 1); /* ".suffix" */
+      if (hl > sl && !strcasecmp(host + hl - sl, r + 1)) return 1;
+    } else if (!strcasecmp(host, r)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, int n, const char *deny) {
+  /* deny is "HOST:PORT", the API server's own address */
+  if (deny) {
+    char host[64], self[80];
+    int port = sa->sa_family == AF_INET ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
+                                        : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    inet_ntop(sa->sa_family,
+              sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                                       : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr,
+              host, sizeof host);
+    snprintf(self, sizeof self, "%s:%d", host, port);
+    if (!strcmp(self, deny)) return 0;
+    /* the server listens on 127.0.0.1: any loopback address reaches it on that port */
+    const char *dport = strrchr(deny, ':');
+    if (dport && atoi(dport + 1) == port && (sa->sa_family == AF_INET ? (host[0] == '1' && !strncmp(host, "127.", 4))
+                                                                       : !strcmp(host, "::1")))
+      return 0;
+  }
+  if (by_name) return 1;
+  for (int i = 0; i < n; i++) {
+    addr_rule r;
+    if (parse_addr(rules[i], &r) == 0 && addr_in(&r, sa)) return 1;
+  }
+  return 0;
+}

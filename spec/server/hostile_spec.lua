@@ -1,0 +1,369 @@
+-- Code inside a sandbox attacking its boundary, as untrusted code would: each attempt must fail
+-- safely. The canaries are planted by the spec (the server's state dir, another sandbox's
+-- volume, host directories, a listener on the host's loopback); network attempts go only to
+-- loopback addresses; every loop is bounded; every process started is stopped.
+local helpers = require("spec.helpers")
+local http = require("spec.support.http")
+local oci = require("spec.support.oci")
+local process = helpers.process
+local sh = process.shquote
+local socket = require("socket")
+
+local MEM_MB = 128
+
+describe("porter-sandboxd against hostile code", function()
+  local srv, work, attacker, victim, vol, tools, listener, listen_port
+  local tag = "porter-canary-" .. math.random(1e9)          -- in file names
+  local secret = "SECRET-" .. os.time() .. "-" .. math.random(1e9) -- in file contents only
+  local root_canary = "/root/.porter-canary-" .. math.random(1e9)
+
+  local function run(spec)
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = spec }
+    assert.equal(202, r.status, r.body)
+    return r.json.id
+  end
+
+  local function wait_running(id)
+    for _ = 1, 500 do
+      local st = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json
+      if st.phase == "running" then return end
+      assert(st.phase == "queued" or st.phase == "creating", "sandbox " .. id .. " is " .. st.phase)
+      process.sleep(0.02)
+    end
+    error("never running")
+  end
+
+  local function exec(id, script)
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
+                             json = { command = { "sh", "-c", script } } }
+    assert.equal(200, r.status, r.body)
+    return r.json.stdout .. r.json.stderr, r.json.exit_code
+  end
+
+  local function attack(name, arg) return (exec(attacker, "/tmp/attack " .. name .. " " .. (arg or ""))) end
+
+  setup(function()
+    work = process.tmpdir()
+    oci.run("cc -O1 -o " .. sh(work .. "/attack") .. " spec/support/attack.c")
+    srv = helpers.sandboxd { args = { "--memory-max", MEM_MB .. "M", "--pids-max", "512" } }
+    oci.write(srv.state_dir .. "/" .. tag .. "-state.txt", secret)
+    oci.run("mkdir -p " .. sh(work .. "/hostdir") .. " && echo " .. secret .. " > " .. sh(work .. "/hostdir/" .. tag .. "-host.txt"))
+    oci.write(root_canary, secret)
+    oci.run("chmod 600 " .. sh(root_canary))
+    vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+    http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/" .. tag .. "-vol.txt", body = secret }
+    victim = run { image = "host", volume_mounts = { ["/data"] = vol } }
+    tools = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+    local f = assert(io.open(work .. "/attack", "rb"))
+    http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. tools .. "/files/content?path=/attack", body = f:read("a") }
+    f:close()
+    attacker = run { image = "host", volume_mounts = { ["/tools"] = tools } }
+    wait_running(victim)
+    wait_running(attacker)
+    exec(attacker, "cp /tools/attack /tmp/attack && chmod 755 /tmp/attack")
+    listener = assert(socket.bind("127.0.0.1", 0))
+    listen_port = select(2, listener:getsockname())
+  end)
+
+  teardown(function()
+    if listener then listener:close() end
+    srv:stop()
+    os.remove(root_canary)
+    os.execute("rm -rf " .. sh(work))
+  end)
+
+  describe("its files", function()
+    it("cannot find the server's state dir, another sandbox's volume or host files anywhere", function()
+      local out = exec(attacker, "find / -path /proc -prune -o -name '*" .. tag .. "*' -print 2>/dev/null")
+      assert.equal("", out)
+    end)
+    it("cannot read the state dir by its host path", function()
+      local out = exec(attacker, "cat " .. sh(srv.state_dir .. "/" .. tag .. "-state.txt") .. " " .. sh(srv.state_dir .. "/state.db") .. " 2>&1")
+      assert.matches("No such file", out)
+    end)
+    it("cannot read another sandbox's volume by its host path", function()
+      local out = exec(attacker, "cat " .. sh(srv.state_dir .. "/volumes/" .. vol .. "/data/" .. tag .. "-vol.txt") .. " 2>&1")
+      assert.is_nil(out:find(secret, 1, true))
+    end)
+    it("sees no /root, /home, /var or the server's binaries", function()
+      local out = exec(attacker, "ls -d /root /home /var " .. sh(helpers.build) .. " " .. sh(root_canary) .. " 2>&1")
+      assert.is_nil(out:find(secret, 1, true))
+      for _, p in ipairs { "/root", "/home", "/var", helpers.build } do assert.matches(p .. "': No such file", out, 1, true) end
+    end)
+    it("cannot read /etc/shadow, gshadow or ssh host keys", function()
+      local out = exec(attacker, "cat /etc/shadow /etc/gshadow /etc/ssh/ssh_host_*_key 2>/dev/null | wc -c")
+      assert.equal("0\n", out)
+    end)
+    it("cannot write the host's system directories", function()
+      local out = exec(attacker, "touch /usr/porter-x /etc/porter-x /bin/porter-x 2>&1; echo done")
+      assert.matches("Read%-only file system", out)
+      for _, p in ipairs { "/usr/porter-x", "/etc/porter-x", "/bin/porter-x" } do assert.is_nil(io.open(p, "r")) end
+    end)
+    it("writes to / land in its own root only", function()
+      exec(attacker, "echo x > /porter-written")
+      assert.is_nil(io.open("/porter-written", "r"))
+      assert.equal("", (exec(victim, "ls /porter-written 2>/dev/null")))
+    end)
+    it("cannot escape with chroot and ..", function()
+      assert.equal("contained\n", attack("chroot-escape"))
+    end)
+    it("cannot make device nodes", function()
+      assert.matches("^refused", attack("mknod"))
+      assert.equal("full\nmqueue\nnull\nptmx\npts\nrandom\nshm\ntty\nurandom\nzero\n",
+                   (exec(attacker, "ls /dev | grep -v -e '^fd$' -e '^std'")))
+    end)
+    it("has no /sys", function()
+      assert.equal("", (exec(attacker, "ls /sys 2>/dev/null")))
+    end)
+  end)
+
+  describe("its /proc", function()
+    for _, p in ipairs { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms" } do
+      it("reveals nothing in " .. p, function()
+        assert.equal("0\n", (exec(attacker, "cat " .. p .. " 2>/dev/null | wc -c")))
+      end)
+    end
+    it("cannot write any file under /proc/sys", function()
+      local before = process.read_all("/proc/sys/kernel/core_pattern")
+      local out = exec(attacker, [[n=0; for f in $(find /proc/sys -type f 2>/dev/null | head -2000); do
+        if (cat "$f" > "$f") 2>/dev/null; then echo "WROTE $f"; fi; n=$((n+1)); done; echo "tried $n"]])
+      assert.is_nil(out:find("WROTE", 1, true))
+      assert.truthy(tonumber(out:match("tried (%d+)")) > 100)
+      local o2 = exec(attacker, "echo '|/tmp/evil' > /proc/sys/kernel/core_pattern; echo 1 > /proc/sys/kernel/printk_ratelimit")
+      assert.matches("Read%-only", o2)
+      assert.equal(before, process.read_all("/proc/sys/kernel/core_pattern"))
+    end)
+    it("cannot trigger sysrq", function()
+      local _, code = exec(attacker, "echo h > /proc/sysrq-trigger")
+      assert.are_not.equal(0, code)
+    end)
+    it("sees none of the host's processes", function()
+      local out = exec(attacker, "ls /proc | grep -c '^[0-9]'")
+      assert.truthy(tonumber(out) < 10, out)
+      assert.equal("", (exec(attacker, "grep -l '[p]orter-sandboxd' /proc/[0-9]*/cmdline 2>/dev/null")))
+      assert.matches("^refused ESRCH", attack("kill", tostring(srv.proc.pid)))
+      assert.is_true(process.alive(srv.proc))
+    end)
+  end)
+
+  describe("its users", function()
+    it("is root inside, an unprivileged uid on the host", function()
+      assert.equal("0 100000 65536\n", (exec(attacker, "tr -s ' ' < /proc/self/uid_map | sed 's/^ //'")))
+      exec(attacker, "touch /tmp/owned")
+      local tmp = srv.state_dir .. "/sandboxes/" .. attacker .. "/tmp/owned"
+      assert.equal("100000\n", oci.run("stat -c %u " .. sh(tmp)))
+    end)
+    it("has Docker's default capabilities at most, no_new_privs and a seccomp filter", function()
+      local st = exec(attacker, "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status")
+      assert.matches("CapEff:%s+00000000a80425fb", st)
+      assert.matches("CapBnd:%s+00000000a80425fb", st)
+      assert.matches("NoNewPrivs:%s+1", st)
+      assert.matches("Seccomp:%s+2", st)
+    end)
+    it("cannot read a 0600 host file even knowing its path", function()
+      assert.is_nil((exec(attacker, "cat " .. sh(root_canary) .. " 2>&1")):find(secret, 1, true))
+    end)
+  end)
+
+  describe("its system calls", function()
+    for _, name in ipairs { "mount", "umount", "unshare-user", "unshare-mnt", "unshare-net", "clone-user", "setns", "keyctl",
+                            "add_key", "bpf", "perf_event_open", "init_module", "finit_module", "process_vm_readv",
+                            "open_by_handle_at", "reboot", "kexec_load", "swapon", "pivot_root", "io_uring_setup",
+                            "userfaultfd", "settimeofday" } do
+      it("refuses " .. name, function()
+        assert.matches("^refused E", attack(name))
+      end)
+    end
+    it("cannot ptrace the sandbox's init or any host process", function()
+      assert.matches("^refused", attack("ptrace", "1"))
+      assert.matches("^refused ESRCH", attack("ptrace", tostring(srv.proc.pid)))
+    end)
+  end)
+
+  describe("its network", function()
+    local function connect(id, host, port)
+      return (exec(id, ("busybox nc -w 1 %s %d </dev/null >/dev/null 2>&1 && echo CONNECTED || echo failed"):format(host, port)))
+    end
+    it("cannot reach the API server", function()
+      assert.equal("failed\n", connect(attacker, "127.0.0.1", srv.port))
+    end)
+    it("cannot reach a listener on the host's loopback", function()
+      assert.equal("failed\n", connect(attacker, "127.0.0.1", listen_port))
+      assert.equal("failed\n", connect(attacker, "10.0.2.2", listen_port))
+      listener:settimeout(0)
+      assert.is_nil(listener:accept())
+    end)
+    it("has only loopback when egress allows nothing", function()
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                               body = '{"image":"host","egress":{"allowed_destinations":[]}}' }
+      local id = r.json.id
+      wait_running(id)
+      assert.equal("lo\n", (exec(id, "ls /sys/class/net 2>/dev/null || awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
+      assert.equal("failed\n", connect(id, "127.0.0.1", srv.port))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
+  end)
+
+  describe("an egress allow list", function()
+    local hosts, port, eg = {}, nil, nil
+    local rules = { "127.0.0.2", "127.0.1.0/24", "localhost", "*.allowed.invalid" }
+    setup(function()
+      port = math.random(20000, 60000)
+      for _, addr in ipairs { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.1.7" } do
+        local dir = work .. "/www-" .. addr
+        oci.run("mkdir -p " .. sh(dir))
+        oci.write(dir .. "/index.html", "served-by-" .. addr .. "\n")
+        hosts[#hosts + 1] = process.spawn { "busybox", "httpd", "-f", "-p", addr .. ":" .. port, "-h", dir }
+      end
+      local body = require("cjson").encode { image = "host", egress = { allowed_destinations = rules } }
+      eg = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = body }.json.id
+      wait_running(eg)
+    end)
+    teardown(function()
+      for _, h in ipairs(hosts) do process.stop(h) end
+    end)
+
+    local function curl(args)
+      return (exec(eg, "curl -s -m 5 -o /dev/null -w '%{http_code}' " .. args .. "; echo"))
+    end
+    local function body(args) return (exec(eg, "curl -s -m 5 " .. args)) end
+
+    it("lets an allowed address through the HTTP proxy", function()
+      assert.equal("served-by-127.0.0.2\n", body("http://127.0.0.2:" .. port .. "/"))
+    end)
+    it("lets it through SOCKS5 and CONNECT tunnels too", function()
+      assert.equal("served-by-127.0.0.2\n", body("-x socks5h://127.0.0.1:3128 http://127.0.0.2:" .. port .. "/"))
+      assert.equal("served-by-127.0.0.2\n", body("-p http://127.0.0.2:" .. port .. "/"))
+    end)
+    it("lets a CIDR range and a hostname through", function()
+      assert.equal("served-by-127.0.1.7\n", body("http://127.0.1.7:" .. port .. "/"))
+      assert.equal("served-by-127.0.0.1\n", body("-x http://127.0.0.1:3128 --noproxy '' http://localhost:" .. port .. "/"))
+    end)
+    it("refuses what the list does not allow", function()
+      assert.equal("403\n", curl("http://127.0.0.3:" .. port .. "/"))
+      assert.equal("000\n", curl("-x socks5h://127.0.0.1:3128 http://127.0.0.3:" .. port .. "/"))
+      assert.equal("403\n", curl("-x http://127.0.0.1:3128 --noproxy '' http://127.0.0.4:" .. port .. "/"))
+    end)
+    it("matches wildcards by name, below the suffix only", function()
+      assert.equal("502\n", curl("http://sub.allowed.invalid:" .. port .. "/")) -- allowed, but no such host
+      assert.equal("403\n", curl("http://allowed.invalid:" .. port .. "/"))
+      assert.equal("403\n", curl("http://sub.other.invalid:" .. port .. "/"))
+    end)
+    it("never lets the API server through, whatever the list says", function()
+      assert.equal("403\n", curl("-x http://127.0.0.1:3128 --noproxy '' http://localhost:" .. srv.port .. "/healthz"))
+      assert.equal("403\n", curl("http://127.0.1.7:" .. srv.port .. "/healthz"))
+    end)
+    it("has no way out around the proxy", function()
+      assert.equal("000\n", curl("--noproxy '*' http://127.0.0.2:" .. port .. "/"))
+      assert.equal("failed\n", (exec(eg, ("busybox nc -w 1 127.0.0.2 %d </dev/null >/dev/null 2>&1 && echo CONNECTED || echo failed"):format(port))))
+      assert.equal("lo\n", (exec(eg, "awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
+    end)
+    it("refuses rules that are none of a hostname, wildcard, address or range", function()
+      for _, bad in ipairs { "http://x.com", "a b", "10.0.0.0/33", "*.", "-x.com", "" } do
+        local b = require("cjson").encode { image = "host", egress = { allowed_destinations = { bad } } }
+        local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = b }
+        assert.equal(400, r.status, bad)
+        assert.matches("allowed_destinations", r.body, 1, true)
+      end
+    end)
+  end)
+
+  describe("its limits", function()
+    local function p95(samples)
+      table.sort(samples)
+      return samples[math.ceil(#samples * 0.95)]
+    end
+    local function responsive()
+      local health, execs = {}, {}
+      for _ = 1, 20 do
+        local t0 = socket.gettime()
+        assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+        health[#health + 1] = socket.gettime() - t0
+      end
+      for _ = 1, 10 do
+        local t0 = socket.gettime()
+        assert.equal("hi\n", (exec(victim, "echo hi")))
+        execs[#execs + 1] = socket.gettime() - t0
+      end
+      return p95(health), p95(execs)
+    end
+
+    it("stops a fork bomb at its pids limit, and the server and other sandboxes stay responsive", function()
+      local bomb = run { image = "host" }
+      wait_running(bomb)
+      exec(bomb, "(i=0; while [ $i -lt 5000 ]; do sleep 60 & i=$((i+1)); done) >/dev/null 2>&1 &")
+      process.sleep(1)
+      local h, e = responsive()
+      assert.truthy(h < 0.05, "healthz p95 " .. h)
+      assert.truthy(e < 0.05, "exec p95 " .. e)
+      local n = tonumber(process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. bomb .. "/pids.current"))
+      assert.truthy(n and n > 400 and n <= 512, tostring(n))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. bomb }
+    end)
+
+    it("kills what allocates past the memory limit, says so, and the server lives on", function()
+      local id = run { image = "host", volume_mounts = { ["/tools"] = tools },
+                       command = { "sh", "-c", "cp /tools/attack /tmp/a && chmod 755 /tmp/a && exec /tmp/a alloc " .. MEM_MB * 4 } }
+      local st
+      for _ = 1, 500 do
+        st = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json
+        if st.phase == "failed" or st.phase == "succeeded" then break end
+        process.sleep(0.02)
+      end
+      assert.equal("failed", st.phase)
+      local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.body
+      assert.matches("ran out of memory", logs, 1, true)
+      local h = responsive()
+      assert.truthy(h < 0.05, "healthz p95 " .. h)
+    end)
+  end)
+
+  describe("its end", function()
+    it("exec joins the same confinement: namespaces, cgroup, uid, capabilities, seccomp", function()
+      exec(attacker, "sleep 31 >/dev/null 2>&1 &")
+      local procs = process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. attacker .. "/cgroup.procs")
+      local init, sleeper
+      for pid in procs:gmatch("%d+") do
+        local cmd = process.read_all("/proc/" .. pid .. "/cmdline") or ""
+        if cmd:find("^porter%-sandbox%-init") then init = pid end
+        if cmd:find("^sleep%z31") then sleeper = pid end
+      end
+      assert.truthy(init, "pid 1 is in the sandbox's cgroup")
+      assert.truthy(sleeper, "the exec's process is in the sandbox's cgroup")
+      for _, ns in ipairs { "user", "mnt", "pid", "net", "ipc", "uts", "cgroup" } do
+        assert.equal(oci.run("readlink /proc/" .. init .. "/ns/" .. ns), oci.run("readlink /proc/" .. sleeper .. "/ns/" .. ns), ns)
+      end
+      local st = process.read_all("/proc/" .. sleeper .. "/status")
+      assert.matches("Uid:%s+100000", st)
+      assert.matches("CapEff:%s+00000000a80425fb", st)
+      assert.matches("Seccomp:%s+2", st)
+      assert.matches("NoNewPrivs:%s+1", st)
+    end)
+
+    it("leaves nothing behind when terminated", function()
+      local id = run { image = "host", command = { "sh", "-c", "sleep 1001 & (setsid sleep 1002 &) ; sleep 1003" } }
+      wait_running(id)
+      exec(id, "nohup sleep 1004 >/dev/null 2>&1 & setsid sleep 1005 >/dev/null 2>&1 &")
+      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }.status)
+      assert.equal("0\n", oci.run("ps -eo args | grep -c '^sleep 100[1-5]' || true"))
+      assert.is_nil(io.open("/sys/fs/cgroup/pids/porter-sandboxd/" .. id .. "/cgroup.procs", "r"))
+      assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
+    end)
+
+    it("dies with a server that is killed", function()
+      local other = helpers.sandboxd()
+      local r = http.request { method = "POST", url = other.url .. "/v1/sandbox/run",
+                               json = { image = "host", command = { "sh", "-c", "sleep 1006 & sleep 1007" } } }
+      local id = r.json.id
+      for _ = 1, 200 do
+        if http.request { url = other.url .. "/v1/sandbox/" .. id }.json.phase == "running" then break end
+        process.sleep(0.02)
+      end
+      assert.equal("1\n", oci.run("ps -eo args | grep -c '^sleep 1007' || true"))
+      os.execute("kill -9 " .. other.proc.pid)
+      process.sleep(0.3)
+      assert.equal("0\n", oci.run("ps -eo args | grep -c '^sleep 100[67]' || true"))
+      other:stop()
+    end)
+  end)
+end)
