@@ -1,11 +1,13 @@
--- lua5.4 load.lua BASE_URL: 200 live sandboxes, then 50 concurrent 2-second execs while a
--- task measures /healthz; prints the health check latencies and the wall times.
+-- lua5.4 load.lua BASE_URL [N [EXECS]]: N live sandboxes (200), then EXECS (50) concurrent
+-- 2-second execs (or, with 0, three idle seconds) while another process times /healthz;
+-- prints the health check latencies and the wall times.
 local sandbox = require "porter_sandbox"
 local now = sandbox._now
-local a = sandbox.AsyncPorter { base_url = arg[1], concurrency = 256 }
+local N, EXECS = tonumber(arg[2] or 200), tonumber(arg[3] or 50)
+local a = sandbox.AsyncPorter { base_url = arg[1], concurrency = 64 }
 local t0 = now()
 local tasks = {}
-for i = 1, 200 do
+for i = 1, N do
   tasks[i] = function()
     local sb = a.sandboxes.create { image = "host", tags = { bench = "load" } }
     sb:wait { timeout = 120 }
@@ -13,7 +15,7 @@ for i = 1, 200 do
   end
 end
 local boxes = a:gather(tasks)
-print(string.format("start_200_sandboxes %.3f", now() - t0))
+print(string.format("start_%d_sandboxes %.3f", N, now() - t0))
 
 -- /healthz is timed by a separate process (curl), so that the numbers are the server's and
 -- not this process's scheduling of its own 50 tasks
@@ -22,12 +24,16 @@ local stop = probe .. ".stop"
 os.execute(("(while [ ! -e %s ]; do curl -s -o /dev/null -w '%%{time_total}\\n' %s/healthz; sleep 0.02; done) > %s &")
   :format(stop, arg[1], probe))
 local execs = {}
-for i = 1, 50 do
+for i = 1, EXECS do
   execs[i] = function() return boxes[i]:exec { "sleep", "2" }.exit_code end
 end
 t0 = now()
-a:gather(execs)
-print(string.format("execs_50_concurrent %.3f", now() - t0))
+if EXECS > 0 then
+  a:gather(execs)
+  print(string.format("execs_%d_concurrent %.3f", EXECS, now() - t0))
+else
+  sandbox.sleep(3)
+end
 io.open(stop, "w"):close()
 sandbox.sleep(0.2)
 local lat = {}
