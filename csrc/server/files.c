@@ -74,7 +74,9 @@ static int open_file(struct MHD_Connection *c, const char *id, const char *path,
     *sent = walk_error(c, path);
     return -1;
   }
-  int fd = openat(dir, comps[n - 1], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO a sandbox left here must not hold this thread; the caller checks the
+   * type on the descriptor itself */
+  int fd = openat(dir, comps[n - 1], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   int saved = errno;
   close(dir);
   errno = saved;
@@ -274,8 +276,9 @@ enum MHD_Result h_files_move(struct MHD_Connection *c, req *r) {
   for (int i = 0; prefix && i < fn; i++)
     if (strcmp(fc[i], tc[i])) prefix = 0;
   if (prefix) {
+    enum MHD_Result ret = reply_error(c, 400, "cannot move '%s' into itself", from); /* from lives in body */
     json_decref(body);
-    return reply_error(c, 400, "cannot move '%s' into itself", from);
+    return ret;
   }
   int root = open_root(r->params[0]);
   int fdir = root >= 0 ? vfs_open_dir(root, fc, fn - 1, 0) : -1;

@@ -91,6 +91,23 @@ static const route *match(const char *method, const char *path, req *r, int *met
   return NULL;
 }
 
+/* Query arguments are C strings from here on: a %00 would cut "a.txt%00x" to "a.txt". */
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+                                 size_t value_size) {
+  (void)kind;
+  req *r = cls;
+  const unsigned char *parts[2] = {(const unsigned char *)key, (const unsigned char *)value};
+  size_t sizes[2] = {key_size, value ? value_size : 0};
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < sizes[k]; i++)
+      if (parts[k][i] < 0x20 || parts[k][i] == 0x7f) {
+        snprintf(r->bad_query, sizeof r->bad_query, "query argument '%.40s' holds a NUL or control character",
+                 key_size == strlen(key) ? key : "?");
+        return MHD_NO;
+      }
+  return MHD_YES;
+}
+
 static int check_auth(struct MHD_Connection *c, const char *path) {
   if (!cfg.api_key) return 1;
   if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) return 1;
@@ -110,11 +127,12 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     r->authorized = check_auth(c, url);
     int mismatch;
     r->route = match(method, url, r, &mismatch);
-    if (r->authorized && r->route && r->route->begin) r->route->begin(c, r);
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, check_arg, r);
+    if (r->authorized && r->route && r->route->begin && !r->bad_query[0]) r->route->begin(c, r);
     return MHD_YES;
   }
   if (*upload_size) {
-    if (r->authorized && r->route && r->route->chunk) {
+    if (r->authorized && r->route && r->route->chunk && !r->bad_query[0]) {
       r->route->chunk(r, upload, *upload_size);
     } else if (r->len + *upload_size > MAX_JSON_BODY) {
       r->too_big = 1;
@@ -140,6 +158,7 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     if (mismatch) return reply_error(c, 405, "%s is not allowed on %s", method, url);
     return reply_error(c, 404, "no such endpoint: %s %s", method, url);
   }
+  if (r->bad_query[0]) return reply_error(c, 400, "%s", r->bad_query);
   if (r->too_big) return reply_error(c, 413, "the body is larger than %u bytes", MAX_JSON_BODY);
   return r->route->fn(c, r);
 }
@@ -166,7 +185,9 @@ int http_serve(const char *host, int port, int *bound_port) {
       /* poll, not select: a server with a thousand sandboxes holds more than FD_SETSIZE fds */
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, dispatch,
       NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-      MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u, MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
+      /* room for long query strings (a hundred tag filters), which MHD would otherwise drop */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
   if (!daemon_handle) {
     fprintf(stderr, "porter-sandboxd: cannot listen on %s:%d\n", host, port);
     return -1;

@@ -114,6 +114,22 @@ enum MHD_Result h_readyz(struct MHD_Connection *c, req *r) {
 }
 
 /* ---- create ---- */
+#define MAX_TTL 31536000
+
+/* An absolute path of plain components: no "", ".", ".." between its slashes. */
+static int mount_path_ok(const char *p) {
+  if (p[0] != '/' || !p[1] || strlen(p) > 1024) return 0;
+  for (const char *c = p + 1; *c;) {
+    size_t len = strcspn(c, "/");
+    if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) return 0;
+    for (size_t i = 0; i < len; i++)
+      if ((unsigned char)c[i] < 0x20) return 0;
+    c += len;
+    if (*c == '/') c++;
+    if (!*c && c[-1] == '/') return 0;
+  }
+  return 1;
+}
 static const char *check_spec(json_t *spec, char *buf, size_t n) {
   const char *why = check_fields(spec, spec_rules, buf, n);
   if (why) return why;
@@ -135,8 +151,8 @@ static const char *check_spec(json_t *spec, char *buf, size_t n) {
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(spec, "volume_mounts"), k, v) {
-    if (k[0] != '/' || strstr(k, "/../") || !strcmp(k, "/") || strstr(k, "/./")) {
-      snprintf(buf, n, "volume_mounts: '%s' must be an absolute path other than /", k);
+    if (!mount_path_ok(k)) {
+      snprintf(buf, n, "volume_mounts: '%.200s' must be an absolute path other than /, without '.' or '..' components", k);
       return buf;
     }
     if (!volume_exists(json_string_value(v))) {
@@ -178,7 +194,19 @@ static const char *check_spec(json_t *spec, char *buf, size_t n) {
       return "'networking' cannot go with a non-empty 'egress.allowed_destinations' in porter-sandboxd yet";
   }
   json_t *ttl = json_object_get(spec, "ttl_seconds");
-  if (json_is_integer(ttl) && json_integer_value(ttl) < 1) return "'ttl_seconds' must be at least 1";
+  if (json_is_integer(ttl) && (json_integer_value(ttl) < 1 || json_integer_value(ttl) > MAX_TTL))
+    return "'ttl_seconds' must be an integer from 1 to 31536000 (a year)";
+  json_t *cmd = json_object_get(spec, "command");
+  if (cmd && json_array_size(cmd) == 0) return "'command' must not be empty (leave it out to keep the image's ENTRYPOINT)";
+  if (cmd && !*json_string_value(json_array_get(cmd, 0))) return "'command[1]' must not be empty";
+  json_t *args = json_object_get(spec, "args");
+  if (args && json_array_size(args) == 0) return "'args' must not be empty (leave it out to keep the image's CMD)";
+  json_object_foreach(json_object_get(spec, "env"), k, v) {
+    if (!*k || strchr(k, '=') || strlen(k) > 1024) {
+      snprintf(buf, n, "'env' keys must be non-empty, without '=', at most 1024 bytes: '%.60s'", k);
+      return buf;
+    }
+  }
   return NULL;
 }
 
@@ -233,15 +261,22 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
 }
 
 /* ---- list and counts: one filter builder ---- */
+#define MAX_TAG_FILTERS 100
 typedef struct filter {
-  char where[2048];
+  char *where; /* " WHERE a AND b", grown as conditions come: user-sized input, no fixed buffer */
+  int ntags;
   json_t *binds; /* strings and integers, in order */
   const char *error;
 } filter;
 
 static void add_cond(filter *f, const char *cond) {
-  strncat(f->where, f->where[0] ? " AND " : " WHERE ", sizeof f->where - strlen(f->where) - 1);
-  strncat(f->where, cond, sizeof f->where - strlen(f->where) - 1);
+  char *w = NULL;
+  if (asprintf(&w, "%s%s%s", f->where ? f->where : "", f->where ? " AND " : " WHERE ", cond) < 0) {
+    f->error = "out of memory";
+    return;
+  }
+  free(f->where);
+  f->where = w;
 }
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -249,15 +284,18 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
   filter *f = cls;
   if (!value) value = "";
   if (!strcmp(key, "tag")) {
+    if (++f->ntags > MAX_TAG_FILTERS) {
+      f->error = "at most 100 'tag' filters";
+      return MHD_NO;
+    }
     const char *eq = strchr(value, '=');
     if (!eq) {
       f->error = "'tag' must be key=value";
       return MHD_NO;
     }
-    char path[600];
-    snprintf(path, sizeof path, "$.\"%.*s\"", (int)(eq - value), value);
-    add_cond(f, "json_extract(tags, ?) = ?");
-    json_array_append_new(f->binds, json_string(path));
+    /* json_each rather than a JSON path: a key may hold any character, quotes included */
+    add_cond(f, "EXISTS (SELECT 1 FROM json_each(tags) WHERE key = ? AND value = ?)");
+    json_array_append_new(f->binds, json_stringn(value, (size_t)(eq - value)));
     json_array_append_new(f->binds, json_string(eq + 1));
   }
   return MHD_YES;
@@ -271,7 +309,8 @@ static enum MHD_Result collect_phase(void *cls, enum MHD_ValueKind kind, const c
 }
 
 static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, int64_t *end) {
-  f->where[0] = '\0';
+  f->where = NULL;
+  f->ntags = 0;
   f->binds = json_array();
   f->error = NULL;
   const char *s = query_arg(c, "search");
@@ -300,7 +339,14 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
   json_t *phases = json_array();
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_phase, phases);
   if (json_array_size(phases)) {
-    char cond[512] = "phase IN (";
+    size_t np = json_array_size(phases);
+    char *cond = malloc(12 + 2 * np);
+    if (!cond) {
+      f->error = "out of memory";
+      json_decref(phases);
+      return;
+    }
+    strcpy(cond, "phase IN (");
     size_t i;
     json_t *p;
     json_array_foreach(phases, i, p) {
@@ -308,13 +354,28 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
       for (int k = 0; PHASES[k]; k++)
         if (!strcmp(PHASES[k], json_string_value(p))) known = 1;
       if (!known) f->error = "'phase' must be one of queued, creating, running, succeeded, failed, terminated";
-      strncat(cond, i ? ",?" : "?", sizeof cond - strlen(cond) - 1);
+      strcat(cond, i ? ",?" : "?");
       json_array_append(f->binds, p);
     }
-    strncat(cond, ")", sizeof cond - strlen(cond) - 1);
+    strcat(cond, ")");
     add_cond(f, cond);
+    free(cond);
   }
   json_decref(phases);
+}
+
+static void filter_free(filter *f) {
+  json_decref(f->binds);
+  free(f->where);
+}
+
+/* the query around a filter's WHERE clause: prepared, or NULL */
+static sqlite3_stmt *prepare_filtered(const char *before, const filter *f, const char *after) {
+  char *sql = NULL;
+  if (asprintf(&sql, "%s%s%s", before, f->where ? f->where : "", after) < 0) return NULL;
+  sqlite3_stmt *st = db_prepare(sql);
+  free(sql);
+  return st;
 }
 
 static void bind_all(sqlite3_stmt *st, json_t *binds, int from) {
@@ -349,23 +410,22 @@ enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r) {
   long page = pg ? strtol(pg, NULL, 10) : 1;
   if (!f.error && (page < 1 || page > 1000000)) f.error = "'page' must be an integer of at least 1";
   if (f.error) {
-    json_decref(f.binds);
-    return reply_error(c, 400, "%s", f.error);
+    enum MHD_Result ret = reply_error(c, 400, "%s", f.error);
+    filter_free(&f);
+    return ret;
   }
-  char sql[4096];
   json_t *list = json_array();
   long total = 0;
+  char tail[96];
+  snprintf(tail, sizeof tail, " ORDER BY seq DESC LIMIT %d OFFSET %ld", PAGE_SIZE, (page - 1) * PAGE_SIZE);
   pthread_mutex_lock(&db_lock);
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM sandboxes%s", f.where);
-  sqlite3_stmt *st = db_prepare(sql);
+  sqlite3_stmt *st = prepare_filtered("SELECT count(*) FROM sandboxes", &f, "");
   if (st) {
     bind_all(st, f.binds, 1);
     if (sqlite3_step(st) == SQLITE_ROW) total = (long)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
   }
-  snprintf(sql, sizeof sql, "SELECT " STATUS_COLS " FROM sandboxes%s ORDER BY seq DESC LIMIT %d OFFSET %ld", f.where,
-           PAGE_SIZE, (page - 1) * PAGE_SIZE);
-  st = db_prepare(sql);
+  st = prepare_filtered("SELECT " STATUS_COLS " FROM sandboxes", &f, tail);
   if (st) {
     bind_all(st, f.binds, 1);
     while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(list, status_of(st));
@@ -374,7 +434,7 @@ enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r) {
   const char *ifv = query_arg(c, "include_filter_values");
   json_t *fv = ifv && !strcmp(ifv, "true") ? filter_values() : NULL;
   pthread_mutex_unlock(&db_lock);
-  json_decref(f.binds);
+  filter_free(&f);
   long pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
   json_t *out = json_pack("{so s{sisisb}}", "sandboxes", list, "pagination", "current_page", (int)page, "total_pages",
                           (int)pages, "has_next_page", page < pages);
@@ -389,18 +449,21 @@ enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r) {
   build_filter(c, &f, &start, &end);
   if (!f.error && end <= start) f.error = "'end_time' must be after 'start_time'";
   if (f.error) {
-    json_decref(f.binds);
-    return reply_error(c, 400, "%s", f.error);
+    enum MHD_Result ret = reply_error(c, 400, "%s", f.error);
+    filter_free(&f);
+    return ret;
   }
   /* about 60 buckets over the window, a whole number of seconds each */
   int64_t gran = (end - start + 59) / 60;
   gran = gran < 1000 ? 1000 : (gran + 999) / 1000 * 1000;
   int64_t n = (end - start + gran - 1) / gran;
   int64_t *counts = calloc((size_t)n, sizeof *counts);
-  char sql[4096];
-  snprintf(sql, sizeof sql, "SELECT created_ms FROM sandboxes%s", f.where);
+  if (!counts) {
+    filter_free(&f);
+    return reply_error(c, 500, "out of memory");
+  }
   pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare(sql);
+  sqlite3_stmt *st = prepare_filtered("SELECT created_ms FROM sandboxes", &f, "");
   if (st) {
     bind_all(st, f.binds, 1);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -410,7 +473,7 @@ enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r) {
     sqlite3_finalize(st);
   }
   pthread_mutex_unlock(&db_lock);
-  json_decref(f.binds);
+  filter_free(&f);
   json_t *points = json_array();
   for (int64_t i = 0; i < n; i++) {
     char t[40];

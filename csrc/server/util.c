@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +92,54 @@ int mkdir_p(const char *path, mode_t mode) {
   return mkdir(buf, mode) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f) {
-  (void)st, (void)flag, (void)f;
-  return remove(p) == 0 || errno == ENOENT ? 0 : -1;
+/* Empties the directory fd one level deep: files go, subdirectories are emptied of their files
+ * and their own subdirectories are moved up into top (renamed, same file system), so that the
+ * tree gets shallower each round however deep it was: no recursion, no path longer than a name,
+ * no descriptor per level (a sandbox can leave a directory nested thousands deep). */
+static int flatten(int top, unsigned long *serial) {
+  int busy = 0, fd = dup(top);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) return -1;
+  rewinddir(d); /* the dup shares top's offset, left at the end by the previous round */
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (unlinkat(top, e->d_name, 0) == 0 || errno == ENOENT) continue;
+    if (unlinkat(top, e->d_name, AT_REMOVEDIR) == 0) continue;
+    int sub = openat(top, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
+    if (!sd) {
+      if (sub >= 0) close(sub);
+      continue;
+    }
+    struct dirent *f;
+    while ((f = readdir(sd))) {
+      if (!strcmp(f->d_name, ".") || !strcmp(f->d_name, "..")) continue;
+      if (unlinkat(sub, f->d_name, 0) == 0) continue;
+      char up[64];
+      snprintf(up, sizeof up, ".porter-rm-%lu", (*serial)++);
+      renameat(sub, f->d_name, top, up);
+    }
+    closedir(sd);
+    busy = 1;
+  }
+  closedir(d);
+  return busy;
 }
 
 int rm_rf(const char *path) {
-  return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 || errno == ENOENT ? 0 : -1;
+  struct stat st;
+  if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+  if (!S_ISDIR(st.st_mode)) return unlink(path);
+  int top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (top < 0) return -1;
+  unsigned long serial = 0;
+  int rounds = 0, r;
+  /* each round takes at least one level off every subtree */
+  while ((r = flatten(top, &serial)) > 0 && ++rounds < 1000000) {
+  }
+  close(top);
+  return r < 0 ? -1 : rmdir(path);
 }
 
 static __thread int64_t size_acc;

@@ -1,0 +1,126 @@
+-- Inputs that once crashed, hung or fooled porter-sandboxd, each replayed: the server answers
+-- with a clear 4xx (or does the right thing) and lives on.
+local helpers = require("spec.helpers")
+local http = require("spec.support.http")
+local oci = require("spec.support.oci")
+local process = helpers.process
+local cjson = require("cjson")
+
+describe("porter-sandboxd hardening", function()
+  local srv, vol, base
+  setup(function()
+    srv = helpers.sandboxd()
+    vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+    base = srv.url .. "/v1/volume/" .. vol
+  end)
+  teardown(function() srv:stop() end)
+
+  local function alive()
+    assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+  end
+
+  local function run_raw(body)
+    return http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = body }
+  end
+
+  it("serves a FIFO a sandbox left in a volume as a 400, without blocking a thread", function()
+    os.execute("mkfifo " .. process.shquote(srv.state_dir .. "/volumes/" .. vol .. "/data/pipe"))
+    for _ = 1, 20 do
+      local r = http.request { url = base .. "/files/content?path=/pipe" }
+      assert.equal(400, r.status)
+      assert.matches("not a regular file", r.body, 1, true)
+    end
+    alive()
+  end)
+
+  it("refuses NUL and control characters in query arguments", function()
+    assert.equal(204, http.request { method = "PUT", url = base .. "/files/content?path=/a.txt", body = "original" }.status)
+    local r = http.request { method = "PUT", url = base .. "/files/content?path=/a.txt%00x", body = "overwritten" }
+    assert.equal(400, r.status)
+    assert.matches("NUL or control character", r.body, 1, true)
+    assert.equal(400, http.request { url = base .. "/files?path=%0a" }.status)
+    assert.equal("original", http.request { url = base .. "/files/content?path=/a.txt" }.body)
+  end)
+
+  it("names the directory it will not move into itself (no freed memory in the message)", function()
+    http.request { method = "PUT", url = base .. "/files/content?path=/dir/f", body = "x" }
+    for _ = 1, 20 do
+      local r = http.request { method = "POST", url = base .. "/files/move", json = { from = "/dir", to = "/dir/sub" } }
+      assert.equal(400, r.status)
+      assert.equal("cannot move '/dir' into itself", r.json.error)
+    end
+  end)
+
+  it("bounds ttl_seconds", function()
+    local r = run_raw('{"image":"host","ttl_seconds":9223372036854775807}')
+    assert.equal(400, r.status)
+    assert.matches("ttl_seconds", r.body, 1, true)
+    alive()
+  end)
+
+  it("filters by many tags without a fixed buffer, and bounds how many", function()
+    local tags = {}
+    for i = 1, 90 do tags["k" .. i] = "v" .. i end
+    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host", tags = tags } }.json.id
+    local q = {}
+    for i = 1, 90 do q[#q + 1] = "tag=k" .. i .. "%3Dv" .. i end
+    local r = http.request { url = srv.url .. "/v1/sandbox?" .. table.concat(q, "&") }
+    assert.equal(200, r.status)
+    assert.equal(1, #r.json.sandboxes)
+    assert.equal(id, r.json.sandboxes[1].id)
+    for i = 91, 500 do q[#q + 1] = "tag=k" .. i .. "%3Dv" end
+    r = http.request { url = srv.url .. "/v1/sandbox?" .. table.concat(q, "&") }
+    assert.equal(400, r.status)
+    assert.matches("at most 100", r.body, 1, true)
+    -- a key with quotes in it is a key like any other
+    local qid = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host", tags = { ['a"b'] = "1" } } }.json.id
+    r = http.request { url = srv.url .. "/v1/sandbox?tag=a%22b%3D1" }
+    assert.equal(qid, r.json.sandboxes[1].id)
+  end)
+
+  it("answers 400 naming the field for questionable specs", function()
+    local cases = {
+      { '{"image":""}', "'image'" },
+      { '{"image":"host","command":[]}', "'command'" },
+      { '{"image":"host","command":[""]}', "'command[1]'" },
+      { '{"image":"host","args":[]}', "'args'" },
+      { '{"image":"host","env":{"":"x"}}', "'env'" },
+      { '{"image":"host","env":{"A=B":"x"}}', "'env'" },
+      { cjson.encode { image = string.rep("a", 900 * 1024) }, "" }, -- over the body limit or the name limit
+    }
+    for _, c in ipairs(cases) do
+      local r = run_raw(c[1])
+      assert.truthy(r.status == 400 or r.status == 413, c[1]:sub(1, 60) .. " -> " .. r.status)
+      assert.matches(c[2], r.body, 1, true)
+    end
+    alive()
+  end)
+
+  it("refuses mount paths with '.' or '..' components, without showing host paths", function()
+    for _, p in ipairs { "/a/..", "/a/../b", "/./a", "/a/.", "//a", "/a/" } do
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                               json = { image = "host", volume_mounts = { [p] = vol } } }
+      assert.equal(400, r.status, p)
+      assert.is_nil(r.body:find(srv.state_dir, 1, true))
+    end
+  end)
+
+  it("cleans up after a sandbox that left a directory 1,500 levels deep (the old cleanup recursed on a small stack)", function()
+    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host" } }.json.id
+    for _ = 1, 200 do
+      if http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase == "running" then break end
+      process.sleep(0.02)
+    end
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
+                             json = { command = { "sh", "-c", "cd /tmp && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d || exit 1; i=$((i+1)); done; echo ok" } } }
+    assert.equal("ok\n", r.json.stdout)
+    assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }.status)
+    assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
+    alive()
+    -- and a volume as deep
+    local v = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+    oci.run("cd " .. process.shquote(srv.state_dir .. "/volumes/" .. v .. "/data") .. " && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
+    assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/volume/" .. v }.status)
+    assert.is_nil(io.open(srv.state_dir .. "/volumes/" .. v .. "/data", "r"))
+  end)
+end)
