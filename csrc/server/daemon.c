@@ -27,6 +27,7 @@ static void usage(FILE *f) {
           "  --pids-max N           processes per sandbox (default 1024)\n"
           "  --memory-max SIZE      memory per sandbox, no swap (default 1G; K, M, G suffixes)\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
+          "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
           "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
 }
 
@@ -77,6 +78,7 @@ int main(int argc, char **argv) {
   cfg.pids_max = 1024;
   cfg.memory_max = 1ull << 30;
   cfg.cpu_weight = 100;
+  cfg.max_log_lines = 100000;
   if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
   const char *listen = "127.0.0.1:8080";
   int print_url = 0;
@@ -111,6 +113,8 @@ int main(int argc, char **argv) {
       cfg.memory_max = parse_size(v), i++;
     } else if (v && !strcmp(a, "--cpu-weight") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 10000) {
       cfg.cpu_weight = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--max-log-lines") && strtol(v, NULL, 10) >= 10) {
+      cfg.max_log_lines = strtol(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--env-group") && cfg.ngroups < 64) {
       if (named(v, &cfg.env_groups[cfg.ngroups++], a)) return 2;
       i++;

@@ -186,6 +186,9 @@ void files_write_begin(struct MHD_Connection *c, req *r) {
     return;
   }
   snprintf(r->up_name, sizeof r->up_name, "%s", comps[n - 1]);
+  /* an unnamed file until it is whole: a server killed mid-upload leaves nothing on disk */
+  r->up_fd = openat(r->up_dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  r->up_tmp[0] = '\0';
   for (int i = 0; i < 100 && r->up_fd < 0; i++) {
     snprintf(r->up_tmp, sizeof r->up_tmp, ".porter-upload-%08x", (unsigned)rand());
     r->up_fd = openat(r->up_dirfd, r->up_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -215,7 +218,7 @@ void files_write_chunk(req *r, const char *data, size_t n) {
 void upload_abort(req *r) {
   if (r->up_fd >= 0) {
     close(r->up_fd);
-    unlinkat(r->up_dirfd, r->up_tmp, 0);
+    if (r->up_tmp[0]) unlinkat(r->up_dirfd, r->up_tmp, 0);
     r->up_fd = -1;
   }
   if (r->up_dirfd >= 0) close(r->up_dirfd);
@@ -227,6 +230,19 @@ enum MHD_Result h_files_write(struct MHD_Connection *c, req *r) {
     unsigned st = r->up_status;
     upload_abort(r);
     return reply_error(c, st, "%s", r->up_error);
+  }
+  int named = r->up_tmp[0] != '\0';
+  if (!named) { /* give the unnamed file a temporary name, to rename over the target */
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", r->up_fd);
+    for (int i = 0; i < 100 && !named; i++) {
+      snprintf(r->up_tmp, sizeof r->up_tmp, ".porter-upload-%08x", (unsigned)rand());
+      named = linkat(AT_FDCWD, self, r->up_dirfd, r->up_tmp, AT_SYMLINK_FOLLOW) == 0;
+    }
+    if (!named) {
+      upload_abort(r);
+      return reply_error(c, 500, "could not store the file: %s", strerror(errno));
+    }
   }
   if (fsync(r->up_fd) != 0 || close(r->up_fd) != 0) {
     r->up_fd = -1;

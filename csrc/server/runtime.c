@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include "server.h"
 
-#define MAX_OUTPUT (256u << 20) /* per stream of one exec */
 #define PROXY_PORT 3128          /* the egress proxy, on the sandbox's own loopback */
 
 typedef struct sandbox_rt {
@@ -561,9 +560,9 @@ typedef struct outbuf {
 } outbuf;
 
 static void outbuf_add(outbuf *b, const char *p, size_t n) {
-  if (b->n + n > MAX_OUTPUT) {
+  if (b->n + n > MAX_EXEC_OUTPUT) {
     b->truncated = 1;
-    n = MAX_OUTPUT - b->n;
+    n = MAX_EXEC_OUTPUT - b->n;
   }
   if (b->n + n > b->cap) {
     size_t cap = b->cap ? b->cap : 65536;
@@ -671,6 +670,12 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
     log_text(id, "error", exec_id, b[1].p ? b[1].p : "", b[1].n);
     *result = json_pack("{sososi}", "stdout", json_bytes(b[0].p ? b[0].p : "", b[0].n), "stderr",
                         json_bytes(b[1].p ? b[1].p : "", b[1].n), "exit_code", code);
+    if (b[0].truncated || b[1].truncated) {
+      /* the rest was read and dropped, so the command never blocked on a full pipe */
+      json_object_set_new(*result, "truncated", json_true());
+      static const char note[] = "exec output beyond 8 MiB per stream was dropped";
+      log_line(id, "warning", exec_id, note, sizeof note - 1);
+    }
   }
   free(b[0].p);
   free(b[1].p);

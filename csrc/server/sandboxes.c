@@ -97,6 +97,10 @@ void sandboxes_recover(void) {
   json_array_foreach(ids, i, id) {
     const char *s = json_string_value(id);
     sandbox_set_phase(s, "failed", 0, 0, 0);
+    /* whatever the previous server's death left of it: processes in its cgroup, its layer */
+    cgroup_remove(s);
+    char dir[4200];
+    if (pathf(dir, sizeof dir, "%s/sandboxes/%s", cfg.state_dir, s) == 0) rm_rf(dir);
     const char *msg = "porter-sandboxd stopped while this sandbox was live; it is gone";
     log_line(s, "error", "", msg, strlen(msg));
   }

@@ -13,6 +13,7 @@
 
 #define MAX_JSON_BODY (1u << 20)
 #define PAGE_SIZE 50
+#define MAX_EXEC_OUTPUT (8u << 20)  /* bytes per stream that one exec returns */
 
 /* ---- configuration (daemon.c) ---- */
 typedef struct named_path {
@@ -33,6 +34,7 @@ typedef struct srv_config {
   unsigned long long memory_max;     /* bytes, per sandbox, no swap */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
+  long max_log_lines;                /* kept per sandbox */
 } srv_config;
 extern srv_config cfg;
 void default_state_dir(char *out, size_t n);
@@ -168,7 +170,7 @@ int cgroup_create(const char *id, char out[][512], char *why, size_t wn);
 void cgroup_remove(const char *id); /* kills what is left in them, then removes them */
 int cgroup_oom_kills(const char *id); /* processes the OOM killer took in the sandbox */
 
-/* ---- runtime (runtime.c): processes under bubblewrap ---- */
+/* ---- runtime (runtime.c): sandboxes as processes in namespaces of their own ---- */
 int runtime_start(const char *id, const char *name, json_t *spec); /* spawns the launcher */
 int runtime_terminate(const char *id);  /* 1 if it was live */
 int runtime_live(const char *id);       /* running (exec possible) */

@@ -44,18 +44,14 @@ awk -v m="$m" -v a="$a" -v q="$q" 'BEGIN {
   printf "AsyncPorter gather (32 in flight)   : %7.3f s   (%.2fx libcurl multi)\n", a, a / m
   printf "Porter, one after the other         : %7.3f s   (%.1fx slower than AsyncPorter)\n", q, q / a }'
 
-echo "== porter-sandboxd: create-to-running and exec round trip, median of $((ROUNDS * 4))"
 "$B/porter-sandboxd" --listen 127.0.0.1:0 --print-url --state-dir "$tmp/state" >"$tmp/sdurl" 2>"$tmp/sd.log" &
 sd_pid=$!
 while [ ! -s "$tmp/sdurl" ]; do sleep 0.05; done
-lua5.4 scripts/bench/sandboxd.lua "$(cat "$tmp/sdurl")" $((ROUNDS * 4)) >"$tmp/sd"
-for k in create_to_running exec_true bwrap_true; do
-  v=$(awk -v k="$k" '$1 == k { print $2 }' "$tmp/sd" | median)
-  awk -v k="$k" -v v="$v" 'BEGIN { printf "%-18s : %7.2f ms\n", k, v * 1000 }'
-done
 
 echo "== porter-sandboxd images, median of $ROUNDS (pulls) and $((ROUNDS * 4)) (starts)"
 lua5.4 scripts/bench/images.lua "$B" "$ROUNDS"
 
 echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs, /healthz meanwhile"
-lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" | awk '{ printf "%-20s : %s\n", $1, $2 }'
+lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 200 50 | awk '{ printf "%-20s : %s\n", $1, $2 }'
+echo "== porter-sandboxd: 1000 idle sandboxes alive at once, /healthz meanwhile"
+lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 1000 0 | awk '{ printf "%-20s : %s\n", $1, $2 }'

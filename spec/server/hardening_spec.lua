@@ -9,7 +9,7 @@ local cjson = require("cjson")
 describe("porter-sandboxd hardening", function()
   local srv, vol, base
   setup(function()
-    srv = helpers.sandboxd()
+    srv = helpers.sandboxd { args = { "--max-log-lines", "1000" } }
     vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
     base = srv.url .. "/v1/volume/" .. vol
   end)
@@ -122,5 +122,40 @@ describe("porter-sandboxd hardening", function()
     oci.run("cd " .. process.shquote(srv.state_dir .. "/volumes/" .. v .. "/data") .. " && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
     assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/volume/" .. v }.status)
     assert.is_nil(io.open(srv.state_dir .. "/volumes/" .. v .. "/data", "r"))
+  end)
+
+  it("bounds what an exec returns, marks the cut, and keeps the server's memory flat", function()
+    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host" } }.json.id
+    for _ = 1, 200 do
+      if http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase == "running" then break end
+      process.sleep(0.02)
+    end
+    local function rss() return tonumber(process.read_all("/proc/" .. srv.proc.pid .. "/status"):match("VmRSS:%s+(%d+)")) end
+    local before = rss()
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
+                             json = { command = { "sh", "-c", "head -c 64M /dev/zero | tr '\\0' x; echo done >&2" } } }
+    assert.equal(200, r.status)
+    assert.equal(8 * 1024 * 1024, #r.json.stdout)
+    assert.is_true(r.json.truncated)
+    assert.equal("done\n", r.json.stderr)
+    assert.truthy(rss() - before < 200 * 1024, "RSS grew by " .. (rss() - before) .. " kB")
+    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+  end)
+
+  it("keeps at most --max-log-lines of a workload that prints without end", function()
+    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                              json = { image = "host", command = { "sh", "-c", "yes | head -n 50000; sleep 1000" } } }.json.id
+    local logs
+    for _ = 1, 300 do
+      logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+      if #logs >= 1000 then break end
+      process.sleep(0.02)
+    end
+    process.sleep(0.3)
+    logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    assert.equal(1000, #logs)
+    assert.matches("log limit is reached", logs[#logs].line, 1, true)
+    assert.equal("warning", logs[#logs].level)
+    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
   end)
 end)
