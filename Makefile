@@ -19,7 +19,7 @@ endif
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
 SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk
 SDK_LIBS      := $(shell pkg-config --libs libcurl)
-SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server
+SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include
 SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread
 LUA_CFLAGS    := $(shell pkg-config --cflags lua5.4)
 LUA_LIBS      := $(shell pkg-config --libs lua5.4) -lm -ldl
@@ -56,12 +56,12 @@ CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(packag
 $(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUILD)/gen/embedded_lua.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
-$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h)
+$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -c $< -o $@
-$(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h)
+$(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h csrc/include/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -c $< -o $@
+	$(CC) $(CFLAGS_COMMON) -Icsrc/include -c $< -o $@
 $(BUILD)/obj/csrc/unpack/%.o: csrc/unpack/%.c $(wildcard csrc/unpack/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libarchive) -c $< -o $@

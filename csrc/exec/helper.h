@@ -46,7 +46,10 @@ int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, in
  * connecting out from the network namespace we are in; never returns. */
 void proxy_serve(int lfd, char **rules, int n, const char *deny);
 
+/* ---- pid 1's exec service (control.c) ---- */
+int control_listen(void); /* binds ../ctl.sock (we are in the root's directory); the fd or -1 */
+void control_loop(int lfd, pid_t workload); /* reaps, serves execs, ends with the workload */
+
 int launch_main(int argc, char **argv);
-int join_main(int argc, char **argv);
 
 #endif

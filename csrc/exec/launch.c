@@ -16,6 +16,9 @@
  *                           never --deny HOST:PORT (the API server)
  *   --hostname NAME   --user UID GID   --cwd DIR
  *   --idle | -- command...  with the environment we were started with
+ *   --prestart              a warm launcher: join the --cgroup dirs and bring the network up
+ *                           now, then read the rest of the options, a NUL, and the workload's
+ *                           environment (NUL-separated KEY=VALUE) from fd 4 until it closes
  *
  * The root is assembled by this process as the host's root in a private mount namespace, so
  * nothing of it is visible on the host and nothing outlives the sandbox. Then a child is cloned
@@ -54,7 +57,7 @@ typedef struct opts {
   pid_t parent;
   unsigned long base, count;
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd;
-  int host_root, idle;
+  int host_root, idle, prestart;
   int slirp, proxy_port;
   char *allow[256];
   int nallow;
@@ -71,8 +74,7 @@ typedef struct opts {
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
-  memset(o, 0, sizeof *o);
-  for (int i = 1; i < argc; i++) {
+  for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     int left = argc - i - 1;
 #define NEED(k)                                   \
@@ -83,6 +85,9 @@ static int parse(int argc, char **argv, opts *o) {
     if (!strcmp(a, "--")) {
       o->argv = argv + i + 1;
       return argv[i + 1] ? 0 : (report("no command after --"), -1);
+    } else if (!strcmp(a, "--launch")) {
+    } else if (!strcmp(a, "--prestart")) {
+      o->prestart = 1;
     } else if (!strcmp(a, "--idle")) {
       o->idle = 1;
     } else if (!strcmp(a, "--host-root")) {
@@ -128,10 +133,46 @@ static int parse(int argc, char **argv, opts *o) {
     }
 #undef NEED
   }
-  if (!o->idle) return report("neither --idle nor a command"), -1;
+  return 0;
+}
+
+static int complete(const opts *o) {
+  if (!o->idle && !o->argv) return report("neither --idle nor a command"), -1;
   if (!o->mnt || !o->count || (!o->host_root && !o->lower)) return report("incomplete options"), -1;
   if (o->uid >= o->count || o->gid >= o->count) return report("user %u:%u is outside the sandbox's %lu ids", o->uid, o->gid, o->count), -1;
   return 0;
+}
+
+/* The rest of a warm launcher's options and its workload's environment, from fd 4: tokens up
+ * to an empty one, then KEY=VALUE entries. Kept for the life of the process. */
+static int read_late(opts *o) {
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  ssize_t r;
+  while (buf && (r = read(4, buf + n, cap - n)) != 0) {
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    n += (size_t)r;
+    if (n == cap) buf = realloc(buf, cap *= 2);
+  }
+  close(4);
+  if (!buf || n == 0 || buf[n - 1] != '\0') return report("the sandbox's options never came"), -1;
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) count += buf[i] == '\0';
+  char **v = calloc(count + 2, sizeof *v);
+  if (!v) return report("out of memory"), -1;
+  size_t k = 0, i = 0;
+  for (; i < n && buf[i]; i += strlen(buf + i) + 1) v[k++] = buf + i;
+  int argc = (int)k;
+  v[k++] = NULL;
+  char **env = v + k;
+  for (i++; i < n; i += strlen(buf + i) + 1) v[k++] = buf + i;
+  v[k] = NULL;
+  extern char **environ;
+  environ = env;
+  return parse(argc, v, o);
 }
 
 /* ---- in the host's user namespace, as root: the root file system ---- */
@@ -226,11 +267,14 @@ static void mask_proc(void) {
       mount(NULL, ro[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
+static int control_fd = -1;
+
 static int enter(const opts *o) {
   /* pivot_root refuses the root we assembled, as in this namespace it is a locked copy: bind
    * it onto itself for a mount of our own, while we are still the uid that owns the path */
   if (mount(o->mnt, o->mnt, NULL, MS_BIND | MS_REC, NULL) != 0 || chdir(o->mnt) != 0)
     return report("cannot bind the root: %s", strerror(errno)), -1;
+  if ((control_fd = control_listen()) < 0) return report("cannot listen for execs: %s", strerror(errno)), -1;
   if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0 || setgroups(0, NULL) != 0)
     return report("cannot become the sandbox's root: %s", strerror(errno)), -1;
   if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) != 0)
@@ -322,13 +366,10 @@ static int pid1(const opts *o, int go, int net, int life) {
   prctl(PR_SET_PDEATHSIG, SIGUSR2);
   struct pollfd lp = {life, POLLIN, 0};
   if (poll(&lp, 1, 0) == 1) _exit(EXIT_SETUP);
-  syscall(SYS_close_range, 3, ~0u, 0);
-  for (;;) {
-    int st;
-    pid_t p = wait(&st);
-    if (p < 0 && errno == ECHILD) pause();
-    if (p == workload && p > 0) _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-  }
+  for (int fd = 3; fd < 1024; fd++)
+    if (fd != control_fd && fd != life) close(fd);
+  control_loop(control_fd, workload);
+  _exit(EXIT_SETUP);
 }
 
 /* slirp4netns for our network namespace, started before the root is assembled so that its
@@ -472,17 +513,32 @@ static int write_map(pid_t pid, const char *kind, unsigned long base, unsigned l
 
 int launch_main(int argc, char **argv) {
   opts o;
-  if (parse(argc, argv, &o) != 0) return EXIT_SETUP;
+  memset(&o, 0, sizeof o);
+  if (parse(argc - 1, argv + 1, &o) != 0) return EXIT_SETUP;
   args_start = argv[-1]; /* the program's own name, before --launch */
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
+  if (o.prestart) {
+    /* the slow parts, done before any sandbox asks: a v1 cgroup join waits out an RCU grace
+     * period, and slirp4netns takes milliseconds to come up */
+    for (int i = 0; i < o.ncgroups; i++)
+      if (join_cgroup(o.cgroups[i]) != 0) return report("cannot join the sandbox's cgroup: %s", strerror(errno)), EXIT_SETUP;
+    o.ncgroups = 0;
+  }
   int proxy_channel = -1;
   if (o.proxy_port && spawn_proxy(&o, &proxy_channel) != 0) return EXIT_SETUP;
   if (make_network() != 0) return EXIT_SETUP;
   if (o.proxy_port && give_proxy_socket(&o, proxy_channel) != 0) return EXIT_SETUP;
   int slirp_ready = o.slirp ? spawn_slirp(&o) : -1;
   if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
+  if (o.prestart && o.slirp && finish_slirp(&o, slirp_ready) != 0) return EXIT_SETUP;
+  if (o.prestart) {
+    slirp_ready = -1, o.slirp = 0; /* up already */
+    dprintf(status_fd, "warm\n"); /* the server may rename our cgroups now */
+  }
+  if (o.prestart && read_late(&o) != 0) return EXIT_SETUP;
+  if (complete(&o) != 0) return EXIT_SETUP;
   umask(0);
   if (assemble(&o) != 0) return EXIT_SETUP;
   int go[2], net[2], life[2];

@@ -1,12 +1,11 @@
-/* porter-sandbox-exec --launch ... | --join ...: see helper.h. */
+/* porter-sandbox-exec --launch ...: see helper.h. */
 #include <stdio.h>
 #include <string.h>
 #include "helper.h"
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--launch")) return launch_main(argc - 1, argv + 1);
-  if (argc > 1 && !strcmp(argv[1], "--join")) return join_main(argc - 1, argv + 1);
-  fprintf(stderr, "usage: porter-sandbox-exec --launch OPTIONS [-- command] | --join OPTIONS -- command\n"
+  fprintf(stderr, "usage: porter-sandbox-exec --launch OPTIONS [-- command]\n"
                   "(porter-sandboxd's helper; not meant to be run by hand)\n");
   return EXIT_SETUP;
 }

@@ -17,6 +17,7 @@
 static const char *const V1[] = {"pids", "memory", "cpu"};
 
 static int unified(void) { return access(ROOT "/cgroup.controllers", F_OK) == 0; }
+static int dirs(const char *id, char out[][512]);
 
 static int write_file(const char *dir, const char *name, const char *value) {
   char path[4200];
@@ -26,6 +27,8 @@ static int write_file(const char *dir, const char *name, const char *value) {
   int ok = fputs(value, f) >= 0;
   return fclose(f) == 0 && ok ? 0 : -1;
 }
+
+int cgroup_dirs(const char *id, char out[][512]) { return dirs(id, out); }
 
 static int dirs(const char *id, char out[][512]) {
   if (unified()) {
@@ -117,4 +120,16 @@ int cgroup_oom_kills(const char *id) {
     if (!strncmp(line, "oom_kill ", 9)) kills = atoi(line + 9);
   if (f) fclose(f);
   return kills;
+}
+
+int cgroup_rename(const char *from, const char *to) {
+  char a[3][512], b[3][512];
+  int n = dirs(from, a);
+  dirs(to, b);
+  for (int i = 0; i < n; i++)
+    if (rename(a[i], b[i]) != 0) {
+      while (i-- > 0) rename(b[i], a[i]);
+      return -1;
+    }
+  return 0;
 }

@@ -173,6 +173,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   snprintf(cfg.self_addr, sizeof cfg.self_addr, "%s:%d", host, bound);
+  pool_start();
   pthread_t ttl;
   pthread_create(&ttl, NULL, ttl_thread, NULL);
   pthread_detach(ttl);

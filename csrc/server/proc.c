@@ -16,6 +16,10 @@
 extern char **environ;
 
 pid_t proc_spawn(char *const argv[], char *const envp[], int out, int err, int extra) {
+  return proc_spawn4(argv, envp, out, err, extra, -1);
+}
+
+pid_t proc_spawn4(char *const argv[], char *const envp[], int out, int err, int extra, int extra4) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, dfl;
@@ -24,6 +28,7 @@ pid_t proc_spawn(char *const argv[], char *const envp[], int out, int err, int e
   posix_spawn_file_actions_adddup2(&fa, out, 1);
   posix_spawn_file_actions_adddup2(&fa, err, 2);
   if (extra >= 0) posix_spawn_file_actions_adddup2(&fa, extra, 3);
+  if (extra4 >= 0) posix_spawn_file_actions_adddup2(&fa, extra4, 4);
   posix_spawnattr_init(&at);
   sigemptyset(&none);
   sigemptyset(&dfl);

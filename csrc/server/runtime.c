@@ -20,6 +20,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "exec_proto.h"
 #include "server.h"
 
 #define PROXY_PORT 3128          /* the egress proxy, on the sandbox's own loopback */
@@ -187,13 +190,38 @@ static int add_command(argv_buf *a, json_t *spec, json_t *config, char *why, siz
   return 0;
 }
 
-static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
-  char helper[4096], path[4200], path2[4200], path3[4200];
+/* What a launcher needs first: how its network and cgroups are made. A warm launcher (pool.c)
+ * was started with the same for the default network. */
+static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
+  char helper[4096];
   add(a, helper_path("porter-sandbox-exec", helper, sizeof helper));
   add(a, "--launch");
   add(a, "--parent");
   addf(a, "%lu", (unsigned long)getpid());
   add(a, "--status-fd"), add(a, "3");
+  if (s->network) add(a, "--slirp");
+  if (s->allow) {
+    add(a, "--egress-proxy"), addf(a, "%lu", PROXY_PORT);
+    add(a, "--deny"), add(a, cfg.self_addr);
+    size_t i;
+    json_t *v;
+    json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));
+  }
+  if (s->port) {
+    char sock[4200];
+    if (pathf(sock, sizeof sock, "%s/slirp.sock", s->dir) != 0 || strlen(sock) >= 100) {
+      snprintf(why, wn, "the state directory's path is too long for a port forward's socket");
+      return -1;
+    }
+    add(a, "--forward"), addf(a, "%lu", (unsigned long)s->port), add(a, sock);
+  }
+  for (int i = 0; i < s->ncgroups; i++) add(a, "--cgroup"), add(a, s->cgroups[i]);
+  return 0;
+}
+
+/* The rest: ids, root, mounts, user, command. */
+static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
+  char path[4200], path2[4200], path3[4200];
   add(a, "--uidmap"), addf(a, "%lu", cfg.uid_base), addf(a, "%lu", cfg.uid_count);
   if (img->host) {
     add(a, "--host-root");
@@ -215,25 +243,8 @@ static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *w
   pathf(path, sizeof path, "%s/tmp", s->dir);
   add(a, "--tmp"), add(a, path);
   add(a, "--hostname"), add(a, s->name);
-  if (s->network) add(a, "--slirp");
-  if (s->allow) {
-    add(a, "--egress-proxy"), addf(a, "%lu", PROXY_PORT);
-    add(a, "--deny"), add(a, cfg.self_addr);
-    size_t i;
-    json_t *v;
-    json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));
-  }
-  if (s->port) {
-    char sock[4200];
-    if (pathf(sock, sizeof sock, "%s/slirp.sock", s->dir) != 0 || strlen(sock) >= 100) {
-      snprintf(why, wn, "the state directory's path is too long for a port forward's socket");
-      return -1;
-    }
-    add(a, "--forward"), addf(a, "%lu", (unsigned long)s->port), add(a, sock);
-  }
   add(a, "--user"), addf(a, "%lu", s->uid), addf(a, "%lu", s->gid);
   if (s->cwd[0]) add(a, "--cwd"), add(a, s->cwd);
-  for (int i = 0; i < s->ncgroups; i++) add(a, "--cgroup"), add(a, s->cgroups[i]);
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
@@ -247,6 +258,16 @@ static int build_argv(sandbox_rt *s, const image_info *img, argv_buf *a, char *w
     return -1;
   }
   return 0;
+}
+
+/* Sends a warm launcher the rest of its options, a NUL, and the workload's environment. */
+static int send_late(int fd, argv_buf *late, char **env) {
+  int ok = 1;
+  for (int i = 0; ok && i < late->n; i++) ok = write(fd, late->v[i], strlen(late->v[i]) + 1) >= 0;
+  ok = ok && write(fd, "", 1) == 1;
+  for (char **e = env; ok && *e; e++) ok = write(fd, *e, strlen(*e) + 1) >= 0;
+  close(fd);
+  return ok ? 0 : -1;
 }
 
 /* ---- launching ---- */
@@ -359,25 +380,42 @@ static void *launcher(void *arg) {
     snprintf(why, sizeof why, "out of memory");
     goto failed;
   }
+  warm w;
+  int pooled = s->network && !s->port && !s->allow && pool_take(s->id, &w) == 0;
   char cg[3][512];
-  int ncg = cgroup_create(s->id, cg, why, sizeof why);
+  int ncg = pooled ? cgroup_dirs(s->id, cg) : cgroup_create(s->id, cg, why, sizeof why);
   if (ncg < 0) goto failed;
   pthread_mutex_lock(&rt_lock);
   memcpy(s->cgroups, cg, sizeof cg);
   s->ncgroups = ncg;
   pthread_mutex_unlock(&rt_lock);
-  if (build_argv(s, &img, &a, why, sizeof why) != 0) goto failed;
-  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
-    snprintf(why, sizeof why, "could not create pipes for the sandbox");
-    goto failed;
+  argv_buf late = {0};
+  int built = (pooled || add_early(s, &a, why, sizeof why) == 0) && add_late(s, &img, &late, why, sizeof why) == 0;
+  if (built && pooled) {
+    pid = w.pid, out[0] = w.out, err[0] = w.err, status[0] = w.status;
+    if (send_late(w.config, &late, env) != 0) snprintf(why, sizeof why, "could not start the sandbox's launcher");
+  } else if (built) {
+    for (int i = 0; i < late.n; i++) add(&a, late.v[i]);
+    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+      snprintf(why, sizeof why, "could not create pipes for the sandbox");
+      argv_free(&late);
+      goto failed;
+    }
+    pid = proc_spawn(a.v, env, out[1], err[1], status[1]);
+    close(out[1]), close(err[1]), close(status[1]);
+    if (pid < 0) {
+      close(out[0]), close(err[0]), close(status[0]);
+      snprintf(why, sizeof why, "could not start the sandbox's launcher");
+      argv_free(&late);
+      goto failed;
+    }
+  } else if (pooled) {
+    kill(w.pid, SIGKILL);
+    close(w.out), close(w.err), close(w.status), close(w.config);
+    proc_wait(w.pid);
   }
-  pid = proc_spawn(a.v, env, out[1], err[1], status[1]);
-  close(out[1]), close(err[1]), close(status[1]);
-  if (pid < 0) {
-    close(out[0]), close(err[0]), close(status[0]);
-    snprintf(why, sizeof why, "could not start the sandbox's launcher");
-    goto failed;
-  }
+  argv_free(&late);
+  if (!built) goto failed;
   init = read_status(status[0], why, sizeof why);
   close(status[0]);
   pthread_mutex_lock(&rt_lock);
@@ -538,6 +576,7 @@ void runtime_ttl_tick(void) {
 }
 
 void runtime_stop_all(void) {
+  pool_stop();
   pthread_mutex_lock(&rt_lock);
   stopping = 1;
   for (sandbox_rt *s = sandboxes; s; s = s->next) {
@@ -578,6 +617,78 @@ static void outbuf_add(outbuf *b, const char *p, size_t n) {
   b->n += n;
 }
 
+/* Asks the sandbox's pid 1 (csrc/exec/control.c) to run cmd with stdout and stderr on our
+ * pipes; the socket then answers how it ended. -1 if pid 1 is not there (the sandbox ended). */
+static int send_exec(const char *dir, unsigned uid, unsigned gid, const char *cwd, json_t *cmd, char **env, int out,
+                     int err) {
+  int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/" EXEC_SOCKET, d);
+  int ok = d >= 0 && c >= 0 && connect(c, (struct sockaddr *)&addr, sizeof addr) == 0;
+  if (d >= 0) close(d);
+  /* the payload: cwd, argv..., "", env... */
+  size_t len = strlen(cwd) + 2;
+  size_t i;
+  json_t *v;
+  json_array_foreach(cmd, i, v) len += strlen(json_string_value(v)) + 1;
+  for (char **e = env; *e; e++) len += strlen(*e) + 1;
+  char *payload = ok && len <= EXEC_MAX_PAYLOAD ? malloc(len) : NULL;
+  if (!payload) {
+    if (c >= 0) close(c);
+    return -1;
+  }
+  size_t at = 0;
+#define PUT(str) (memcpy(payload + at, (str), strlen(str) + 1), at += strlen(str) + 1)
+  PUT(cwd);
+  json_array_foreach(cmd, i, v) PUT(json_string_value(v));
+  payload[at++] = '\0';
+  for (char **e = env; *e; e++) PUT(*e);
+#undef PUT
+  exec_req rq = {EXEC_MAGIC, uid, gid, (uint32_t)at};
+  char cbuf[CMSG_SPACE(2 * sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {&rq, sizeof rq};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET, cm->cmsg_type = SCM_RIGHTS, cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+  int fds[2] = {out, err};
+  memcpy(CMSG_DATA(cm), fds, sizeof fds);
+  ok = sendmsg(c, &m, MSG_NOSIGNAL) == (ssize_t)sizeof rq;
+  for (size_t off = 0; ok && off < at;) {
+    ssize_t w = send(c, payload + off, at - off, MSG_NOSIGNAL);
+    if (w <= 0) ok = 0;
+    else off += (size_t)w;
+  }
+  free(payload);
+  if (!ok) {
+    close(c);
+    return -1;
+  }
+  return c;
+}
+
+/* "exit CODE" or "error MESSAGE" from pid 1; 0 once read (code set, or why filled), -1 if the
+ * connection ended first. */
+static int read_reply(int c, int *code, char *why, size_t wn) {
+  char line[600];
+  size_t n = 0;
+  ssize_t r;
+  while (n < sizeof line - 1 && (r = read(c, line + n, sizeof line - 1 - n)) > 0) {
+    n += (size_t)r;
+    if (memchr(line, '\n', n)) break;
+  }
+  line[n] = '\0';
+  line[strcspn(line, "\n")] = '\0';
+  if (sscanf(line, "exit %d", code) == 1) return 0;
+  if (!strncmp(line, "error ", 6)) {
+    *code = -1;
+    snprintf(why, wn, "%.500s", line + 6);
+    return 0;
+  }
+  return -1;
+}
+
 int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t wn) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
@@ -585,63 +696,47 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
     pthread_mutex_unlock(&rt_lock);
     return 409;
   }
-  pid_t init = s->init;
   unsigned uid = s->uid, gid = s->gid;
-  char cwd[1024], cgroups[3][512];
+  char cwd[1024], dir[4096];
   snprintf(cwd, sizeof cwd, "%s", s->cwd);
-  int ncgroups = s->ncgroups;
-  memcpy(cgroups, s->cgroups, sizeof cgroups);
+  snprintf(dir, sizeof dir, "%s", s->dir);
   size_t nenv = 0;
   while (s->env[nenv]) nenv++;
   char **env = calloc(nenv + 1, sizeof *env);
-  for (size_t i = 0; env && i < nenv; i++) env[i] = strdup(s->env[i]);
+  int oom = !env;
+  for (size_t i = 0; env && i < nenv; i++) oom |= !(env[i] = strdup(s->env[i]));
   pthread_mutex_unlock(&rt_lock);
 
-  argv_buf a = {0};
-  char helper[4096];
-  add(&a, helper_path("porter-sandbox-exec", helper, sizeof helper));
-  add(&a, "--join"), addf(&a, "%lu", (unsigned long)init);
-  add(&a, "--user"), addf(&a, "%lu", uid), addf(&a, "%lu", gid);
-  if (cwd[0]) add(&a, "--cwd"), add(&a, cwd);
-  for (int i = 0; i < ncgroups; i++) add(&a, "--cgroup"), add(&a, cgroups[i]);
-  add(&a, "--");
-  size_t i;
-  json_t *v;
-  json_array_foreach(cmd, i, v) add(&a, json_string_value(v));
-  char **argv = a.v;
   char exec_id[40];
   new_id("exec", exec_id, sizeof exec_id);
-
   int out[2], err[2];
   int rc = 0;
+  if (oom) {
+    snprintf(why, wn, "out of memory");
+    rc = 500;
+    goto cleanup;
+  }
   if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
     snprintf(why, wn, "could not create pipes");
     rc = 500;
     goto cleanup;
   }
-  if (a.oom || !env) {
-    close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-    snprintf(why, wn, "out of memory");
-    rc = 500;
-    goto cleanup;
-  }
-  pid_t pid = proc_spawn(argv, env, out[1], err[1], -1);
+  int ctl = send_exec(dir, uid, gid, cwd, cmd, env, out[1], err[1]);
   close(out[1]);
   close(err[1]);
-  if (pid < 0) {
+  if (ctl < 0) {
     close(out[0]), close(err[0]);
-    snprintf(why, wn, "could not start the command");
-    rc = 500;
+    rc = 409; /* pid 1 is gone: the sandbox ended while we were asking */
     goto cleanup;
   }
   outbuf b[2] = {{0}, {0}};
-  struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2, st = 0, exited = 0;
+  struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {ctl, POLLIN, 0}};
+  int open_fds = 2, exited = 0, lost = 0, code = 0;
   char chunk[65536];
   /* The exec ends when its command does, even if something it started in the background
-   * still holds the output pipes: once the command exited, take what is buffered and stop. */
-  while (open_fds > 0) {
-    int ready = poll(p, 2, exited ? 0 : 100);
+   * still holds the output pipes: once pid 1 says it exited, take what is buffered and stop. */
+  while (open_fds > 0 || !exited) {
+    int ready = poll(p, 3, exited ? 0 : -1);
     if (ready < 0 && errno != EINTR) break;
     if (ready == 0 && exited) break;
     for (int i = 0; ready > 0 && i < 2; i++) {
@@ -655,16 +750,19 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
         outbuf_add(&b[i], chunk, (size_t)r);
       }
     }
-    if (!exited && waitpid(pid, &st, WNOHANG) == pid) exited = 1;
+    if (!exited && p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      lost = read_reply(ctl, &code, why, wn) != 0;
+      exited = 1;
+      p[2].fd = -1;
+    }
   }
   for (int i = 0; i < 2; i++)
     if (p[i].fd >= 0) close(p[i].fd);
-  if (!exited)
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-  int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  if (code == 125 && b[0].n == 0 && b[1].n == 0 && !runtime_live(id)) {
-    rc = 409; /* it ended while we were joining it */
+  close(ctl);
+  if (lost) {
+    rc = 409; /* the sandbox ended under the command */
+  } else if (code < 0) {
+    rc = 500;
   } else {
     log_text(id, "info", exec_id, b[0].p ? b[0].p : "", b[0].n);
     log_text(id, "error", exec_id, b[1].p ? b[1].p : "", b[1].n);
@@ -680,7 +778,6 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   free(b[0].p);
   free(b[1].p);
 cleanup:
-  argv_free(&a);
   for (size_t i = 0; env && i < nenv; i++) free(env[i]);
   free(env);
   return rc;

@@ -129,6 +129,7 @@ void sandboxes_recover(void); /* after a restart: what was live is failed */
 /* ---- child processes (proc.c) ---- */
 /* Starts argv with stdin /dev/null, stdout out, stderr err, and extra (if >= 0) as fd 3. */
 pid_t proc_spawn(char *const argv[], char *const envp[], int out, int err, int extra);
+pid_t proc_spawn4(char *const argv[], char *const envp[], int out, int err, int extra, int extra4); /* and fd 4 */
 int proc_wait(pid_t pid); /* exit code, 128+signal, -1 */
 /* Runs argv to its end, keeping the last bytes of its stdout and stderr; its exit code. */
 int proc_run(char *const argv[], char *out, size_t on, char *err, size_t en);
@@ -168,7 +169,20 @@ int archive_image_name(const char *path, char *out, size_t n);
 /* Creates the sandbox's cgroup directories (out: up to 3) with the configured limits; how many. */
 int cgroup_create(const char *id, char out[][512], char *why, size_t wn);
 void cgroup_remove(const char *id); /* kills what is left in them, then removes them */
+int cgroup_rename(const char *from, const char *to);
+int cgroup_dirs(const char *id, char out[][512]); /* its directories, made or not; how many */
 int cgroup_oom_kills(const char *id); /* processes the OOM killer took in the sandbox */
+
+/* ---- warm launchers (pool.c) ---- */
+typedef struct warm {
+  pid_t pid;
+  int out, err, status, config; /* our ends of its pipes */
+  char cgroup_id[48];           /* the name its cgroups have until a sandbox takes them */
+} warm;
+void pool_start(void);
+/* A launcher already in a cgroup of its own, with its network up: renamed to id's cgroups. */
+int pool_take(const char *id, warm *out);
+void pool_stop(void);
 
 /* ---- runtime (runtime.c): sandboxes as processes in namespaces of their own ---- */
 int runtime_start(const char *id, const char *name, json_t *spec); /* spawns the launcher */
