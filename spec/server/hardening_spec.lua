@@ -19,6 +19,16 @@ describe("porter-sandboxd hardening", function()
     assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
   end
 
+  -- a host-image sandbox, once it runs
+  local function running_host()
+    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host" } }.json.id
+    for _ = 1, 200 do
+      if http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase == "running" then return id end
+      process.sleep(0.02)
+    end
+    error("sandbox " .. id .. " never ran")
+  end
+
   local function run_raw(body)
     return http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = body }
   end
@@ -106,11 +116,7 @@ describe("porter-sandboxd hardening", function()
   end)
 
   it("cleans up after a sandbox that left a directory 1,500 levels deep (the old cleanup recursed on a small stack)", function()
-    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host" } }.json.id
-    for _ = 1, 200 do
-      if http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase == "running" then break end
-      process.sleep(0.02)
-    end
+    local id = running_host()
     local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
                              json = { command = { "sh", "-c", "cd /tmp && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d || exit 1; i=$((i+1)); done; echo ok" } } }
     assert.equal("ok\n", r.json.stdout)
@@ -125,11 +131,7 @@ describe("porter-sandboxd hardening", function()
   end)
 
   it("bounds what an exec returns, marks the cut, and keeps the server's memory flat", function()
-    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host" } }.json.id
-    for _ = 1, 200 do
-      if http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase == "running" then break end
-      process.sleep(0.02)
-    end
+    local id = running_host()
     local function rss() return tonumber(process.read_all("/proc/" .. srv.proc.pid .. "/status"):match("VmRSS:%s+(%d+)")) end
     local before = rss()
     local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
