@@ -127,6 +127,7 @@ static int client_new(lua_State *L, int async) {
   c->timeout = cfg.timeout;
   c->max_retries = cfg.max_retries;
   c->concurrency = cfg.concurrency;
+  c->max_response_bytes = cfg.max_response_bytes;
   c->async = async;
   c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
   if (!c->rng) c->rng = 88172645463325252ull;

@@ -7,7 +7,8 @@
 #define CLUSTER_URL "https://dashboard.porter.run/api/v2/alpha/projects/%d/clusters/%s"
 #define IN_CLUSTER_URL "http://sandbox-api.porter-sandbox-system.svc.cluster.local:8080"
 
-static const char *const known_opts[] = {"api_key", "base_url", "timeout", "max_retries", "concurrency", NULL};
+static const char *const known_opts[] = {"api_key", "base_url", "timeout", "max_retries", "max_response_bytes",
+                                         "concurrency", NULL};
 
 static const char *env(const char *name) {
   const char *v = getenv(name);
@@ -111,7 +112,7 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
         for (const char *const *k = known_opts; *k; k++)
           if (!strcmp(*k, lua_tostring(L, -1)) && (async || strcmp(*k, "concurrency"))) known = 1;
       if (!known)
-        porter_argerror(L, "%s: unknown option '%s' (expected api_key, base_url, timeout, max_retries%s)", who,
+        porter_argerror(L, "%s: unknown option '%s' (expected api_key, base_url, timeout, max_retries, max_response_bytes%s)", who,
                         luaL_tolstring(L, -1, NULL), async ? ", concurrency" : "");
     }
   }
@@ -119,6 +120,7 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
   cfg->timeout = 30;
   cfg->max_retries = 3;
   cfg->concurrency = 32;
+  cfg->max_response_bytes = (lua_Integer)64 << 20;
   if (opts) {
     lua_getfield(L, opts, "timeout");
     if (!lua_isnil(L, -1)) {
@@ -133,6 +135,13 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
         porter_argerror(L, "%s: 'max_retries' must be an integer from 0 to 100 (got %s)", who,
                         luaL_tolstring(L, -1, NULL));
       cfg->max_retries = (int)lua_tointeger(L, -1);
+    }
+    lua_getfield(L, opts, "max_response_bytes");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1024)
+        porter_argerror(L, "%s: 'max_response_bytes' must be an integer of at least 1024 (got %s)", who,
+                        luaL_tolstring(L, -1, NULL));
+      cfg->max_response_bytes = lua_tointeger(L, -1);
     }
     lua_getfield(L, opts, "concurrency");
     if (!lua_isnil(L, -1)) {

@@ -20,8 +20,15 @@ double porter_now(void) {
 }
 
 /* ---- curl callbacks ---- */
+/* Past these, an answer is not a Porter Sandbox API's: a protocol error, never retried. */
+#define MAX_HEADER_BYTES (256u << 10)
+
 static size_t on_write(char *p, size_t size, size_t n, void *ud) {
   porter_preq *r = ud;
+  if (!r->op->octets && (lua_Integer)(r->resp.n + size * n) > r->c->max_response_bytes) {
+    r->too_big = 1; /* an endless or huge JSON body must not take our memory */
+    return 0;
+  }
   if (!membuf_add(&r->resp, p, size * n)) {
     r->oom = 1;
     return 0;
@@ -53,6 +60,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
     /* a new response (after a redirect or 100-continue): forget the previous one's headers */
     r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
     r->resp.n = 0;
+    r->header_bytes = 0;
+  }
+  if ((r->header_bytes += len) > MAX_HEADER_BYTES) return 0; /* abandons the transfer */
+  if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
   } else if (header_is(line, len, "content-type", &vlen, &v)) {
     keep_header(r->content_type, sizeof r->content_type, v, vlen);
   } else if (header_is(line, len, "content-range", &vlen, &v)) {
@@ -102,6 +113,8 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   r->resp.n = 0;
   r->status = 0;
   r->oom = 0;
+  r->too_big = 0;
+  r->header_bytes = 0;
   r->errbuf[0] = '\0';
   r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
   curl_easy_setopt(easy, CURLOPT_URL, r->url);
@@ -157,11 +170,16 @@ static int network_error(CURLcode cc) {
   }
 }
 
+static int protocol_error(const porter_preq *r) {
+  return r->too_big || r->header_bytes > MAX_HEADER_BYTES || (r->cc == CURLE_OK && (r->status < 100 || r->status > 599));
+}
+
 static outcome classify(porter_preq *r) {
   int retryable;
+  if (protocol_error(r)) return OUT_FAIL;
   if (r->cc == CURLE_OK) {
     if (r->status >= 200 && r->status < 300) return OUT_OK;
-    retryable = r->status == 429 || r->status >= 500;
+    retryable = r->status == 429 || (r->status >= 500 && r->status <= 599);
   } else {
     retryable = network_error(r->cc);
   }
@@ -185,7 +203,17 @@ static int content_is_json(const porter_preq *r) {
 
 /* Raises the error for a failed request. */
 static int raise_failure(lua_State *L, porter_preq *r) {
-  if (r->oom) return luaL_error(L, "not enough memory for the response");
+  if (r->oom) return porter_raise(L, ERR_SANDBOX, 0, 0, "not enough memory for the response to %s %s", r->op->method, r->url);
+  if (r->too_big)
+    return porter_raise(L, ERR_SANDBOX, 0, 0,
+                        "the response to %s %s is larger than max_response_bytes (%I bytes): not a Porter Sandbox API "
+                        "answer, or raise the option",
+                        r->op->method, r->url, (LUAI_UACINT)r->c->max_response_bytes);
+  /* libcurl refuses a single header line past 100 KiB as "out of memory" */
+  if (r->header_bytes > MAX_HEADER_BYTES || (r->cc == CURLE_OUT_OF_MEMORY && !r->resp.n))
+    return porter_raise(L, ERR_SANDBOX, 0, 0, "the response to %s %s has more than %d KiB of headers, or a header line past libcurl's limit: "
+                        "not a Porter Sandbox API",
+                        r->op->method, r->url, (int)(MAX_HEADER_BYTES >> 10));
   if (r->cc == CURLE_OPERATION_TIMEDOUT)
     return porter_raise(L, ERR_TIMEOUT, 0, 0, "request timed out after %fs (%s %s)", r->timeout, r->op->method,
                         r->url);
@@ -198,6 +226,9 @@ static int raise_failure(lua_State *L, porter_preq *r) {
                           r->attempt + 1, why);
     return porter_raise(L, ERR_SANDBOX, 0, 0, "%s %s failed: %s", r->op->method, r->url, why);
   }
+  if (r->status < 100 || r->status > 599)
+    return porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s answered HTTP status %d, which is no HTTP status",
+                        r->op->method, r->url, (int)r->status);
   /* the body: decoded JSON when it is JSON, else the text */
   int body_idx = 0;
   const char *message = NULL;
@@ -218,7 +249,7 @@ static int raise_failure(lua_State *L, porter_preq *r) {
   if (r->status == 401) cls = ERR_AUTH;
   else if (r->status == 404) cls = ERR_NOTFOUND;
   else if (r->status == 429) cls = ERR_RATELIMIT;
-  else if (r->status >= 500) cls = ERR_SERVER;
+  else if (r->status >= 500 && r->status <= 599) cls = ERR_SERVER;
   porter_error_push(L, cls, message, (int)r->status, body_idx);
   return lua_error(L);
 }

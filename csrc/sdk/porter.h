@@ -131,6 +131,7 @@ typedef struct porter_client {
   double timeout;                 /* seconds */
   int max_retries;
   int concurrency;
+  lua_Integer max_response_bytes; /* of a JSON answer (file bytes are not counted) */
   int async;
   int closed;
   uint64_t rng;
@@ -143,6 +144,7 @@ typedef struct porter_config {
   double timeout;
   int max_retries;
   int concurrency;
+  lua_Integer max_response_bytes;
 } porter_config;
 
 /* Resolves the options table at opts (0: none) and the environment. Raises ConfigError or
@@ -196,6 +198,8 @@ typedef struct porter_preq {
   long status;
   CURLcode cc;
   int oom;                   /* the write callback ran out of memory */
+  int too_big;               /* a JSON answer past max_response_bytes: abandoned */
+  size_t header_bytes;       /* of this response; past MAX_HEADER_BYTES it is a protocol error */
   char content_type[128];
   char content_range[128];
   char last_modified[64];

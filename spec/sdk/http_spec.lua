@@ -47,7 +47,7 @@ describe("the HTTP layer", function()
                             include_filter_values = true }
     local r = only_request()
     assert.equal("/v1/sandbox", r.path)
-    assert.equal("start_time", "start_time") -- query order follows the contract's parameter order
+    -- query order follows the contract's parameter order
     assert.equal("search=x%26y&tag=env%3Dprod&tag=team%3Da%20b&phase=running&phase=failed&include_filter_values=true&page=2", r.query)
     srv:reset()
     srv:script { { method = "GET", path = "/v1/sandbox/a%2Fb", json = STATUS } }
@@ -257,6 +257,54 @@ describe("the HTTP layer", function()
       assert.equal("bytes=0-8388607", reqs[2].headers["range"])
       assert.equal("application/octet-stream", reqs[2].headers["accept"])
       os.execute("rm -rf " .. dir)
+    end)
+  end)
+
+  describe("a hostile or broken server", function()
+    it("stops reading a JSON body past max_response_bytes, with a clear error", function()
+      local small = sandbox.Porter { base_url = srv.url, max_response_bytes = 1024 * 1024, timeout = 5 }
+      srv:script { { path = "/v1/volume", headers = { ["Content-Type"] = "application/json" },
+                     gen_body = { prefix = '{"volumes":["', size = 3 * 1024 * 1024, suffix = '"]}' } } }
+      local e = helpers.raises(small.volumes.list)
+      assert.equal("SandboxError", e.name)
+      assert.matches("larger than max_response_bytes (1048576 bytes)", e.message, 1, true)
+      assert.equal(1, #srv:requests(), "not retried")
+      small:close()
+      local ae = helpers.raises(sandbox.Porter, { base_url = srv.url, max_response_bytes = "big" })
+      assert.matches("'max_response_bytes' must be an integer", ae.message, 1, true)
+    end)
+
+    it("takes an HTTP status outside 100-599 as a protocol error, not a server error to retry", function()
+      srv:script { { path = "/v1/volume", status = 999, times = 0, json = { error = "odd" } } }
+      local e = helpers.raises(porter.volumes.list)
+      assert.equal("SandboxError", e.name)
+      assert.matches("HTTP status 999", e.message, 1, true)
+      assert.equal(1, #srv:requests())
+    end)
+
+    it("takes oversized headers as a protocol error, not a network error to retry", function()
+      -- the scripted server cannot send 300 KiB of headers; a one-shot listener can (a retry
+      -- would find nobody listening and fail differently)
+      local process = helpers.process
+      local dir = process.tmpdir()
+      local many = {}
+      for i = 1, 40 do many[i] = "X-Many-" .. i .. ": " .. string.rep("m", 8 * 1024) .. "\r\n" end
+      for _, headers in ipairs { table.concat(many), "X-Huge: " .. string.rep("h", 300 * 1024) .. "\r\n" } do
+        local f = assert(io.open(dir .. "/answer", "wb"))
+        f:write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" .. headers ..
+                "Content-Length: 14\r\n\r\n{\"volumes\":[]}")
+        f:close()
+        local port = math.random(20000, 60000)
+        local nc = process.spawn { "sh", "-c", "busybox nc -l -p " .. port .. " < " .. dir .. "/answer > /dev/null" }
+        process.sleep(0.3)
+        local direct = sandbox.Porter { base_url = "http://127.0.0.1:" .. port, timeout = 5 }
+        local e = helpers.raises(direct.volumes.list)
+        direct:close()
+        process.stop(nc)
+        assert.equal("SandboxError", e.name)
+        assert.matches("KiB of headers", e.message, 1, true)
+      end
+      os.execute("rm -rf " .. process.shquote(dir))
     end)
   end)
 end)
