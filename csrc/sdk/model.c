@@ -508,8 +508,10 @@ void model_open(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
   lua_getfield(L, -1, "new");
   lua_call(L, 0, 1);
+  /* a volume listing nests two levels per directory, and the server walks up to 1000 entries:
+   * room for that, and a bound on the C recursion of the decoder and of coerce() */
   lua_getfield(L, -1, "decode_max_depth");
-  lua_pushinteger(L, 256);
+  lua_pushinteger(L, 4096);
   lua_call(L, 1, 0);
   lua_getfield(L, -1, "decode");
   lua_setfield(L, LUA_REGISTRYINDEX, DECODE_KEY);

@@ -6,13 +6,37 @@ local function join(dir, name)
   return dir .. "/" .. name
 end
 
--- Gives every entry of a listing (and of its nested entries) its full path.
+-- A name a server may list: a single path component. Anything else ("../x", "a/b") would make
+-- the walk below go where the server says, not where the volume is.
+local function check_name(name, dir)
+  if type(name) ~= "string" or name == "" or name == "." or name == ".." or name:find("[/%z]") then
+    error(M.core.SandboxError { message = ("the server listed an entry named %q in %s: not a file name")
+      :format(tostring(name), dir) }, 0)
+  end
+end
+
+-- Gives every entry of a listing (and of its nested entries) its full path; iterative, as the
+-- server may legitimately return trees hundreds of levels deep.
 local function annotate(entries, dir)
-  for _, e in ipairs(entries) do
-    e.path = join(dir, e.name)
-    if e.entries then annotate(e.entries, e.path) end
+  local todo = { { entries, dir } }
+  while #todo > 0 do
+    local level = table.remove(todo)
+    for _, e in ipairs(level[1]) do
+      check_name(e.name, level[2])
+      e.path = join(level[2], e.name)
+      if e.entries then todo[#todo + 1] = { e.entries, e.path } end
+    end
   end
   return entries
+end
+
+-- An entry without its nested entries, as the listing functions return them.
+local function shallow(e)
+  local copy = {}
+  for k, v in pairs(e) do
+    if k ~= "entries" then copy[k] = v end
+  end
+  return copy
 end
 
 local function listdir(self, path)
@@ -20,13 +44,7 @@ local function listdir(self, path)
   local listing = self:_list(path)
   local dir = listing.path or M.core._volpath(path)
   local out = {}
-  for i, e in ipairs(annotate(listing.entries, dir)) do
-    local copy = {}
-    for k, v in pairs(e) do
-      if k ~= "entries" then copy[k] = v end
-    end
-    out[i] = copy
-  end
+  for i, e in ipairs(annotate(listing.entries, dir)) do out[i] = shallow(e) end
   return out
 end
 
@@ -51,11 +69,7 @@ local function iterdir(self, path)
       end
       if children then push_level(children) end
     end
-    local copy = {}
-    for k, v in pairs(e) do
-      if k ~= "entries" then copy[k] = v end
-    end
-    return copy
+    return shallow(e)
   end
 end
 
@@ -69,19 +83,15 @@ local function search(self, query, opts)
   local listing = self:_list(path, query)
   local needle = query:lower()
   local out = {}
-  local function walk(entries)
-    for _, e in ipairs(entries) do
-      if e.name:lower():find(needle, 1, true) then
-        local copy = {}
-        for k, v in pairs(e) do
-          if k ~= "entries" then copy[k] = v end
-        end
-        out[#out + 1] = copy
-      end
-      if e.entries then walk(e.entries) end
-    end
+  -- depth first, in listing order, without recursion
+  local stack = {}
+  local function push(entries) for i = #entries, 1, -1 do stack[#stack + 1] = entries[i] end end
+  push(annotate(listing.entries, listing.path or M.core._volpath(path)))
+  while #stack > 0 do
+    local e = table.remove(stack)
+    if e.name:lower():find(needle, 1, true) then out[#out + 1] = shallow(e) end
+    if e.entries then push(e.entries) end
   end
-  walk(annotate(listing.entries, listing.path or M.core._volpath(path)))
   return out
 end
 
@@ -108,11 +118,20 @@ local function stream(self, path, opts)
       if offset == 0 and type(data) == "table" and data.status_code == 416 then return nil end
       error(data, 0)
     end
-    local size = meta.content_range and tonumber(meta.content_range:match("/(%d+)$"))
     if not meta.content_range or meta.status ~= 206 then
       done = true -- the whole (or empty) file came back at once
       if data == "" then return nil end
       return data
+    end
+    -- the range must be the one asked for, and agree with the bytes that came and with the
+    -- size said before: a server that lies would otherwise keep us reading forever
+    local first, last, size = meta.content_range:match("^bytes (%d+)%-(%d+)/(%d+)$")
+    first, last, size = tonumber(first), tonumber(last), tonumber(size)
+    if not first or first ~= offset or last - first + 1 ~= #data or last >= size or (total and size ~= total)
+       or #data == 0 or #data > chunk then
+      done = true
+      error(M.core.SandboxError { message = ("Volume:stream: the server answered Content-Range %q (%d bytes) for bytes=%d-%d of %s")
+        :format(meta.content_range, #data, offset, offset + chunk - 1, path) }, 0)
     end
     total = size
     offset = offset + #data

@@ -306,5 +306,53 @@ describe("the HTTP layer", function()
       end
       os.execute("rm -rf " .. process.shquote(dir))
     end)
+
+    it("refuses entry names from a listing that would leave the directory", function()
+      local vol = { id = "vol_1", name = "v", created_at = "2026-11-22T10:00:00Z" }
+      srv:script { { method = "GET", path = "/v1/volume/lookup", times = 0, json = { id = "vol_1" } },
+                   { method = "GET", path = "/v1/volume/vol_1", times = 0, json = vol },
+                   { method = "GET", path = "/v1/volume/vol_1/files", times = 0,
+                     json = { path = "/", entries = { { name = "../x", type = "directory", size = 0, truncated = true } } } } }
+      local handle = porter.volumes.get("vol_1")
+      local e = helpers.raises(function() for _ in handle:iterdir("/") do end end)
+      assert.equal("SandboxError", e.name)
+      assert.matches('entry named "../x"', e.message, 1, true)
+      assert.is_true(#srv:requests() <= 3, "the walk did not follow the name")
+      for _, r in ipairs(srv:requests()) do assert.is_nil((r.query or ""):find("x", 1, true)) end
+    end)
+
+    it("refuses a Content-Range that is not the range asked for", function()
+      local vol = { id = "vol_1", name = "v", created_at = "2026-11-22T10:00:00Z" }
+      srv:script { { method = "GET", path = "/v1/volume/lookup", times = 0, json = { id = "vol_1" } },
+                   { method = "GET", path = "/v1/volume/vol_1", times = 0, json = vol },
+                   { method = "GET", path = "/v1/volume/vol_1/files/content", times = 0, status = 206,
+                     headers = { ["Content-Range"] = "bytes 0-3/100", ["Content-Type"] = "application/octet-stream" },
+                     body = "abcd" } }
+      local handle = porter.volumes.get("vol_1")
+      local n = 0
+      local e = helpers.raises(function() for _ in handle:stream("/f", { chunk_size = 4 }) do n = n + 1 end end)
+      assert.equal("SandboxError", e.name)
+      assert.matches("Content-Range", e.message, 1, true)
+      assert.equal(1, n, "the first range was right, the second a lie")
+    end)
+
+    it("walks listings hundreds of levels deep", function()
+      local vol = { id = "vol_1", name = "v", created_at = "2026-11-22T10:00:00Z" }
+      local root = { name = "d", type = "directory", size = 0, truncated = false, entries = {} }
+      local at = root
+      for _ = 2, 300 do
+        local sub = { name = "d", type = "directory", size = 0, truncated = false, entries = {} }
+        at.entries[1] = sub
+        at = sub
+      end
+      srv:script { { method = "GET", path = "/v1/volume/lookup", times = 0, json = { id = "vol_1" } },
+                   { method = "GET", path = "/v1/volume/vol_1", times = 0, json = vol },
+                   { method = "GET", path = "/v1/volume/vol_1/files", times = 0, json = { path = "/", entries = { root } } } }
+      local handle = porter.volumes.get("vol_1")
+      local n, deepest = 0, nil
+      for e in handle:iterdir("/") do n, deepest = n + 1, e.path end
+      assert.equal(300, n)
+      assert.equal(300 * 2, #deepest)
+    end)
   end)
 end)
