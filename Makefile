@@ -17,7 +17,9 @@ ifeq ($(SAN),1)
   OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
-SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk
+# hidden: the module exports luaopen_porter_sandbox_core and nothing else (no table_merge or
+# k_result in the process's symbol space, where porter-lua's -E would put them)
+SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -fvisibility=hidden
 SDK_LIBS      := $(shell pkg-config --libs libcurl)
 SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include
 SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread

@@ -90,6 +90,11 @@ int local_start(local_daemon *d, const char *prog) {
   find_daemon(path, sizeof path);
   snprintf(d->log, sizeof d->log, "/tmp/porter-sandboxd.%d.log", (int)getpid());
   d->pid = -1;
+  if (!d->state[0]) {
+    snprintf(d->state, sizeof d->state, "/tmp/porter-local.XXXXXX");
+    if (!mkdtemp(d->state)) return fail(d, prog, strerror(errno));
+    d->throwaway = 1;
+  }
   int fds[2];
   if (pipe(fds) != 0) return fail(d, prog, strerror(errno));
   pid_t parent = getpid();
@@ -106,7 +111,7 @@ int local_start(local_daemon *d, const char *prog) {
     if (log >= 0) dup2(log, 2);
     close(fds[0]);
     close(fds[1]);
-    execlp(path, path, "--listen", "127.0.0.1:0", "--print-url", (char *)NULL);
+    execlp(path, path, "--listen", "127.0.0.1:0", "--print-url", "--state-dir", d->state, (char *)NULL);
     fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
     _exit(127);
   }
@@ -163,4 +168,14 @@ void local_stop(local_daemon *d) {
     d->pid = -1;
   }
   unlink(d->log);
+  if (d->throwaway) { /* its sandboxes' files belong to other uids: rm does what it takes */
+    d->throwaway = 0;
+    pid_t rm = fork();
+    if (rm == 0) {
+      execlp("rm", "rm", "-rf", "--", d->state, (char *)NULL);
+      _exit(127);
+    }
+    int st;
+    if (rm > 0) waitpid(rm, &st, 0);
+  }
 }

@@ -32,7 +32,8 @@ static void usage(const char *badopt) {
   else
     fprintf(out,
             "usage: %s [--local] [options] [script [args]]\n"
-            "  --local   run the script against a local porter-sandboxd started for it\n"
+            "  --local   run the script against a local porter-sandboxd started for it, with a\n"
+            "            private state dir removed at exit (--local --state-dir DIR keeps DIR)\n"
             "            (a free loopback port, PORTER_SANDBOX_BASE_URL set for the script)\n",
             progname);
   fprintf(out,
@@ -413,6 +414,12 @@ int main(int argc, char **argv) {
     argv++;
     argc--;
     static local_daemon d; /* outlives main for the atexit handler */
+    if (argc > 2 && strcmp(argv[1], "--state-dir") == 0) {
+      snprintf(d.state, sizeof d.state, "%s", argv[2]);
+      argv[2] = argv[0];
+      argv += 2;
+      argc -= 2;
+    }
     if (local_start(&d, argv[0]) != 0) return EXIT_FAILURE;
     int status = run(argc, argv);
     local_stop(&d);

@@ -19,7 +19,7 @@ static int core_now(lua_State *L) {
   return 1;
 }
 
-int luaopen_porter_sandbox_core(lua_State *L) {
+__attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State *L) {
   static int curl_ready;
   if (!curl_ready) {
     /* not thread-safe by libcurl's design; Lua states are opened from one thread */

@@ -1,6 +1,8 @@
 /* porter-sandboxd: options, state directory, the HTTP server, and an orderly stop. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +147,27 @@ int main(int argc, char **argv) {
   mkdir_p(path, 0700);
   snprintf(path, sizeof path, "%s/snapshots", state);
   mkdir_p(path, 0700);
+  /* one server per state dir: a second would take the first one's live sandboxes for the
+   * remains of a crash and fail them */
+  snprintf(path, sizeof path, "%s/lock", state);
+  int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = "?";
+    if (lock >= 0) {
+      ssize_t n = pread(lock, holder, sizeof holder - 1, 0);
+      holder[n > 0 ? n : 0] = '\0';
+      holder[strcspn(holder, "\n")] = '\0';
+    }
+    fprintf(stderr, "porter-sandboxd: %s is in use by another porter-sandboxd (pid %s); give each server a --state-dir of its own\n",
+            state, holder);
+    return 1;
+  }
+  char pidline[32];
+  int pl = snprintf(pidline, sizeof pidline, "%d\n", (int)getpid());
+  if (ftruncate(lock, 0) != 0 || pwrite(lock, pidline, (size_t)pl, 0) != pl) {
+    fprintf(stderr, "porter-sandboxd: cannot write %s: %s\n", path, strerror(errno));
+    return 1;
+  }
   if (store_init() != 0) {
     fprintf(stderr, "porter-sandboxd: cannot create the image store in %s/images: %s\n", state, strerror(errno));
     return 1;

@@ -159,4 +159,32 @@ describe("porter-lua --local with the real porter-sandboxd", function()
     assert.matches("volume deleted; done\n$", r.out)
     os.execute("rm -rf " .. sh(state))
   end)
+
+  it("gives each run a private state dir, removed at exit, unless --state-dir names one", function()
+    local dir = helpers.process.tmpdir()
+    local script = dir .. "/named.lua"
+    local f = io.open(script, "w")
+    f:write([[
+local porter = require("porter_sandbox").Porter()
+local sb = porter.sandboxes.create { image = "host", name = "same-name-every-run" }
+sb:wait { timeout = 30 }
+print(sb:exec { "echo", "ran" }.stdout)
+sb:terminate()
+]])
+    f:close()
+    local before = io.popen("ls -d /tmp/porter-local.* 2>/dev/null | wc -l"):read("l")
+    for _ = 1, 2 do
+      local r = run(porter_lua, { "--local", script })
+      assert.equal(0, r.rc, r.err)
+      assert.equal("ran\n\n", r.out)
+    end
+    assert.equal(before, io.popen("ls -d /tmp/porter-local.* 2>/dev/null | wc -l"):read("l"))
+    local state = dir .. "/kept"
+    assert.equal(0, run(porter_lua, { "--local", "--state-dir", state, script }).rc)
+    local again = run(porter_lua, { "--local", "--state-dir", state, script })
+    assert.equal(1, again.rc)
+    assert.matches("is taken", again.err, 1, true) -- the name lives on in the kept state
+    assert.truthy(io.open(state .. "/state.db", "r"))
+    os.execute("rm -rf " .. sh(dir))
+  end)
 end)

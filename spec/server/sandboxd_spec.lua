@@ -302,4 +302,18 @@ describe("porter-sandboxd options and spec fields", function()
     local id = run { image = "host", networking = { { port = 8089 } } }
     assert.equal("127.0.0.1:8089", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.host)
   end)
+
+  it("refuses a state dir another live server holds, leaving that server's sandboxes alone", function()
+    local id = run { image = "host" }
+    wait_phase(srv.url, id, "running")
+    local second = helpers.process.spawn { helpers.build .. "/porter-sandboxd", "--listen", "127.0.0.1:0", "--state-dir", srv.state_dir }
+    for _ = 1, 100 do
+      if not helpers.process.alive(second) then break end
+      helpers.process.sleep(0.02)
+    end
+    local err = helpers.process.read_all(second.stderr)
+    helpers.process.stop(second)
+    assert.matches("is in use by another porter-sandboxd (pid " .. srv.proc.pid .. ")", err, 1, true)
+    assert.equal("running", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase)
+  end)
 end)
