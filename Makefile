@@ -50,24 +50,25 @@ CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 .PHONY: all test asan-test clean install bench deps demo check
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
-$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h)
+# every object depends on this file: the flags live here
+$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -c $< -o $@
 # porter-lua finds lua-cjson where lua5.4 finds it at build time, whatever LUA_CPATH says later
 CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(package.searchpath("cjson", package.cpath) or "")')
-$(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUILD)/gen/embedded_lua.h
+$(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUILD)/gen/embedded_lua.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
-$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h)
+$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -c $< -o $@
-$(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h csrc/include/*.h)
+$(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h csrc/include/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -Icsrc/include -c $< -o $@
-$(BUILD)/obj/csrc/unpack/%.o: csrc/unpack/%.c $(wildcard csrc/unpack/*.h)
+$(BUILD)/obj/csrc/unpack/%.o: csrc/unpack/%.c $(wildcard csrc/unpack/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libarchive) -c $< -o $@
-$(BUILD)/obj/csrc/testsrv/%.o: csrc/testsrv/%.c $(wildcard csrc/testsrv/*.h)
+$(BUILD)/obj/csrc/testsrv/%.o: csrc/testsrv/%.c $(wildcard csrc/testsrv/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -Icsrc/testsrv -c $< -o $@
 

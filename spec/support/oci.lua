@@ -9,7 +9,7 @@ local M = {}
 
 -- Tools run without the sanitizer preloads (skopeo, a Go program, hangs under them).
 local function run(cmd)
-  local p = io.popen("env -u LD_PRELOAD " .. cmd .. " 2>&1")
+  local p = io.popen("env -u LD_PRELOAD sh -c " .. sh(cmd) .. " 2>&1")
   local out = p:read("a")
   local ok = p:close()
   if not ok then error("command failed: " .. cmd .. "\n" .. out, 2) end
