@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "server.h"
 
 static struct MHD_Daemon *daemon_handle;
@@ -108,6 +109,29 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
   return MHD_YES;
 }
 
+/* A request whose framing is ambiguous: two Content-Length headers, or Content-Length with
+ * Transfer-Encoding. libmicrohttpd picks one; a proxy in front might pick the other. */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind, (void)value;
+  int *n = cls;
+  if (!strcasecmp(key, "Content-Length")) n[0]++;
+  if (!strcasecmp(key, "Transfer-Encoding")) n[1]++;
+  return MHD_YES;
+}
+
+static enum MHD_Result reply_close(struct MHD_Connection *c, unsigned status, const char *msg) {
+  json_t *o = json_pack("{ss}", "error", msg);
+  char *s = json_dumps(o, JSON_COMPACT);
+  json_decref(o);
+  if (!s) return MHD_NO;
+  struct MHD_Response *res = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+  MHD_add_response_header(res, "Content-Type", "application/json");
+  MHD_add_response_header(res, "Connection", "close"); /* what follows on it cannot be trusted */
+  enum MHD_Result ret = MHD_queue_response(c, status, res);
+  MHD_destroy_response(res);
+  return ret;
+}
+
 static int check_auth(struct MHD_Connection *c, const char *path) {
   if (!cfg.api_key) return 1;
   if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) return 1;
@@ -128,6 +152,10 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     int mismatch;
     r->route = match(method, url, r, &mismatch);
     MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, check_arg, r);
+    int framing[2] = {0, 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, framing);
+    r->bad_framing = framing[0] > 1 || (framing[0] && framing[1]);
+    if (r->bad_framing) r->route = NULL, r->authorized = 0; /* nothing of it reaches a handler */
     if (r->authorized && r->route && r->route->begin && !r->bad_query[0]) r->route->begin(c, r);
     return MHD_YES;
   }
@@ -151,6 +179,8 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     *upload_size = 0;
     return MHD_YES;
   }
+  if (r->bad_framing)
+    return reply_close(c, 400, "conflicting Content-Length / Transfer-Encoding headers: the body's length is ambiguous");
   if (!r->authorized) return reply_error(c, 401, "missing or invalid API key (Authorization: Bearer <key>)");
   if (!r->route) {
     int mismatch;

@@ -51,6 +51,7 @@ typedef struct req {
   size_t len, cap;
   int too_big;
   char bad_query[160]; /* a query argument with a NUL or control character */
+  int bad_framing;     /* two Content-Lengths, or one with Transfer-Encoding */
   /* streamed upload (files.c) */
   int up_fd, up_dirfd;
   char up_tmp[300], up_name[256];

@@ -160,4 +160,26 @@ describe("porter-sandboxd hardening", function()
     assert.equal("warning", logs[#logs].level)
     http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
   end)
+
+  it("refuses a request whose body length is ambiguous, and closes the connection", function()
+    local socket = require("socket")
+    local host, port = srv.url:match("http://([%d%.]+):(%d+)")
+    for _, framing in ipairs { { "Content-Length: 2\r\nContent-Length: 20\r\n", "{}" },
+                               { "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\n\r\n" } } do
+      local c = assert(socket.connect(host, tonumber(port)))
+      c:settimeout(5)
+      c:send("POST /v1/volume HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" .. framing[1] .. "\r\n" .. framing[2])
+      local answer = c:receive("*a") -- to the end: the server closes
+      c:close()
+      assert.matches("^HTTP/1.1 400", answer)
+      assert.matches("ambiguous", answer, 1, true)
+    end
+    assert.same({}, (function()
+      local names = {}
+      for _, v in ipairs(http.request { url = srv.url .. "/v1/volume" }.json.volumes) do
+        if v.id ~= vol then names[#names + 1] = v.name end
+      end
+      return names
+    end)(), "no volume was created by them")
+  end)
 end)
