@@ -215,7 +215,11 @@ int http_serve(const char *host, int port, int *bound_port) {
       /* poll, not select: a server with a thousand sandboxes holds more than FD_SETSIZE fds */
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, dispatch,
       NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-      MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 512u,
+      /* a thread per connection, so that a long exec blocks nobody: slow clients then cost a
+       * thread each, so room for thousands (a stack of 512 KiB each, mostly never touched),
+       * and a connection idle for a minute is closed */
+      MHD_OPTION_CONNECTION_LIMIT, 8000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+      MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, 60u,
       /* room for long query strings (a hundred tag filters), which MHD would otherwise drop */
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
   if (!daemon_handle) {

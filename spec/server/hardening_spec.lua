@@ -182,4 +182,23 @@ describe("porter-sandboxd hardening", function()
       return names
     end)(), "no volume was created by them")
   end)
+
+  it("keeps /healthz fast while a thousand clients send their headers a byte a second", function()
+    local host, port = srv.url:match("http://([%d%.]+):(%d+)")
+    local slow = process.spawn { "sh", "-c", "ulimit -n 4096 && exec lua5.4 spec/support/slowloris.lua " .. host .. " " .. port .. " 1000 8" }
+    process.wait_line(slow, "open (%d+)", 20)
+    assert.equal("1000", process.wait_line(slow, "open (%d+)"))
+    local socket = require("socket")
+    local times = {}
+    for _ = 1, 40 do
+      local t0 = socket.gettime()
+      assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+      times[#times + 1] = socket.gettime() - t0
+      process.sleep(0.02)
+    end
+    process.stop(slow)
+    table.sort(times)
+    local p95 = times[math.ceil(#times * 0.95)]
+    assert.truthy(p95 < 0.05, ("healthz p95 %.1f ms"):format(p95 * 1000))
+  end)
 end)
