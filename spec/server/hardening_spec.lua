@@ -201,4 +201,40 @@ describe("porter-sandboxd hardening", function()
     local p95 = times[math.ceil(#times * 0.95)]
     assert.truthy(p95 < 0.05, ("healthz p95 %.1f ms"):format(p95 * 1000))
   end)
+
+  it("leaves no sandbox process behind when killed -9 in the middle of 60 creations", function()
+    -- the processes a server's sandboxes are made of, other than zombies
+    local function ours()
+      local set = {}
+      local ps = oci.run("ps -eo pid=,stat=,args=")
+      for pid, stat, args in ps:gmatch("%s*(%d+)%s+(%S+)%s+([^\n]*)") do
+        if not stat:find("Z") and (args:find("^sleep 1009") or args:find("^porter%-sandbox") or args:find("^slirp4netns")
+                                  or args:find("porter%-sandbox%-exec")) then
+          set[pid] = args
+        end
+      end
+      return set
+    end
+    local before = ours() -- the other server's (srv) warm launchers and sandboxes
+    local other = helpers.sandboxd()
+    local body = '{"image":"host","command":["sh","-c","sleep 1009"]}'
+    -- fire the creations without waiting for them (each answers 202 at once), then kill
+    for _ = 1, 60 do http.request { method = "POST", url = other.url .. "/v1/sandbox/run", body = body } end
+    os.execute("kill -9 " .. other.proc.pid)
+    local left
+    for _ = 1, 100 do
+      left = {}
+      for pid, args in pairs(ours()) do if not before[pid] then left[#left + 1] = pid .. " " .. args end end
+      if #left == 0 then break end
+      process.sleep(0.05)
+    end
+    assert.same({}, left)
+    -- and the next server on that state dir reports them failed and cleans up after them
+    other:restart()
+    local list = http.request { url = other.url .. "/v1/sandbox" }.json.sandboxes
+    assert.truthy(#list > 0)
+    for _, sb in ipairs(list) do assert.equal("failed", sb.phase) end
+    assert.equal("", oci.run("ls -A " .. process.shquote(other.state_dir .. "/sandboxes")))
+    other:stop()
+  end)
 end)
