@@ -321,12 +321,16 @@ describe("porter-sandboxd against hostile code", function()
   describe("its end", function()
     it("exec joins the same confinement: namespaces, cgroup, uid, capabilities, seccomp", function()
       exec(attacker, "sleep 31 >/dev/null 2>&1 &")
-      local procs = process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. attacker .. "/cgroup.procs")
       local init, sleeper
-      for pid in procs:gmatch("%d+") do
-        local cmd = process.read_all("/proc/" .. pid .. "/cmdline") or ""
-        if cmd:find("^porter%-sandbox%-init") then init = pid end
-        if cmd:find("^sleep%z31") then sleeper = pid end
+      for _ = 1, 100 do -- the background sleep may take a moment to exec
+        local procs = process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. attacker .. "/cgroup.procs")
+        for pid in procs:gmatch("%d+") do
+          local cmd = process.read_all("/proc/" .. pid .. "/cmdline") or ""
+          if cmd:find("^porter%-sandbox%-init") then init = pid end
+          if cmd:find("^sleep%z31") then sleeper = pid end
+        end
+        if sleeper then break end
+        process.sleep(0.01)
       end
       assert.truthy(init, "pid 1 is in the sandbox's cgroup")
       assert.truthy(sleeper, "the exec's process is in the sandbox's cgroup")
