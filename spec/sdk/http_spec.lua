@@ -297,7 +297,7 @@ describe("the HTTP layer", function()
         f:write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" .. headers ..
                 "Content-Length: 14\r\n\r\n{\"volumes\":[]}")
         f:close()
-        local port = math.random(20000, 60000)
+        local port = math.random(20000, 32000)
         local nc = process.spawn { "sh", "-c", "busybox nc -l -p " .. port .. " < " .. dir .. "/answer > /dev/null" }
         process.sleep(0.3)
         local direct = sandbox.Porter { base_url = "http://127.0.0.1:" .. port, timeout = 5 }

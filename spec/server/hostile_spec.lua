@@ -208,12 +208,29 @@ describe("porter-sandboxd against hostile code", function()
     local hosts, port, eg = {}, nil, nil
     local rules = { "127.0.0.2", "127.0.1.0/24", "localhost", "*.allowed.invalid" }
     setup(function()
-      port = math.random(20000, 60000)
-      for _, addr in ipairs { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.1.7" } do
-        local dir = work .. "/www-" .. addr
-        oci.run("mkdir -p " .. sh(dir))
-        oci.write(dir .. "/index.html", "served-by-" .. addr .. "\n")
-        hosts[#hosts + 1] = process.spawn { "busybox", "httpd", "-f", "-p", addr .. ":" .. port, "-h", dir }
+      -- below the ephemeral range (32768-), and checked: a port some other socket holds would
+      -- leave a test host silently missing
+      for _ = 1, 10 do
+        port = math.random(20000, 32000)
+        for _, addr in ipairs { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.1.7" } do
+          local dir = work .. "/www-" .. addr
+          oci.run("mkdir -p " .. sh(dir))
+          oci.write(dir .. "/index.html", "served-by-" .. addr .. "\n")
+          hosts[#hosts + 1] = process.spawn { "busybox", "httpd", "-f", "-p", addr .. ":" .. port, "-h", dir }
+        end
+        local up = true
+        for _, addr in ipairs { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.1.7" } do
+          local ok = false
+          for _ = 1, 50 do
+            local c = socket.connect(addr, port)
+            if c then c:close(); ok = true; break end
+            process.sleep(0.02)
+          end
+          up = up and ok
+        end
+        if up then break end
+        for _, h in ipairs(hosts) do process.stop(h) end
+        hosts = {}
       end
       local body = require("cjson").encode { image = "host", egress = { allowed_destinations = rules } }
       eg = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = body }.json.id

@@ -9,7 +9,7 @@ Registry.__index = Registry
 function M.start()
   local dir = process.tmpdir()
   for _ = 1, 20 do
-    local port = math.random(20000, 60000)
+    local port = math.random(20000, 32000)
     local f = assert(io.open(dir .. "/config.yml", "w"))
     f:write(([[
 version: 0.1
