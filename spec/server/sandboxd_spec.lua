@@ -251,7 +251,7 @@ describe("porter-sandboxd options and spec fields", function()
     local root = dir .. "/rootfs"
     os.execute(("mkdir -p %s/bin && cp /bin/dash %s/bin/sh && cp /usr/bin/sleep %s/bin/sleep && echo from-image > %s/marker")
       :format(root, root, root, root))
-    for lib in io.popen("ldd /bin/dash /usr/bin/sleep | grep -o '/[^ ]*' | sort -u"):lines() do
+    for lib in io.popen("ldd /bin/dash /usr/bin/sleep | grep -o '/[^ ]*' | grep -v ':$' | sort -u"):lines() do
       os.execute(("mkdir -p %s$(dirname %s) && cp -L %s %s%s"):format(root, lib, lib, root, lib))
     end
     local f = io.open(dir .. "/group.env", "w")
