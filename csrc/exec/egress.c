@@ -9,32 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "egress_rule.h"
 #include "helper.h"
 
-typedef struct addr_rule {
-  int family;
-  unsigned char net[16];
-  int bits;
-} addr_rule;
-
-static int parse_addr(const char *s, addr_rule *r) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%s", s);
-  char *slash = strchr(buf, '/');
-  int bits = -1;
-  if (slash) {
-    *slash = '\0';
-    char *end;
-    bits = (int)strtol(slash + 1, &end, 10);
-    if (*end || slash[1] == '\0') return -1;
-  }
-  if (inet_pton(AF_INET, buf, r->net) == 1) r->family = AF_INET, r->bits = bits < 0 ? 32 : bits;
-  else if (inet_pton(AF_INET6, buf, r->net) == 1) r->family = AF_INET6, r->bits = bits < 0 ? 128 : bits;
-  else return -1;
-  return r->bits <= (r->family == AF_INET ? 32 : 128) ? 0 : -1;
-}
-
-static int addr_in(const addr_rule *r, const struct sockaddr *sa) {
+static int addr_in(const egress_addr *r, const struct sockaddr *sa) {
   const unsigned char *a;
   if (sa->sa_family != r->family) return 0;
   a = r->family == AF_INET ? (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr
@@ -45,8 +23,8 @@ static int addr_in(const addr_rule *r, const struct sockaddr *sa) {
 }
 
 int egress_is_address(const char *rule) {
-  addr_rule r;
-  return parse_addr(rule, &r) == 0;
+  egress_addr r;
+  return egress_parse_addr(rule, &r) == 0;
 }
 
 int egress_name_allowed(const char *host, char **rules, int n) {
@@ -84,8 +62,8 @@ int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, in
   }
   if (by_name) return 1;
   for (int i = 0; i < n; i++) {
-    addr_rule r;
-    if (parse_addr(rules[i], &r) == 0 && addr_in(&r, sa)) return 1;
+    egress_addr r;
+    if (egress_parse_addr(rules[i], &r) == 0 && addr_in(&r, sa)) return 1;
   }
   return 0;
 }

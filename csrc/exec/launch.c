@@ -85,7 +85,6 @@ static int parse(int argc, char **argv, opts *o) {
     if (!strcmp(a, "--")) {
       o->argv = argv + i + 1;
       return argv[i + 1] ? 0 : (report("no command after --"), -1);
-    } else if (!strcmp(a, "--launch")) {
     } else if (!strcmp(a, "--prestart")) {
       o->prestart = 1;
     } else if (!strcmp(a, "--idle")) {

@@ -17,7 +17,6 @@
 static const char *const V1[] = {"pids", "memory", "cpu"};
 
 static int unified(void) { return access(ROOT "/cgroup.controllers", F_OK) == 0; }
-static int dirs(const char *id, char out[][512]);
 
 static int write_file(const char *dir, const char *name, const char *value) {
   char path[4200];
@@ -28,9 +27,7 @@ static int write_file(const char *dir, const char *name, const char *value) {
   return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-int cgroup_dirs(const char *id, char out[][512]) { return dirs(id, out); }
-
-static int dirs(const char *id, char out[][512]) {
+int cgroup_dirs(const char *id, char out[][512]) {
   if (unified()) {
     snprintf(out[0], 512, ROOT "/porter-sandboxd/%s", id);
     return 1;
@@ -40,7 +37,7 @@ static int dirs(const char *id, char out[][512]) {
 }
 
 int cgroup_create(const char *id, char out[][512], char *why, size_t wn) {
-  int n = dirs(id, out);
+  int n = cgroup_dirs(id, out);
   char v[64];
   if (unified()) {
     /* the controllers must be on for our subtree, which needs them on at the root */
@@ -99,7 +96,7 @@ static int kill_all(const char *dir) {
 
 void cgroup_remove(const char *id) {
   char d[3][512];
-  int n = dirs(id, d);
+  int n = cgroup_dirs(id, d);
   for (int i = 0; i < n; i++) {
     /* processes take a moment to leave a cgroup after they die */
     for (int tries = 0; tries < 200 && rmdir(d[i]) != 0 && errno == EBUSY; tries++) {
@@ -112,7 +109,7 @@ void cgroup_remove(const char *id) {
 
 int cgroup_oom_kills(const char *id) {
   char d[3][512], path[1200], line[128];
-  int n = dirs(id, d);
+  int n = cgroup_dirs(id, d);
   pathf(path, sizeof path, "%s/%s", d[n == 1 ? 0 : 1], n == 1 ? "memory.events" : "memory.oom_control");
   FILE *f = fopen(path, "re");
   int kills = 0;
@@ -124,8 +121,8 @@ int cgroup_oom_kills(const char *id) {
 
 int cgroup_rename(const char *from, const char *to) {
   char a[3][512], b[3][512];
-  int n = dirs(from, a);
-  dirs(to, b);
+  int n = cgroup_dirs(from, a);
+  cgroup_dirs(to, b);
   for (int i = 0; i < n; i++)
     if (rename(a[i], b[i]) != 0) {
       while (i-- > 0) rename(b[i], a[i]);

@@ -111,12 +111,20 @@ int proc_run(char *const argv[], char *out, size_t on, char *err, size_t en) {
   return proc_wait(pid);
 }
 
-const char *helper_path(const char *name, char *out, size_t n) {
-  char self[4096];
-  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-  self[len > 0 ? len : 0] = '\0';
-  char *slash = strrchr(self, '/');
+/* The directory of our own executable, read once: helpers are looked up on every sandbox start
+ * and every exec. */
+static char self_dir[4096];
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void find_self(void) {
+  ssize_t len = readlink("/proc/self/exe", self_dir, sizeof self_dir - 1);
+  self_dir[len > 0 ? len : 0] = '\0';
+  char *slash = strrchr(self_dir, '/');
   if (slash) *slash = '\0';
-  snprintf(out, n, "%.3900s/%s", self, name);
+}
+
+const char *helper_path(const char *name, char *out, size_t n) {
+  pthread_once(&self_once, find_self);
+  snprintf(out, n, "%.3900s/%s", self_dir, name);
   return out;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "egress_rule.h"
 #include "server.h"
 
 static const char *type_name(int t) {
@@ -80,20 +81,11 @@ int dns_label(const char *s) {
 int egress_rule(const char *s) {
   size_t n = strlen(s);
   if (n == 0 || n > 253) return 0;
+  egress_addr a;
+  if (egress_parse_addr(s, &a) == 0) return 1;
+  if (strchr(s, '/') || strchr(s, ':')) return 0; /* a range or address that does not parse */
   char buf[256];
   snprintf(buf, sizeof buf, "%s", s);
-  char *slash = strchr(buf, '/');
-  if (slash) {
-    char *end;
-    long bits = strtol(slash + 1, &end, 10);
-    *slash = '\0';
-    unsigned char a[16];
-    if (*end || !slash[1] || bits < 0) return 0;
-    if (inet_pton(AF_INET, buf, a) == 1) return bits <= 32;
-    return inet_pton(AF_INET6, buf, a) == 1 && bits <= 128;
-  }
-  unsigned char a[16];
-  if (inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1) return 1;
   const char *name = !strncmp(buf, "*.", 2) ? buf + 2 : buf;
   /* labels of letters, digits and '-', not starting or ending with '-' */
   for (const char *p = name; *p;) {

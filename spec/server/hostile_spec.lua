@@ -361,6 +361,20 @@ describe("porter-sandboxd against hostile code", function()
       assert.matches("NoNewPrivs:%s+1", st)
     end)
 
+    it("an exec inherits no descriptor of ours: no control socket, no other sandbox's pipes", function()
+      assert.equal("0 1 2 \n", (exec(attacker, "ls /proc/$$/fd | tr '\\n' ' '; echo")))
+    end)
+
+    it("finds no socket of the server's anywhere in its root", function()
+      assert.equal("", (exec(attacker, "find / -path /proc -prune -o -type s -print 2>/dev/null")))
+    end)
+
+    it("cannot inspect its pid 1 (the launcher's environment, its executable on the host)", function()
+      local out = exec(attacker, "cat /proc/1/environ >/dev/null 2>&1 && echo ENV; readlink /proc/1/exe && echo EXE; " ..
+                                 "cat /proc/1/maps >/dev/null 2>&1 && echo MAPS; echo done")
+      assert.equal("done\n", out)
+    end)
+
     it("leaves nothing behind when terminated", function()
       local id = run { image = "host", command = { "sh", "-c", "sleep 1001 & (setsid sleep 1002 &) ; sleep 1003" } }
       wait_running(id)

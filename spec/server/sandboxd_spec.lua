@@ -316,4 +316,18 @@ describe("porter-sandboxd options and spec fields", function()
     assert.matches("is in use by another porter-sandboxd (pid " .. srv.proc.pid .. ")", err, 1, true)
     assert.equal("running", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase)
   end)
+
+  it("answers an exec of a missing command with 127 and of a non-executable file with 126", function()
+    local id = run { image = "host" }
+    wait_phase(srv.url, id, "running")
+    local function exec(cmd)
+      return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec", json = { command = cmd } }.json
+    end
+    local missing = exec { "/no/such/command" }
+    assert.equal(127, missing.exit_code)
+    assert.matches("/no/such/command: No such file or directory", missing.stderr, 1, true)
+    local denied = exec { "/etc/passwd" }
+    assert.equal(126, denied.exit_code)
+    assert.matches("Permission denied", denied.stderr, 1, true)
+  end)
 end)
