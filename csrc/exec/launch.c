@@ -6,6 +6,10 @@
  *   --overlay LOWER UPPER WORK | --host-root
  *   --mnt DIR               where the root is assembled, in a mount namespace of our own
  *   --tmp DIR               bound at /tmp
+ *   --scratch DIR BYTES     a tmpfs of BYTES mounted at DIR first, in our mount namespace only:
+ *                           the --overlay upper and work dirs and the --tmp dir, made in it, so
+ *                           that what the sandbox writes outside its volumes is bounded and
+ *                           vanishes with the sandbox (even if the server is killed)
  *   --bind SRC DST          a volume (repeatable)
  *   --cgroup DIR            a cgroup of the sandbox's, joined before anything starts (repeatable)
  *   --slirp                 outbound network through slirp4netns (never the host's loopback)
@@ -56,7 +60,7 @@
 typedef struct opts {
   pid_t parent;
   unsigned long base, count;
-  const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd;
+  const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
   int host_root, idle, prestart;
   int slirp, proxy_port;
   char *allow[256];
@@ -114,6 +118,8 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(1) o->mnt = argv[++i];
     } else if (!strcmp(a, "--tmp")) {
       NEED(1) o->tmp = argv[++i];
+    } else if (!strcmp(a, "--scratch")) {
+      NEED(2) o->scratch = argv[i + 1], o->scratch_size = argv[i + 2], i += 2;
     } else if (!strcmp(a, "--hostname")) {
       NEED(1) o->hostname = argv[++i];
     } else if (!strcmp(a, "--cwd")) {
@@ -175,12 +181,35 @@ static int read_late(opts *o) {
 }
 
 /* ---- in the host's user namespace, as root: the root file system ---- */
+static int make_dir(const char *path, mode_t mode, uid_t uid) {
+  if (!path) return 0;
+  if (mkdir(path, mode) != 0 && errno != EEXIST) return -1;
+  return chmod(path, mode) == 0 && chown(path, uid, uid) == 0 ? 0 : -1;
+}
+
+static int mount_scratch(const opts *o, uid_t root) {
+  char data[96];
+  char *end;
+  unsigned long long bytes = strtoull(o->scratch_size, &end, 10);
+  if (*end || !bytes) return report("--scratch needs a size in bytes"), -1;
+  snprintf(data, sizeof data, "mode=0711,size=%llu", bytes);
+  if (mount("tmpfs", o->scratch, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0)
+    return report("cannot mount the sandbox's scratch space: %s", strerror(errno)), -1;
+  if (make_dir(o->upper, 0755, 0) != 0 || make_dir(o->work, 0700, 0) != 0 || make_dir(o->tmp, 01777, root) != 0)
+    return report("cannot make the writable layer: %s", strerror(errno)), -1;
+  return 0;
+}
+
 static int assemble(const opts *o) {
   uid_t root = (uid_t)o->base;
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return report("cannot make a mount namespace: %s", strerror(errno)), -1;
+  if (o->scratch && mount_scratch(o, root) != 0) return -1;
   if (o->host_root) {
-    if (mount("tmpfs", o->mnt, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0 || chown(o->mnt, root, root) != 0)
+    /* writable like an image's root, and bounded like it */
+    char data[96];
+    snprintf(data, sizeof data, "mode=0755%s%s", o->scratch ? ",size=" : "", o->scratch ? o->scratch_size : "");
+    if (mount("tmpfs", o->mnt, "tmpfs", MS_NOSUID | MS_NODEV, data) != 0 || chown(o->mnt, root, root) != 0)
       return report("cannot mount the root: %s", strerror(errno)), -1;
   } else {
     /* the merged root's own owner and mode are the upper dir's: make them the image's */

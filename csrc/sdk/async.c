@@ -161,8 +161,7 @@ static int async_wait(lua_State *L) {
       if (msg->msg != CURLMSG_DONE) continue;
       porter_preq *r = NULL;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-      r->cc = msg->data.result;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
+      preq_done(r, msg->easy_handle, msg->data.result);
       async_forget(c, r);
       lua_pushlightuserdata(L, r);
       lua_rawseti(L, -2, ++n);

@@ -34,14 +34,14 @@ static int client_close(lua_State *L) {
   c->closed = 1;
   async_close(c);
   if (c->easy) curl_easy_cleanup(c->easy);
-  curl_slist_free_all(c->hdr_json);
-  curl_slist_free_all(c->hdr_json_body);
-  curl_slist_free_all(c->hdr_octets);
-  curl_slist_free_all(c->hdr_octets_body);
+  for (int a = 0; a < 2; a++)
+    for (int k = 0; k < HDR_KINDS; k++) {
+      curl_slist_free_all(c->hdr[a][k]);
+      c->hdr[a][k] = NULL;
+    }
   free(c->base_url);
   free(c->api_key);
   c->easy = NULL;
-  c->hdr_json = c->hdr_json_body = c->hdr_octets = c->hdr_octets_body = NULL;
   c->base_url = c->api_key = NULL;
   return 0;
 }
@@ -54,15 +54,15 @@ static int client_tostring(lua_State *L) {
   return 1;
 }
 
-static struct curl_slist *headers(porter_client *c, const char *accept, const char *ctype) {
+static struct curl_slist *headers(const char *api_key, const char *accept, const char *ctype) {
   struct curl_slist *h = NULL, *t;
   char auth[4096];
   h = curl_slist_append(NULL, accept);
   if (h && ctype && !(t = curl_slist_append(h, ctype))) goto fail;
   /* curl adds "Expect: 100-continue" to large uploads; the round trip buys nothing here */
   if (h && !(t = curl_slist_append(h, "Expect:"))) goto fail;
-  if (h && c->api_key) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->api_key);
+  if (h && api_key) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
     if (!(t = curl_slist_append(h, auth))) goto fail;
   }
   return h;
@@ -131,16 +131,21 @@ static int client_new(lua_State *L, int async) {
   c->async = async;
   c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
   if (!c->rng) c->rng = 88172645463325252ull;
-  c->hdr_json = headers(c, "Accept: application/json", NULL);
-  c->hdr_json_body = headers(c, "Accept: application/json", "Content-Type: application/json");
-  c->hdr_octets = headers(c, "Accept: application/octet-stream", NULL);
-  c->hdr_octets_body = headers(c, "Accept: application/json", "Content-Type: application/octet-stream");
+  static const char *const kinds[HDR_KINDS][2] = {
+      [HDR_JSON] = {"Accept: application/json", NULL},
+      [HDR_JSON_BODY] = {"Accept: application/json", "Content-Type: application/json"},
+      [HDR_OCTETS] = {"Accept: application/octet-stream", NULL},
+      [HDR_OCTETS_BODY] = {"Accept: application/json", "Content-Type: application/octet-stream"},
+  };
+  int ok = 1;
+  for (int a = 0; a < 2; a++)
+    for (int k = 0; k < HDR_KINDS; k++)
+      ok &= (c->hdr[a][k] = headers(a ? c->api_key : NULL, kinds[k][0], kinds[k][1])) != NULL;
   if (!async) {
     c->easy = curl_easy_init();
     if (c->easy) easy_init_common(c, c->easy);
   }
-  if (!c->hdr_json || !c->hdr_json_body || !c->hdr_octets || !c->hdr_octets_body || (!async && !c->easy))
-    return luaL_error(L, "could not initialise libcurl");
+  if (!ok || (!async && !c->easy)) return luaL_error(L, "could not initialise libcurl");
 
   lua_newtable(L);
   int fields = lua_gettop(L);

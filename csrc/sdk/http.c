@@ -90,11 +90,9 @@ static int on_seek(void *ud, curl_off_t off, int origin) {
 
 void easy_init_common(porter_client *c, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_USERAGENT, PORTER_USER_AGENT);
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
-  /* a 301/302/303 after a POST must not turn it into a GET: the API redirects to the
-   * service that owns the data, and that one needs the same request */
-  curl_easy_setopt(easy, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+  /* redirects are followed by follow_redirect, not by curl: curl would send a POST body to
+   * whatever origin a server names */
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, NULL);
@@ -128,11 +126,11 @@ void preq_prepare(porter_preq *r, CURL *easy) {
                    (long)((r->timeout > 0 && r->timeout < 30 ? r->timeout : 30) * 1000.0));
   curl_easy_setopt(easy, CURLOPT_RANGE, r->range);
 
-  struct curl_slist *h = op->body == BODY_JSON     ? c->hdr_json_body
-                         : op->body == BODY_OCTETS ? c->hdr_octets_body
-                         : op->octets              ? c->hdr_octets
-                                                   : c->hdr_json;
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
+  hdr_kind h = op->body == BODY_JSON     ? HDR_JSON_BODY
+               : op->body == BODY_OCTETS ? HDR_OCTETS_BODY
+               : op->octets              ? HDR_OCTETS
+                                         : HDR_JSON;
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, c->hdr[!r->foreign][h]);
 
   if (r->upload) {
     fseek(r->upload, r->upload_start, SEEK_SET);
@@ -152,8 +150,25 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   }
 }
 
+void preq_done(porter_preq *r, CURL *easy, CURLcode cc) {
+  char *loc = NULL;
+  r->cc = cc;
+  r->status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+  r->location.n = 0;
+  if (cc == CURLE_OK && curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc &&
+      !membuf_add(&r->location, loc, strlen(loc)))
+    r->oom = 1;
+}
+
 /* ---- outcome of one attempt ---- */
-typedef enum { OUT_OK, OUT_RETRY, OUT_FAIL } outcome;
+typedef enum { OUT_OK, OUT_RETRY, OUT_REDIRECT, OUT_FAIL } outcome;
+
+#define MAX_REDIRECTS 10
+
+static int is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
 
 static int network_error(CURLcode cc) {
   switch (cc) {
@@ -176,9 +191,10 @@ static int protocol_error(const porter_preq *r) {
 
 static outcome classify(porter_preq *r) {
   int retryable;
-  if (protocol_error(r)) return OUT_FAIL;
+  if (protocol_error(r) || r->oom) return OUT_FAIL;
   if (r->cc == CURLE_OK) {
     if (r->status >= 200 && r->status < 300) return OUT_OK;
+    if (is_redirect(r->status) && r->location.n) return OUT_REDIRECT;
     retryable = r->status == 429 || (r->status >= 500 && r->status <= 599);
   } else {
     retryable = network_error(r->cc);
@@ -277,6 +293,48 @@ static void push_result(lua_State *L, porter_preq *r) {
   }
 }
 
+/* scheme, host and port of url, lower-cased by curl; 0 if it does not parse */
+static int origin_of(const char *url, char *out, size_t cap) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL, *port = NULL;
+  int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+  if (ok) ok = snprintf(out, cap, "%s://%s:%s", scheme, host, port) < (int)cap;
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return ok;
+}
+
+/* Points r at the Location of its 3xx answer, keeping method and body (the API redirects to
+ * the service that owns the data, which needs the same request). Credentials never leave the
+ * base URL's origin, and a body is not sent to another origin at all: the request fails
+ * instead. Raises when the redirect is not followed. */
+static void follow_redirect(lua_State *L, porter_preq *r, int preq_idx) {
+  char here[512], there[512];
+  const char *to = lua_pushlstring(L, r->location.p, r->location.n);
+  if (++r->hops > MAX_REDIRECTS)
+    porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s: more than %d redirects (the last to %s)", r->op->method,
+                 r->url, MAX_REDIRECTS, to);
+  if (!origin_of(to, there, sizeof there) || !origin_of(r->c->base_url, here, sizeof here))
+    porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s redirected to %s, which is not a URL to follow", r->op->method,
+                 r->url, to);
+  if (strcmp(here, there) != 0) {
+    if (r->op->body != BODY_NONE)
+      porter_raise(L, ERR_SANDBOX, (int)r->status, 0,
+                   "%s %s redirected to another origin (%s): a request body is not sent to another origin",
+                   r->op->method, r->url, to);
+    r->foreign = 1;
+  }
+  lua_setiuservalue(L, preq_idx, 1);
+  lua_getiuservalue(L, preq_idx, 1);
+  r->url = lua_tostring(L, -1);
+  lua_pop(L, 1);
+}
+
 static void sleep_for(double s) {
   struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
@@ -290,6 +348,7 @@ static int preq_gc(lua_State *L) {
   if (r->queued && r->c && !r->c->closed) async_forget(r->c, r);
   membuf_free(&r->body);
   membuf_free(&r->resp);
+  membuf_free(&r->location);
   return 0;
 }
 
@@ -461,11 +520,14 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
   }
   for (;;) {
     preq_prepare(r, c->easy);
-    r->cc = curl_easy_perform(c->easy);
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    preq_done(r, c->easy, curl_easy_perform(c->easy));
     outcome o = classify(r);
     if (o == OUT_OK) return finish(L, preq_idx);
     if (o == OUT_FAIL) return raise_failure(L, r);
+    if (o == OUT_REDIRECT) {
+      follow_redirect(L, r, preq_idx);
+      continue;
+    }
     sleep_for(backoff(c, r->attempt));
     r->attempt++;
   }
@@ -481,8 +543,11 @@ static int call_cont(lua_State *L, int status, lua_KContext ctx) {
   outcome o = classify(r);
   if (o == OUT_OK) return finish(L, preq_idx);
   if (o == OUT_FAIL) return raise_failure(L, r);
-  r->not_before = porter_now() + backoff(r->c, r->attempt);
-  r->attempt++;
+  if (o == OUT_REDIRECT) follow_redirect(L, r, preq_idx);
+  else {
+    r->not_before = porter_now() + backoff(r->c, r->attempt);
+    r->attempt++;
+  }
   lua_pushvalue(L, preq_idx);
   return lua_yieldk(L, 1, ctx, call_cont);
 }

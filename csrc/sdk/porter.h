@@ -120,12 +120,12 @@ const op_def *op_find(const char *id);
 /* ---- client and config (client.c, config.c) ---- */
 #define MT_ASYNC "porter_sandbox.AsyncPorter"
 
+typedef enum { HDR_JSON, HDR_JSON_BODY, HDR_OCTETS, HDR_OCTETS_BODY, HDR_KINDS } hdr_kind;
+
 typedef struct porter_client {
   CURL *easy;                     /* sync client's handle: keeps its connections alive */
-  struct curl_slist *hdr_json;        /* Accept JSON */
-  struct curl_slist *hdr_json_body;   /* Accept JSON, JSON body */
-  struct curl_slist *hdr_octets;      /* Accept raw bytes */
-  struct curl_slist *hdr_octets_body; /* Accept JSON, raw bytes body */
+  /* request headers by hdr_kind: [1] carries the API key, [0] goes to other origins */
+  struct curl_slist *hdr[2][HDR_KINDS];
   char *base_url;
   char *api_key;
   double timeout;                 /* seconds */
@@ -193,6 +193,8 @@ typedef struct porter_preq {
   char range_buf[64];
   double timeout;            /* seconds, 0 = none */
   int attempt;               /* 0-based */
+  int hops;                  /* redirects followed */
+  int foreign;               /* a redirect left the base URL's origin: no credentials */
   /* response */
   membuf resp;
   long status;
@@ -204,6 +206,7 @@ typedef struct porter_preq {
   char content_range[128];
   char last_modified[64];
   char errbuf[CURL_ERROR_SIZE];
+  membuf location;           /* absolute target of a 3xx answer, "" if none */
   /* continuation of the caller */
   lua_KFunction k;
   lua_KContext kctx;
@@ -227,6 +230,8 @@ void call_opts(lua_State *L, int idx, call_spec *cs);
 void push_read_meta(lua_State *L, const porter_preq *r);
 /* Configures an easy handle for one attempt of r. */
 void preq_prepare(porter_preq *r, CURL *easy);
+/* Records what an attempt's transfer ended with, before easy is reused. */
+void preq_done(porter_preq *r, CURL *easy, CURLcode cc);
 /* Common options of every easy handle a client uses. */
 void easy_init_common(porter_client *c, CURL *easy);
 double porter_now(void);

@@ -28,6 +28,8 @@ static void usage(FILE *f) {
           "  --uid-base N           host uid (and gid) of the sandboxes' root (default 100000; 65536 ids)\n"
           "  --pids-max N           processes per sandbox (default 1024)\n"
           "  --memory-max SIZE      memory per sandbox, no swap (default 1G; K, M, G suffixes)\n"
+          "  --disk-max SIZE        /tmp and the image's writable layer together, per sandbox, in\n"
+          "                         memory and counted in --memory-max (default 512M)\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
           "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
@@ -79,6 +81,7 @@ int main(int argc, char **argv) {
   cfg.uid_count = 65536;
   cfg.pids_max = 1024;
   cfg.memory_max = 1ull << 30;
+  cfg.disk_max = 512ull << 20;
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
   if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
@@ -113,6 +116,8 @@ int main(int argc, char **argv) {
       cfg.pids_max = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--memory-max") && parse_size(v) >= (16ull << 20)) {
       cfg.memory_max = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--disk-max") && parse_size(v) >= (1ull << 20)) {
+      cfg.disk_max = parse_size(v), i++;
     } else if (v && !strcmp(a, "--cpu-weight") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 10000) {
       cfg.cpu_weight = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--max-log-lines") && strtol(v, NULL, 10) >= 10) {

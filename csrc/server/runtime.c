@@ -223,15 +223,13 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
 static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
   char path[4200], path2[4200], path3[4200];
   add(a, "--uidmap"), addf(a, "%lu", cfg.uid_base), addf(a, "%lu", cfg.uid_count);
+  pathf(path, sizeof path, "%s/scratch", s->dir);
+  add(a, "--scratch"), add(a, path), addf(a, "%llu", cfg.disk_max);
   if (img->host) {
     add(a, "--host-root");
   } else {
-    pathf(path, sizeof path, "%s/upper", s->dir);
-    pathf(path2, sizeof path2, "%s/work", s->dir);
-    if (mkdir(path, 0755) != 0 || mkdir(path2, 0700) != 0) {
-      snprintf(why, wn, "cannot create the sandbox's writable layer: %s", strerror(errno));
-      return -1;
-    }
+    pathf(path, sizeof path, "%s/scratch/upper", s->dir);
+    pathf(path2, sizeof path2, "%s/scratch/work", s->dir);
     add(a, "--overlay"), add(a, img->rootfs), add(a, path), add(a, path2);
   }
   pathf(path3, sizeof path3, "%s/root", s->dir);
@@ -240,7 +238,7 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
     return -1;
   }
   add(a, "--mnt"), add(a, path3);
-  pathf(path, sizeof path, "%s/tmp", s->dir);
+  pathf(path, sizeof path, "%s/scratch/tmp", s->dir);
   add(a, "--tmp"), add(a, path);
   add(a, "--hostname"), add(a, s->name);
   add(a, "--user"), addf(a, "%lu", s->uid), addf(a, "%lu", s->gid);
@@ -489,9 +487,9 @@ int runtime_start(const char *id, const char *name, json_t *spec) {
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl)) s->deadline_ms = now_ms() + json_integer_value(ttl) * 1000;
   snprintf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id);
-  char tmp[4200];
-  pathf(tmp, sizeof tmp, "%s/tmp", s->dir);
-  if (mkdir_p(tmp, 01777) != 0 || chmod(tmp, 01777) != 0 || chown(tmp, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base) != 0) {
+  char scratch[4200];
+  pathf(scratch, sizeof scratch, "%s/scratch", s->dir);
+  if (mkdir_p(scratch, 0700) != 0) {
     free_rt(s);
     return -1;
   }
@@ -555,8 +553,9 @@ int runtime_count(void) {
 int runtime_tmpdir(const char *id, char *out, size_t n) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
-  int ok = s && s->running;
-  if (ok) pathf(out, n, "%s/tmp", s->dir);
+  int ok = s && s->running && s->helper > 0;
+  /* the scratch tmpfs exists in the launcher's mount namespace only */
+  if (ok) ok = pathf(out, n, "/proc/%ld/root%s/scratch/tmp", (long)s->helper, s->dir) == 0;
   pthread_mutex_unlock(&rt_lock);
   return ok;
 }

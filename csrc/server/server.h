@@ -32,6 +32,7 @@ typedef struct srv_config {
   int fallback_none;                 /* --image-fallback none: an image that cannot be had fails */
   unsigned long pids_max;            /* per sandbox */
   unsigned long long memory_max;     /* bytes, per sandbox, no swap */
+  unsigned long long disk_max;       /* bytes of /tmp and writable layer together, per sandbox */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
   long max_log_lines;                /* kept per sandbox */

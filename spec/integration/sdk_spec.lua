@@ -208,8 +208,10 @@ describe("SDK against porter-sandboxd", function()
 
   it("snapshots a running sandbox", function()
     local sb = running {}
+    assert.equal(0, sb:exec { "sh", "-c", "head -c 10000 /dev/zero > /tmp/state.bin" }.exit_code)
     local snap = porter.snapshots.create(sb.id, { name = "snap-1" })
     assert.truthy(snap.id)
+    assert.is_true(snap.size_bytes >= 10000, "a snapshot of " .. snap.size_bytes .. " bytes")
     local found = false
     for _, s in ipairs(porter.snapshots.list { sandbox_id = sb.id }) do
       if s.id == snap.id then found = true end

@@ -95,6 +95,50 @@ describe("the HTTP layer", function()
     assert.equal('{"command":["true"]}', reqs[2].body)
   end)
 
+  describe("redirects to another origin", function()
+    local other
+    setup(function() other = helpers.scripted_server() end)
+    teardown(function() other:stop() end)
+    before_each(function() other:reset() end)
+
+    local function via(client, method, path, call)
+      srv:script { { method = method, path = path, status = 307, headers = { Location = other.url .. "/elsewhere" } } }
+      return helpers.raises(call, client)
+    end
+
+    it("does not send a request body there", function()
+      for _, client in ipairs { porter, sandbox.AsyncPorter { base_url = srv.url, api_key = "sk-test" } } do
+        srv:reset()
+        local e = via(client, "POST", "/v1/sandbox/sb_1/exec", function(c)
+          local exec = function() return c.raw.sandboxes.exec_sandbox("sb_1", { command = { "true" } }) end
+          if c == porter then return exec() end
+          return c:run(exec)
+        end)
+        assert.equal("SandboxError", e.name)
+        assert.equal(307, e.status_code)
+        assert.matches("redirected to another origin %(" .. other.url:gsub("%p", "%%%0") .. "/elsewhere%)", e.message)
+        assert.equal(0, #other:requests())
+        client:close()
+      end
+    end)
+
+    it("follows a request without a body, without the API key", function()
+      other:script { { method = "GET", path = "/elsewhere", json = { status = "ok" } } }
+      srv:script { { method = "GET", path = "/healthz", status = 302, headers = { Location = other.url .. "/elsewhere" } } }
+      assert.same({ status = "ok" }, porter.health.check())
+      local there = other:requests()
+      assert.equal(1, #there)
+      assert.is_nil(there[1].headers["authorization"])
+    end)
+
+    it("stops after 10 redirects", function()
+      srv:script { { method = "GET", path = "/healthz", status = 301, times = 0, headers = { Location = "/healthz" } } }
+      local e = helpers.raises(porter.health.check)
+      assert.matches("more than 10 redirects", e.message)
+      assert.equal(11, #srv:requests())
+    end)
+  end)
+
   it("reuses one connection across calls", function()
     srv:script { { method = "GET", path = "/healthz", times = 0, json = { status = "ok" } } }
     for _ = 1, 5 do porter.health.check() end

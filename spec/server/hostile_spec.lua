@@ -45,7 +45,7 @@ describe("porter-sandboxd against hostile code", function()
   setup(function()
     work = process.tmpdir()
     oci.run("cc -O1 -o " .. sh(work .. "/attack") .. " spec/support/attack.c")
-    srv = helpers.sandboxd { args = { "--memory-max", MEM_MB .. "M", "--pids-max", "512" } }
+    srv = helpers.sandboxd { args = { "--memory-max", MEM_MB .. "M", "--pids-max", "512", "--disk-max", "32M" } }
     oci.write(srv.state_dir .. "/" .. tag .. "-state.txt", secret)
     oci.run("mkdir -p " .. sh(work .. "/hostdir") .. " && echo " .. secret .. " > " .. sh(work .. "/hostdir/" .. tag .. "-host.txt"))
     oci.write(root_canary, secret)
@@ -149,9 +149,9 @@ describe("porter-sandboxd against hostile code", function()
   describe("its users", function()
     it("is root inside, an unprivileged uid on the host", function()
       assert.equal("0 100000 65536\n", (exec(attacker, "tr -s ' ' < /proc/self/uid_map | sed 's/^ //'")))
-      exec(attacker, "touch /tmp/owned")
-      local tmp = srv.state_dir .. "/sandboxes/" .. attacker .. "/tmp/owned"
-      assert.equal("100000\n", oci.run("stat -c %u " .. sh(tmp)))
+      exec(attacker, "touch /tools/owned")
+      local file = srv.state_dir .. "/volumes/" .. tools .. "/data/owned"
+      assert.equal("100000\n", oci.run("stat -c %u " .. sh(file)))
     end)
     it("has Docker's default capabilities at most, no_new_privs and a seccomp filter", function()
       local st = exec(attacker, "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status")
@@ -316,6 +316,23 @@ describe("porter-sandboxd against hostile code", function()
       local n = tonumber(process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. bomb .. "/pids.current"))
       assert.truthy(n and n > 400 and n <= 512, tostring(n))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. bomb }
+    end)
+
+    it("cannot fill the host's disk through /tmp or its root: both end at --disk-max", function()
+      local id = run { image = "host" }
+      wait_running(id)
+      local du = "du -sk " .. sh(srv.state_dir) .. " | cut -f1"
+      local before = tonumber(oci.run(du))
+      for _, path in ipairs { "/tmp/fill", "/fill" } do
+        local out, code = exec(id, "dd if=/dev/zero of=" .. path .. " bs=1M count=48 2>&1")
+        assert.equal(1, code, out)
+        assert.matches("No space left on device", out)
+      end
+      assert.is_true(tonumber(oci.run(du)) - before < 1024, "the state dir grew")
+      assert.equal("hi\n", (exec(id, "rm /tmp/fill /fill && echo hi > /tmp/x && cat /tmp/x")))
+      -- nothing of it stays behind on the host when the sandbox ends
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
     end)
 
     it("kills what allocates past the memory limit, says so, and the server lives on", function()

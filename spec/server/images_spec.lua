@@ -56,7 +56,7 @@ describe("porter-sandboxd images", function()
   setup(function()
     work = process.tmpdir()
     reg = helpers.registry()
-    srv = helpers.sandboxd { args = { "--image-fallback", "none" } }
+    srv = helpers.sandboxd { args = { "--image-fallback", "none", "--disk-max", "16M" } }
     oci.push(full_image(), reg.host .. "/test/full:1")
     oci.push(oci.layout(work .. "/plain", { oci.busybox_layer() }, {}), reg.host .. "/test/plain:1")
   end)
@@ -170,6 +170,21 @@ describe("porter-sandboxd images", function()
       for _, id in ipairs { a, b, c } do http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id } end
       -- their writable layers go with them
       for _, id in ipairs { a, b, c } do assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r")) end
+    end)
+
+    it("bounds what the sandbox writes to its root and /tmp together (--disk-max), off the host's disk", function()
+      local id = run { image = reg.host .. "/test/plain:1" }
+      wait_phase(srv.url, id, "running")
+      local before = tonumber(oci.run("du -sk " .. sh(srv.state_dir) .. " | cut -f1"))
+      local r = exec(id, { "sh", "-c", "dd if=/dev/zero of=/big bs=1M count=12 2>/dev/null; " ..
+                                       "dd if=/dev/zero of=/tmp/big bs=1M count=12 2>&1; echo rc=$?" })
+      assert.matches("No space left on device", r.stdout)
+      assert.matches("rc=1", r.stdout)
+      -- the sandbox lives on, can free its space and write again
+      assert.equal(0, exec(id, { "sh", "-c", "rm /tmp/big && echo ok > /tmp/small && cat /tmp/small" }).exit_code)
+      local after = tonumber(oci.run("du -sk " .. sh(srv.state_dir) .. " | cut -f1"))
+      assert.is_true(after - before < 1024, "the state dir grew by " .. (after - before) .. " KiB")
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
 
     it("mounts a volume anywhere, creating the mount point in the sandbox's own layer", function()
