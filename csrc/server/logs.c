@@ -63,37 +63,94 @@ void log_line(const char *sandbox_id, const char *level, const char *exec_id, co
   json_decref(s);
 }
 
-/* One transaction and one prepared statement for all the lines: an exec that prints a million
+/* Many lines in one transaction with one prepared statement: an exec that prints a million
  * lines must not take a million commits. */
+typedef struct sink {
+  const char *id, *level, *exec_id;
+  sqlite3_stmt *st;
+  long left, wrote;
+  int64_t ts;
+} sink;
+
+static void sink_begin(sink *k, const char *id, const char *level, const char *exec_id) {
+  memset(k, 0, sizeof *k);
+  k->id = id, k->level = level, k->exec_id = exec_id ? exec_id : "";
+  k->ts = now_ms();
+  pthread_mutex_lock(&db_lock);
+  k->left = room(id);
+  sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+  k->st = db_prepare("INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES(?,?,?,?,?)");
+}
+
+/* 0 once the sandbox has no room left */
+static int sink_line(sink *k, const char *p, size_t n) {
+  if (!k->st || k->wrote >= k->left) return 0;
+  int last = k->wrote == k->left - 1;
+  json_t *line = last ? json_string(LIMIT_NOTE) : json_bytes(p, n); /* valid UTF-8 */
+  if (last) k->level = "warning";
+  k->wrote++;
+  sqlite3_bind_text(k->st, 1, k->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(k->st, 2, k->ts);
+  sqlite3_bind_text(k->st, 3, json_string_value(line), (int)json_string_length(line), SQLITE_TRANSIENT);
+  sqlite3_bind_text(k->st, 4, k->level, -1, SQLITE_STATIC);
+  sqlite3_bind_text(k->st, 5, k->exec_id, -1, SQLITE_STATIC);
+  sqlite3_step(k->st);
+  sqlite3_reset(k->st);
+  json_decref(line);
+  return !last;
+}
+
+static void sink_end(sink *k) {
+  sqlite3_finalize(k->st);
+  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  used(k->id, k->wrote);
+  pthread_mutex_unlock(&db_lock);
+}
+
+/* The lines of text[0..n): the newline after the last one is optional, and a line longer than
+ * max is cut into pieces of max bytes, as the workload's own output is. Returns how many
+ * bytes it consumed: all of them when final, else up to the last newline (or a cut). */
+static size_t sink_lines(sink *k, const char *text, size_t n, size_t max, int final) {
+  size_t start = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (text[i] != '\n' && i - start < max) continue;
+    if (!sink_line(k, text + start, i - start)) return n;
+    start = text[i] == '\n' ? i + 1 : i;
+  }
+  if (final && start < n) {
+    sink_line(k, text + start, n - start);
+    start = n;
+  }
+  return start;
+}
+
 void log_text(const char *sandbox_id, const char *level, const char *exec_id, const char *text, size_t n) {
   if (n == 0) return;
-  int64_t ts = now_ms();
-  pthread_mutex_lock(&db_lock);
-  long left = room(sandbox_id);
-  sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-  sqlite3_stmt *st = db_prepare("INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES(?,?,?,?,?)");
-  size_t start = 0;
-  long wrote = 0;
-  for (size_t i = 0; st && i <= n && wrote < left; i++) {
-    if (i < n && text[i] != '\n') continue;
-    if (i > start || i < n) {
-      int last = wrote == left - 1;
-      json_t *line = last ? json_string(LIMIT_NOTE) : json_bytes(text + start, i - start); /* valid UTF-8 */
-      if (last) level = "warning";
-      wrote++;
-      sqlite3_bind_text(st, 1, sandbox_id, -1, SQLITE_STATIC);
-      sqlite3_bind_int64(st, 2, ts);
-      sqlite3_bind_text(st, 3, json_string_value(line), (int)json_string_length(line), SQLITE_TRANSIENT);
-      sqlite3_bind_text(st, 4, level, -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 5, exec_id ? exec_id : "", -1, SQLITE_STATIC);
-      sqlite3_step(st);
-      sqlite3_reset(st);
-      json_decref(line);
+  sink k;
+  sink_begin(&k, sandbox_id, level, exec_id);
+  sink_lines(&k, text, n, (size_t)-1, 1);
+  sink_end(&k);
+}
+
+void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s) {
+  enum { LINE_MAX_BYTES = 65536 };
+  if (s->size == 0) return;
+  char *buf = malloc(LINE_MAX_BYTES * 2);
+  if (!buf) return;
+  sink k;
+  sink_begin(&k, sandbox_id, level, exec_id);
+  size_t have = 0, at = 0;
+  for (;;) {
+    ssize_t r = spool_read(s, at, buf + have, LINE_MAX_BYTES * 2 - have);
+    if (r <= 0) {
+      sink_lines(&k, buf, have, LINE_MAX_BYTES, 1);
+      break;
     }
-    start = i + 1;
+    at += (size_t)r, have += (size_t)r;
+    size_t used_bytes = sink_lines(&k, buf, have, LINE_MAX_BYTES, 0);
+    memmove(buf, buf + used_bytes, have - used_bytes);
+    have -= used_bytes;
   }
-  sqlite3_finalize(st);
-  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-  used(sandbox_id, wrote);
-  pthread_mutex_unlock(&db_lock);
+  sink_end(&k);
+  free(buf);
 }

@@ -591,31 +591,6 @@ void runtime_stop_all(void) {
 }
 
 /* ---- exec ---- */
-typedef struct outbuf {
-  char *p;
-  size_t n, cap;
-  int truncated;
-} outbuf;
-
-static void outbuf_add(outbuf *b, const char *p, size_t n) {
-  if (b->n + n > MAX_EXEC_OUTPUT) {
-    b->truncated = 1;
-    n = MAX_EXEC_OUTPUT - b->n;
-  }
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 65536;
-    while (cap < b->n + n) cap *= 2;
-    char *q = realloc(b->p, cap);
-    if (!q) {
-      b->truncated = 1;
-      return;
-    }
-    b->p = q, b->cap = cap;
-  }
-  memcpy(b->p + b->n, p, n);
-  b->n += n;
-}
-
 /* Asks the sandbox's pid 1 (csrc/exec/control.c) to run cmd with stdout and stderr on our
  * pipes; the socket then answers how it ended. -1 if pid 1 is not there (the sandbox ended). */
 static int send_exec(const char *dir, unsigned uid, unsigned gid, const char *cwd, json_t *cmd, char **env, int out,
@@ -688,7 +663,7 @@ static int read_reply(int c, int *code, char *why, size_t wn) {
   return -1;
 }
 
-int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t wn) {
+int runtime_exec(const char *id, json_t *cmd, spool *json, char *why, size_t wn) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
   if (!s || !s->running || s->init <= 0) {
@@ -710,8 +685,15 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   new_id("exec", exec_id, sizeof exec_id);
   int out[2], err[2];
   int rc = 0;
+  spool b[2];
+  json->fd = b[0].fd = b[1].fd = -1;
   if (oom) {
     snprintf(why, wn, "out of memory");
+    rc = 500;
+    goto cleanup;
+  }
+  if (spool_open(&b[0]) || spool_open(&b[1]) || spool_open(json)) {
+    snprintf(why, wn, "cannot make room for the command's output: %s", strerror(errno));
     rc = 500;
     goto cleanup;
   }
@@ -728,7 +710,6 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
     rc = 409; /* pid 1 is gone: the sandbox ended while we were asking */
     goto cleanup;
   }
-  outbuf b[2] = {{0}, {0}};
   struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {ctl, POLLIN, 0}};
   int open_fds = 2, exited = 0, lost = 0, code = 0;
   char chunk[65536];
@@ -746,7 +727,7 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
         p[i].fd = -1;
         open_fds--;
       } else {
-        outbuf_add(&b[i], chunk, (size_t)r);
+        spool_add(&b[i], chunk, (size_t)r, MAX_EXEC_OUTPUT);
       }
     }
     if (!exited && p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -763,20 +744,22 @@ int runtime_exec(const char *id, json_t *cmd, json_t **result, char *why, size_t
   } else if (code < 0) {
     rc = 500;
   } else {
-    log_text(id, "info", exec_id, b[0].p ? b[0].p : "", b[0].n);
-    log_text(id, "error", exec_id, b[1].p ? b[1].p : "", b[1].n);
-    *result = json_pack("{sososi}", "stdout", json_bytes(b[0].p ? b[0].p : "", b[0].n), "stderr",
-                        json_bytes(b[1].p ? b[1].p : "", b[1].n), "exit_code", code);
+    log_spool(id, "info", exec_id, &b[0]);
+    log_spool(id, "error", exec_id, &b[1]);
     if (b[0].truncated || b[1].truncated) {
       /* the rest was read and dropped, so the command never blocked on a full pipe */
-      json_object_set_new(*result, "truncated", json_true());
       static const char note[] = "exec output beyond 8 MiB per stream was dropped";
       log_line(id, "warning", exec_id, note, sizeof note - 1);
     }
+    if (spool_exec_json(json, &b[0], &b[1], code) != 0) {
+      snprintf(why, wn, "cannot write the command's output: %s", strerror(errno));
+      rc = 500;
+    }
   }
-  free(b[0].p);
-  free(b[1].p);
 cleanup:
+  spool_close(&b[0]);
+  spool_close(&b[1]);
+  if (rc) spool_close(json);
   for (size_t i = 0; env && i < nenv; i++) free(env[i]);
   free(env);
   return rc;

@@ -570,7 +570,7 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r) {
     json_decref(body);
     return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
   }
-  json_t *result = NULL;
+  spool result;
   char err[512];
   int status = runtime_exec(r->params[0], json_object_get(body, "command"), &result, err, sizeof err);
   json_decref(body);
@@ -581,5 +581,7 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r) {
     return reply_error(c, (unsigned)status, "%s", err);
   }
   json_decref(o);
-  return reply_json(c, 200, result);
+  sent = reply_spool(c, 200, &result);
+  spool_close(&result);
+  return sent;
 }

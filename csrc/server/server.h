@@ -106,6 +106,8 @@ int rm_rf(const char *path);
 int64_t tree_size(const char *path);
 /* Replaces invalid UTF-8 with U+FFFD so that output of any bytes can go into JSON. */
 json_t *json_bytes(const char *p, size_t n);
+/* Length of the valid UTF-8 sequence at p (n bytes available), or 0. */
+size_t utf8_seq(const unsigned char *p, size_t n);
 
 /* ---- state (db.c): one connection, used under db_lock ---- */
 extern sqlite3 *db;
@@ -120,6 +122,24 @@ int db_exec(const char *sql, const char *fmt, ...); /* SQLITE_DONE / error code 
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);
 /* Splits text into lines and logs each. */
 void log_text(const char *sandbox_id, const char *level, const char *exec_id, const char *text, size_t n);
+
+/* ---- exec output on disk (spool.c) ---- */
+typedef struct spool {
+  int fd;        /* an unlinked file in the state dir */
+  size_t size;
+  int truncated; /* more came than the cap */
+  int failed;    /* a write failed (disk full): size is what was kept */
+} spool;
+int spool_open(spool *s);
+void spool_close(spool *s);
+void spool_add(spool *s, const char *p, size_t n, size_t cap);
+ssize_t spool_read(const spool *s, size_t at, char *buf, size_t n);
+/* Writes the ExecResponse JSON for stdout so and stderr se into out. */
+int spool_exec_json(spool *out, const spool *so, const spool *se, int code);
+/* Queues out's content as the JSON answer (taking its descriptor). */
+enum MHD_Result reply_spool(struct MHD_Connection *c, unsigned status, spool *out);
+/* Logs the lines of s, each cut at 64 KiB. */
+void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s);
 
 /* ---- sandboxes (sandboxes.c) ---- */
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started);
@@ -192,7 +212,9 @@ int runtime_terminate(const char *id);  /* 1 if it was live */
 int runtime_live(const char *id);       /* running (exec possible) */
 int runtime_count(void);
 /* Runs argv inside the sandbox; answers 0 and fills out/err/code, or an HTTP status. */
-int runtime_exec(const char *id, json_t *argv, json_t **result, char *why, size_t n);
+/* Runs argv in the sandbox; 0 with *json the ExecResponse (on disk), else an HTTP status and
+ * why. */
+int runtime_exec(const char *id, json_t *argv, spool *json, char *why, size_t n);
 int runtime_tmpdir(const char *id, char *out, size_t n);
 void runtime_stop_all(void);
 

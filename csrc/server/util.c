@@ -155,8 +155,7 @@ int64_t tree_size(const char *path) {
   return size_acc;
 }
 
-/* Length of a valid UTF-8 sequence at p, or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
+size_t utf8_seq(const unsigned char *p, size_t n) {
   if (p[0] < 0x80) return 1;
   size_t len = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
   if (!len || len > n || p[0] == 0xc0 || p[0] == 0xc1 || p[0] > 0xf4) return 0;

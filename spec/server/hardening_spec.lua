@@ -132,15 +132,30 @@ describe("porter-sandboxd hardening", function()
 
   it("bounds what an exec returns, marks the cut, and keeps the server's memory flat", function()
     local id = running_host()
-    local function rss() return tonumber(process.read_all("/proc/" .. srv.proc.pid .. "/status"):match("VmRSS:%s+(%d+)")) end
-    local before = rss()
+    local status = "/proc/" .. srv.proc.pid .. "/status"
+    local function kb(field) return tonumber(process.read_all(status):match(field .. ":%s+(%d+)")) end
     local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
                              json = { command = { "sh", "-c", "head -c 64M /dev/zero | tr '\\0' x; echo done >&2" } } }
     assert.equal(200, r.status)
     assert.equal(8 * 1024 * 1024, #r.json.stdout)
     assert.is_true(r.json.truncated)
     assert.equal("done\n", r.json.stderr)
-    assert.truthy(rss() - before < 200 * 1024, "RSS grew by " .. (rss() - before) .. " kB")
+    -- four at once, each printing 64 MiB of NUL bytes on both streams: each answer is 48 MiB
+    -- of JSON (NUL becomes U+FFFD), and the server's peak memory must not see it
+    local before = kb("VmRSS")
+    local f = io.open("/proc/" .. srv.proc.pid .. "/clear_refs", "w")
+    f:write("5") -- resets VmHWM, the peak
+    f:close()
+    local dir = process.tmpdir()
+    local body = '{"command":["sh","-c","head -c 64M /dev/zero; head -c 64M /dev/zero >&2"]}'
+    oci.run("cd " .. process.shquote(dir) .. " && for i in 1 2 3 4; do curl -s -m 60 -o out$i -H 'Content-Type: application/json' " ..
+            "-d '" .. body .. "' " .. srv.url .. "/v1/sandbox/" .. id .. "/exec & done; wait")
+    local peak = kb("VmHWM")
+    local out = process.read_all(dir .. "/out4")
+    os.execute("rm -rf " .. process.shquote(dir))
+    assert.equal(2 * 3 * 8 * 1024 * 1024 + #'{"exit_code":0,"stdout":"","stderr":"","truncated":true}', #out)
+    assert.matches('"truncated":true}$', out)
+    assert.truthy(peak - before < 16 * 1024, "peak RSS grew by " .. (peak - before) .. " kB")
     http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
   end)
 

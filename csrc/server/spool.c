@@ -1,0 +1,110 @@
+/* Exec output on disk, not in memory: what a command prints goes to unlinked files in the state
+ * dir, capped per stream, and the answer is encoded from them into a third file that
+ * libmicrohttpd sends as it is. The server's memory stays flat whatever a sandbox prints. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "server.h"
+
+#define CHUNK 8192 /* with its escaped form, on a 512 KiB handler thread stack */
+
+int spool_open(spool *s) {
+  memset(s, 0, sizeof *s);
+  s->fd = open(cfg.state_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  return s->fd >= 0 ? 0 : -1;
+}
+
+void spool_close(spool *s) {
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+}
+
+void spool_add(spool *s, const char *p, size_t n, size_t cap) {
+  if (s->size + n > cap) {
+    s->truncated = 1;
+    n = cap - s->size;
+  }
+  while (n > 0 && !s->failed) {
+    ssize_t w = pwrite(s->fd, p, n, (off_t)s->size);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      s->failed = 1; /* the disk is full: what was written is still answered */
+      break;
+    }
+    p += w, n -= (size_t)w, s->size += (size_t)w;
+  }
+}
+
+ssize_t spool_read(const spool *s, size_t at, char *buf, size_t n) {
+  if (at >= s->size) return 0;
+  if (n > s->size - at) n = s->size - at;
+  ssize_t r;
+  while ((r = pread(s->fd, buf, n, (off_t)at)) < 0 && errno == EINTR) {
+  }
+  return r;
+}
+
+/* A JSON string's body for the bytes of s, as json_bytes makes it: valid UTF-8 copied,
+ * anything else (and NUL) as U+FFFD, then escaped. A sequence cut by a chunk's end is carried
+ * into the next chunk. */
+static int put(spool *out, const char *p, size_t n) {
+  spool_add(out, p, n, SIZE_MAX);
+  return out->failed ? -1 : 0;
+}
+
+static int encode_string(spool *out, const spool *in) {
+  char buf[CHUNK + 4], esc[CHUNK * 6 + 16];
+  size_t have = 0, at = 0;
+  for (;;) {
+    ssize_t r = spool_read(in, at, buf + have, CHUNK);
+    if (r < 0) return -1;
+    at += (size_t)r;
+    have += (size_t)r;
+    int eof = r == 0;
+    size_t i = 0, o = 0;
+    const unsigned char *u = (const unsigned char *)buf;
+    while (i < have && (eof || i + 4 <= have)) {
+      unsigned char ch = u[i];
+      size_t k = ch ? utf8_seq(u + i, have - i) : 0;
+      if (k > 1) {
+        memcpy(esc + o, buf + i, k), o += k, i += k;
+        continue;
+      }
+      i++;
+      if (!k) memcpy(esc + o, "\xef\xbf\xbd", 3), o += 3;
+      else if (ch == '"' || ch == '\\') esc[o++] = '\\', esc[o++] = (char)ch;
+      else if (ch == '\n') esc[o++] = '\\', esc[o++] = 'n';
+      else if (ch == '\t') esc[o++] = '\\', esc[o++] = 't';
+      else if (ch == '\r') esc[o++] = '\\', esc[o++] = 'r';
+      else if (ch < 0x20 || ch == 0x7f) o += (size_t)snprintf(esc + o, 7, "\\u%04x", ch);
+      else esc[o++] = (char)ch;
+    }
+    if (put(out, esc, o) != 0) return -1;
+    memmove(buf, buf + i, have - i);
+    have -= i;
+    if (eof) return 0;
+  }
+}
+
+int spool_exec_json(spool *out, const spool *so, const spool *se, int code) {
+  char head[64];
+  int n = snprintf(head, sizeof head, "{\"exit_code\":%d,\"stdout\":\"", code);
+  if (put(out, head, (size_t)n) || encode_string(out, so) || put(out, "\",\"stderr\":\"", 12) ||
+      encode_string(out, se))
+    return -1;
+  const char *tail = so->truncated || se->truncated ? "\",\"truncated\":true}" : "\"}";
+  return put(out, tail, strlen(tail));
+}
+
+enum MHD_Result reply_spool(struct MHD_Connection *c, unsigned status, spool *s) {
+  struct MHD_Response *res = MHD_create_response_from_fd((uint64_t)s->size, s->fd);
+  if (!res) return MHD_NO;
+  s->fd = -1; /* the response closes it */
+  MHD_add_response_header(res, "Content-Type", "application/json");
+  enum MHD_Result ret = MHD_queue_response(c, status, res);
+  MHD_destroy_response(res);
+  return ret;
+}
