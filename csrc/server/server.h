@@ -103,7 +103,6 @@ void new_id(const char *prefix, char *out, size_t n);
 int pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
-int64_t tree_size(const char *path);
 /* Replaces invalid UTF-8 with U+FFFD so that output of any bytes can go into JSON. */
 json_t *json_bytes(const char *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (n bytes available), or 0. */

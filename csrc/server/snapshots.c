@@ -1,4 +1,4 @@
-/* Snapshots (provisional API): a copy of a running sandbox's writable layer, its /tmp. */
+/* Snapshots (provisional API): a running sandbox's /tmp, kept as a tar file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,15 +6,16 @@
 #include <unistd.h>
 #include "server.h"
 
-static int copy_tree(const char *from, const char *to) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    execlp("cp", "cp", "-a", "--", from, to, (char *)NULL);
-    _exit(127);
-  }
-  int st;
-  if (pid < 0 || waitpid(pid, &st, 0) < 0) return -1;
-  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+/* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:
+ * the tree is the sandbox's to shape while we read it). Returns its size, or -1. */
+static int64_t pack_tree(const char *from, const char *to) {
+  char helper[4096], base[24], out[128], err[512];
+  snprintf(base, sizeof base, "%lu", cfg.uid_base);
+  char *argv[] = {(char *)helper_path("porter-sandbox-unpack", helper, sizeof helper), "--pack", (char *)from, base,
+                  (char *)to, NULL};
+  long long size;
+  if (proc_run(argv, out, sizeof out, err, sizeof err) != 0 || sscanf(out, "size %lld", &size) != 1) return -1;
+  return size;
 }
 
 static json_t *snapshot_json(sqlite3_stmt *st) {
@@ -48,14 +49,15 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
     return reply_error(c, 409, "the sandbox is not running");
   }
   new_id("snap", id, sizeof id);
-  snprintf(dst, sizeof dst, "%s/snapshots/%s", cfg.state_dir, id);
-  if (copy_tree(tmp, dst) != 0) {
-    rm_rf(dst);
+  snprintf(dst, sizeof dst, "%s/snapshots/%s.tar", cfg.state_dir, id);
+  int64_t size = pack_tree(tmp, dst);
+  if (size < 0) {
+    unlink(dst);
     json_decref(spec);
     return reply_error(c, 500, "could not copy the sandbox's files");
   }
   const char *name = json_string_value(json_object_get(spec, "name"));
-  int64_t size = tree_size(dst), created = now_ms();
+  int64_t created = now_ms();
   pthread_mutex_lock(&db_lock);
   db_exec("INSERT INTO snapshots(id, name, sandbox_id, created_ms, size_bytes) VALUES(?,?,?,?,?)", "sssii", id,
           name ? name : id, r->params[0], created, size);
@@ -96,7 +98,7 @@ enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r) {
   pthread_mutex_unlock(&db_lock);
   if (rc != SQLITE_DONE || !changed) return reply_error(c, 404, "no snapshot '%s'", r->params[0]);
   char dir[4300];
-  snprintf(dir, sizeof dir, "%s/snapshots/%s", cfg.state_dir, r->params[0]);
-  rm_rf(dir);
+  snprintf(dir, sizeof dir, "%s/snapshots/%s.tar", cfg.state_dir, r->params[0]);
+  unlink(dir);
   return reply_empty(c, 204);
 }

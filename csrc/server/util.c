@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,19 +139,6 @@ int rm_rf(const char *path) {
   }
   close(top);
   return r < 0 ? -1 : rmdir(path);
-}
-
-static __thread int64_t size_acc;
-static int add_size(const char *p, const struct stat *st, int flag, struct FTW *f) {
-  (void)p, (void)f;
-  if (flag == FTW_F) size_acc += st->st_size;
-  return 0;
-}
-
-int64_t tree_size(const char *path) {
-  size_acc = 0;
-  nftw(path, add_size, 32, FTW_PHYS);
-  return size_acc;
 }
 
 size_t utf8_seq(const unsigned char *p, size_t n) {

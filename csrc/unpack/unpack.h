@@ -24,6 +24,9 @@ int layer_apply(unpack_ctx *c, int fd, int index);
 /* Removes path and everything under it, never following a symlink. */
 int remove_tree(const char *path);
 
+/* ---- snapshots (pack.c) ---- */
+int pack_main(const char *dir, uid_t base, const char *out_path);
+
 /* ---- users (user.c) ---- */
 /* Resolves an image's User ("name", "uid", "name:group", ...) against the root's /etc/passwd and
  * /etc/group, read as text (never through NSS, which would load the image's code). */

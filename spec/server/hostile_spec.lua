@@ -85,6 +85,27 @@ describe("porter-sandboxd against hostile code", function()
       local out = exec(attacker, "cat " .. sh(srv.state_dir .. "/volumes/" .. vol .. "/data/" .. tag .. "-vol.txt") .. " 2>&1")
       assert.is_nil(out:find(secret, 1, true))
     end)
+    it("cannot make a snapshot read host files or crash the server, even swapping dirs for symlinks meanwhile", function()
+      local id = run { image = "host" }
+      wait_running(id)
+      exec(id, "cd /tmp && ln -s / root && ln -s " .. sh(root_canary) .. " canary && mkdir deep && cd deep && " ..
+               "i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
+      exec(id, "(cd /tmp && i=0; while [ $i -lt 20000 ]; do mkdir -p x/y && echo s > x/y/f; rm -rf x; ln -s / x; rm x; " ..
+               "i=$((i+1)); done) >/dev/null 2>&1 &")
+      for _ = 1, 5 do
+        local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+        assert.equal(201, r.status, r.body)
+        local tar = srv.state_dir .. "/snapshots/" .. r.json.id .. ".tar"
+        assert.equal(r.json.size_bytes, #process.read_all(tar))
+        assert.is_nil(process.read_all(tar):find(secret, 1, true))
+        local listing = oci.run("tar -tvf " .. sh(tar))
+        assert.matches("root %-> /", listing)
+        assert.matches("(d/d/d/d/d/d/d/d/d/d/)", listing)
+        assert.is_nil(listing:find("etc/passwd", 1, true))
+      end
+      assert.is_true(process.alive(srv.proc))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
     it("sees no /root, /home, /var or the server's binaries", function()
       local out = exec(attacker, "ls -d /root /home /var " .. sh(helpers.build) .. " " .. sh(root_canary) .. " 2>&1")
       assert.is_nil(out:find(secret, 1, true))

@@ -1,0 +1,68 @@
+/* porter-sandbox-unpack --pack DIR BASE OUT: a snapshot of DIR (a sandbox's /tmp) as a tar
+ * archive written to the new file OUT, ids shifted back by BASE. DIR's content is the
+ * sandbox's to shape, and it may change while we read it: so we chroot into DIR first, and a
+ * symlink, however swapped in, can only name what is in DIR. DIR is a tmpfs of the sandbox's
+ * own (no devices, no mounts, no hard links from elsewhere), and we run no code of its, so
+ * staying root in there reads what the sandbox's root could and nothing more. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include "unpack.h"
+
+static int fail(const char *what, struct archive *a) {
+  fprintf(stderr, "%s: %s\n", what, a ? archive_error_string(a) : "failed");
+  return 1;
+}
+
+static int copy_data(struct archive *from, struct archive *to) {
+  char buf[65536];
+  la_ssize_t n;
+  while ((n = archive_read_data(from, buf, sizeof buf)) > 0)
+    if (archive_write_data(to, buf, (size_t)n) != n) return -1;
+  return n < 0 ? -1 : 0;
+}
+
+static void unshift(struct archive_entry *e, uid_t base) {
+  la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+  archive_entry_set_uid(e, uid >= base ? uid - base : 65534);
+  archive_entry_set_gid(e, gid >= base ? gid - base : 65534);
+  archive_entry_set_uname(e, NULL);
+  archive_entry_set_gname(e, NULL);
+}
+
+int pack_main(const char *dir, uid_t base, const char *out_path) {
+  int out = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) return perror("cannot create the snapshot"), 1;
+  if (chdir(dir) != 0 || chroot(".") != 0 || chdir("/") != 0) return perror("cannot enter the sandbox's files"), 1;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return perror("no_new_privs"), 1;
+  struct archive *disk = archive_read_disk_new(), *tar = archive_write_new();
+  struct archive_entry *e = archive_entry_new();
+  if (!disk || !tar || !e) return fail("out of memory", NULL);
+  archive_read_disk_set_symlink_physical(disk);
+  if (archive_write_set_format_pax_restricted(tar) != ARCHIVE_OK || archive_write_open_fd(tar, out) != ARCHIVE_OK)
+    return fail("cannot write the snapshot", tar);
+  if (archive_read_disk_open(disk, ".") != ARCHIVE_OK) return fail("cannot read the sandbox's files", disk);
+  for (;;) {
+    int r = archive_read_next_header2(disk, e);
+    if (r == ARCHIVE_EOF) break;
+    if (r == ARCHIVE_WARN || r == ARCHIVE_RETRY) continue; /* unreadable to the sandbox's root: left out */
+    if (r != ARCHIVE_OK) return fail("cannot read the sandbox's files", disk);
+    archive_read_disk_descend(disk);
+    unshift(e, base);
+    if (archive_write_header(tar, e) != ARCHIVE_OK) return fail("cannot write the snapshot", tar);
+    if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 && copy_data(disk, tar) != 0)
+      return fail("cannot copy a file", disk);
+  }
+  archive_read_close(disk);
+  if (archive_write_close(tar) != ARCHIVE_OK) return fail("cannot finish the snapshot", tar);
+  archive_entry_free(e);
+  archive_read_free(disk);
+  archive_write_free(tar);
+  printf("size %lld\n", (long long)lseek(out, 0, SEEK_CUR));
+  return 0;
+}
