@@ -47,7 +47,7 @@ LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
 
 CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 
-.PHONY: all test asan-test clean install bench deps demo check
+.PHONY: all test asan-test clean install bench deps demo check fuzz
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 # every object depends on this file: the flags live here
@@ -124,6 +124,24 @@ demo: deps
 
 check: deps
 	sh scripts/check.sh
+
+# libFuzzer targets (clang), each run FUZZ_SECONDS from the seeds in fuzz/corpus/; what they
+# find goes to build-fuzz/ (crash-*, and the grown corpus), never into the checkout.
+FUZZ        := build-fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := server_spec sdk_decode
+
+$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h)
+	@mkdir -p $(FUZZ)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -o $@ $(filter %.c,$^) -ljansson
+
+$(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h)
+	@mkdir -p $(FUZZ)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%)
+	FUZZ=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FUZZ_TARGETS)
 
 bench: all
 	sh scripts/bench/run.sh

@@ -1,16 +1,15 @@
 #!/bin/sh
-# `make check`: the whole suite twice, plain and under AddressSanitizer + UBSan, then one
-# summed line "N passed, N failed"; exits non-zero if anything failed.
+# `make check`: the whole suite twice, plain and under AddressSanitizer + UBSan, the fuzzers
+# briefly, then one summed line "N passed, N failed"; exits non-zero if anything failed.
 cd "$(dirname "$0")/.."
 status=0 passed=0 failed=0
 tmp=$(mktemp -d)
 
-run() { # build dir, san flag
-  make -s BUILD="$1" SAN="$2" all || { echo "build of $1 failed"; failed=$((failed + 1)); status=1; return; }
-  ( BUILD="$1" SAN="$2" sh scripts/run-specs.sh; echo $? >"$tmp/rc" ) 2>&1 | tee "$tmp/log"
+# adds the "N passed, N failed" line of $tmp/log to the totals
+count() { # what ran
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/log" | tail -n1)
   if [ -z "$line" ]; then
-    echo "no summary from the $1 run"; failed=$((failed + 1)); status=1; return
+    echo "no summary from $1"; failed=$((failed + 1)); status=1; return
   fi
   passed=$((passed + ${line%% passed*}))
   f=${line#*, }; f=${f%% failed}
@@ -18,8 +17,17 @@ run() { # build dir, san flag
   [ "$(cat "$tmp/rc")" = 0 ] || status=1
 }
 
+run() { # build dir, san flag
+  make -s BUILD="$1" SAN="$2" all || { echo "build of $1 failed"; failed=$((failed + 1)); status=1; return; }
+  ( BUILD="$1" SAN="$2" sh scripts/run-specs.sh; echo $? >"$tmp/rc" ) 2>&1 | tee "$tmp/log"
+  count "the $1 run"
+}
+
 run build ""
 run build-asan 1
+# the fuzzers: a short run from the seeds each time (make fuzz FUZZ_SECONDS=600 for a long one)
+( make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"; echo $? >"$tmp/rc" ) 2>&1 | tee "$tmp/log"
+count "make fuzz"
 rm -rf "$tmp"
 [ "$failed" -eq 0 ] || status=1
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1

@@ -389,7 +389,7 @@ static void build_url(lua_State *L, porter_preq *r, const call_spec *cs, membuf 
     if (*p == '{') {
       const char *close = strchr(p, '}');
       int idx = cs->path_idx + arg++;
-      size_t n;
+      size_t n = 0;
       const char *v = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
       if (!v || n == 0) {
         char name[32];

@@ -289,7 +289,7 @@ static void encode_value(enc *e, int idx, const schema *s) {
       if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
       return;
     case K_ARR: {
-      lua_Integer n;
+      lua_Integer n = 0;
       if (!lua_istable(L, idx) || !is_sequence(L, idx, &n)) fail(e, s->label, idx);
       if (n < s->min_items || (s->max_items && n > s->max_items)) {
         const char *where = e->plen ? e->path : "value";

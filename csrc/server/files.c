@@ -104,23 +104,13 @@ enum MHD_Result h_files_read(struct MHD_Connection *c, req *r) {
   char crange[96] = "";
   const char *rh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
   if (rh && size > 0) {
-    unsigned long long a, b = size - 1;
-    char *end;
-    if (strncmp(rh, "bytes=", 6) || !(rh[6] >= '0' && rh[6] <= '9')) {
+    int why = range_parse(rh, size, &start, &len);
+    if (why == RANGE_UNSUPPORTED || why == RANGE_MALFORMED) {
       close(fd);
-      return reply_error(c, 416, "only a single range 'bytes=START-END' or 'bytes=START-' is supported");
+      return reply_error(c, 416, why == RANGE_MALFORMED ? "malformed Range header"
+                                                        : "only a single range 'bytes=START-END' or 'bytes=START-' is supported");
     }
-    a = strtoull(rh + 6, &end, 10);
-    if (*end != '-') {
-      close(fd);
-      return reply_error(c, 416, "malformed Range header");
-    }
-    int junk = 0;
-    if (end[1]) {
-      b = strtoull(end + 1, &end, 10);
-      junk = *end != '\0';
-    }
-    if (a >= size || b < a || junk) {
+    if (why == RANGE_OUTSIDE) {
       close(fd);
       snprintf(crange, sizeof crange, "bytes */%llu", (unsigned long long)size);
       json_t *o = json_pack("{ss}", "error", "the range is outside the file");
@@ -133,9 +123,9 @@ enum MHD_Result h_files_read(struct MHD_Connection *c, req *r) {
       MHD_destroy_response(res);
       return ret;
     }
-    if (b >= size) b = size - 1;
-    start = a, len = b - a + 1, status = 206;
-    snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", a, b, (unsigned long long)size);
+    status = 206;
+    snprintf(crange, sizeof crange, "bytes %llu-%llu/%llu", (unsigned long long)start,
+             (unsigned long long)(start + len - 1), (unsigned long long)size);
   }
   struct MHD_Response *res = len ? MHD_create_response_from_fd_at_offset64(len, fd, start)
                                  : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);

@@ -122,6 +122,13 @@ void log_line(const char *sandbox_id, const char *level, const char *exec_id, co
 /* Splits text into lines and logs each. */
 void log_text(const char *sandbox_id, const char *level, const char *exec_id, const char *text, size_t n);
 
+/* ---- sandbox specs (spec.c) ---- */
+/* NULL if spec may be run, else why not (in buf or static), naming the field. */
+const char *sandbox_spec_check(json_t *spec, char *buf, size_t n);
+/* A Range header against a file of size bytes: RANGE_OK with [*start, *start + *len), or why not. */
+enum { RANGE_OK, RANGE_UNSUPPORTED, RANGE_MALFORMED, RANGE_OUTSIDE };
+int range_parse(const char *h, uint64_t size, uint64_t *start, uint64_t *len);
+
 /* ---- exec output on disk (spool.c) ---- */
 typedef struct spool {
   int fd;        /* an unlinked file in the state dir */

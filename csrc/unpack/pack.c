@@ -50,13 +50,15 @@ int pack_main(const char *dir, uid_t base, const char *out_path) {
   for (;;) {
     int r = archive_read_next_header2(disk, e);
     if (r == ARCHIVE_EOF) break;
-    if (r == ARCHIVE_WARN || r == ARCHIVE_RETRY) continue; /* unreadable to the sandbox's root: left out */
-    if (r != ARCHIVE_OK) return fail("cannot read the sandbox's files", disk);
+    if (r == ARCHIVE_FATAL) return fail("cannot read the sandbox's files", disk);
+    /* the sandbox runs on while we read: what vanishes or changes under us is left out */
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) continue;
     archive_read_disk_descend(disk);
     unshift(e, base);
     if (archive_write_header(tar, e) != ARCHIVE_OK) return fail("cannot write the snapshot", tar);
-    if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 && copy_data(disk, tar) != 0)
-      return fail("cannot copy a file", disk);
+    /* a file cut short meanwhile is padded to the size its header says */
+    if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) copy_data(disk, tar);
+    if (archive_write_finish_entry(tar) == ARCHIVE_FATAL) return fail("cannot write the snapshot", tar);
   }
   archive_read_close(disk);
   if (archive_write_close(tar) != ARCHIVE_OK) return fail("cannot finish the snapshot", tar);
