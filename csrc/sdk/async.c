@@ -27,7 +27,7 @@ static async_loop *loop_get(lua_State *L, porter_client *c) {
   async_loop *lp = calloc(1, sizeof *lp);
   if (!lp || !(lp->multi = curl_multi_init())) {
     free(lp);
-    luaL_error(L, "could not initialise libcurl");
+    porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
   }
   /* bounds the requests in flight; curl queues the rest until a connection frees up */
   curl_multi_setopt(lp->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->concurrency);
@@ -62,7 +62,7 @@ static void start(lua_State *L, porter_client *c, async_loop *lp, porter_preq *r
   if (lp->npool) {
     e = lp->pool[--lp->npool];
   } else {
-    if (!(e = curl_easy_init())) luaL_error(L, "could not initialise libcurl");
+    if (!(e = curl_easy_init())) porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
     easy_init_common(c, e);
   }
   preq_prepare(r, e);
@@ -71,7 +71,7 @@ static void start(lua_State *L, porter_client *c, async_loop *lp, porter_preq *r
   if (curl_multi_add_handle(lp->multi, e) != CURLM_OK) {
     r->easy = NULL;
     curl_easy_cleanup(e);
-    luaL_error(L, "could not start a transfer");
+    porter_raise(L, ERR_BASE, 0, 0, "could not start a transfer");
   }
 }
 

@@ -18,7 +18,7 @@ static int fields_index(lua_State *L) {
 static int handle_newindex(lua_State *L) {
   const char *key = luaL_tolstring(L, 2, NULL);
   luaL_getmetafield(L, 1, "__name");
-  return luaL_error(L, "%s fields are read-only (tried to set '%s')", lua_tostring(L, -1), key);
+  return porter_argerror(L, "%s fields are read-only (tried to set '%s')", lua_tostring(L, -1), key);
 }
 
 void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *more,
@@ -63,7 +63,9 @@ void handle_push(lua_State *L, const char *mt, int client_idx, int fields_idx) {
 }
 
 porter_client *handle_prologue(lua_State *L, const char *mt) {
-  luaL_checkudata(L, 1, mt);
+  if (!luaL_testudata(L, 1, mt))
+    porter_argerror(L, "expected a %s as self (call methods with ':', e.g. sb:refresh()), got %s",
+                    mt + sizeof "porter_sandbox." - 1, luaL_typename(L, 1));
   lua_getiuservalue(L, 1, 2);
   lua_insert(L, 1);
   return client_check(L, 1);

@@ -15,8 +15,8 @@ static porter_client *client_test(lua_State *L, int idx) {
 
 porter_client *client_check(lua_State *L, int idx) {
   porter_client *c = client_test(L, idx);
-  if (!c) luaL_typeerror(L, idx, "Porter client");
-  if (c->closed) luaL_error(L, "attempt to use a closed client");
+  if (!c) porter_argerror(L, "expected a Porter client (call methods with ':'), got %s", luaL_typename(L, idx));
+  if (c->closed) porter_raise(L, ERR_BASE, 0, 0, "attempt to use a closed client");
   return c;
 }
 
@@ -29,7 +29,7 @@ void ns_prologue(lua_State *L) {
 /* close, __gc and __close: idempotent, so a client closed by hand is fine to collect. */
 static int client_close(lua_State *L) {
   porter_client *c = client_test(L, 1);
-  if (!c) return luaL_typeerror(L, 1, "Porter client");
+  if (!c) return porter_argerror(L, "close: expected a Porter client (porter:close()), got %s", luaL_typename(L, 1));
   if (c->closed) return 0;
   c->closed = 1;
   async_close(c);
@@ -145,7 +145,7 @@ static int client_new(lua_State *L, int async) {
     c->easy = curl_easy_init();
     if (c->easy) easy_init_common(c, c->easy);
   }
-  if (!ok || (!async && !c->easy)) return luaL_error(L, "could not initialise libcurl");
+  if (!ok || (!async && !c->easy)) return porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
 
   lua_newtable(L);
   int fields = lua_gettop(L);

@@ -126,28 +126,28 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
         porter_argerror(L, "%s: 'timeout' must be a positive number of seconds (got %s)", who,
-                        luaL_tolstring(L, -1, NULL));
+                        porter_got(L, -1));
       cfg->timeout = lua_tonumber(L, -1);
     }
     lua_getfield(L, opts, "max_retries");
     if (!lua_isnil(L, -1)) {
       if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 100)
         porter_argerror(L, "%s: 'max_retries' must be an integer from 0 to 100 (got %s)", who,
-                        luaL_tolstring(L, -1, NULL));
+                        porter_got(L, -1));
       cfg->max_retries = (int)lua_tointeger(L, -1);
     }
     lua_getfield(L, opts, "max_response_bytes");
     if (!lua_isnil(L, -1)) {
       if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1024)
         porter_argerror(L, "%s: 'max_response_bytes' must be an integer of at least 1024 (got %s)", who,
-                        luaL_tolstring(L, -1, NULL));
+                        porter_got(L, -1));
       cfg->max_response_bytes = lua_tointeger(L, -1);
     }
     lua_getfield(L, opts, "concurrency");
     if (!lua_isnil(L, -1)) {
       if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10000)
         porter_argerror(L, "%s: 'concurrency' must be an integer from 1 to 10000 (got %s)", who,
-                        luaL_tolstring(L, -1, NULL));
+                        porter_got(L, -1));
       cfg->concurrency = (int)lua_tointeger(L, -1);
     }
     lua_settop(L, top);

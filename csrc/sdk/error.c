@@ -13,6 +13,8 @@ static const struct { const char *name; err_class parent; } classes[ERR__COUNT] 
   [ERR_RATELIMIT] = {"RateLimitError", ERR_SANDBOX},
   [ERR_SERVER] = {"ServerError", ERR_SANDBOX},
   [ERR_TIMEOUT] = {"SandboxTimeoutError", ERR_SANDBOX},
+  [ERR_CONFLICT] = {"ConflictError", ERR_SANDBOX},
+  [ERR_CONNECTION] = {"ConnectionError", ERR_SANDBOX},
   [ERR_CONFIG] = {"ConfigError", ERR_BASE},
   [ERR_ARGUMENT] = {"ArgumentError", ERR_BASE},
 };
@@ -37,12 +39,19 @@ static int err_is(lua_State *L) {
   return 1;
 }
 
+/* "where: Name: message (HTTP n)", like error("...")'s "file:line: ..." */
 static int err_tostring(lua_State *L) {
   luaL_Buffer b;
   lua_getfield(L, 1, "name");
   lua_getfield(L, 1, "message");
   lua_getfield(L, 1, "status_code");
+  lua_getfield(L, 1, "where");
   luaL_buffinit(L, &b);
+  if (lua_type(L, 5) == LUA_TSTRING) {
+    lua_pushvalue(L, 5); /* above the buffer's own slot */
+    luaL_addvalue(&b);
+    luaL_addstring(&b, ": ");
+  }
   luaL_addstring(&b, luaL_optstring(L, 2, "Error"));
   luaL_addstring(&b, ": ");
   luaL_addstring(&b, luaL_optstring(L, 3, ""));
@@ -131,9 +140,32 @@ void porter_error_open(lua_State *L, int module_idx) {
   lua_pop(L, 1);
 }
 
+/* A frame of the SDK's own: C functions, and the façade's chunks (lua/porter_sandbox/x.lua,
+ * embedded in porter-lua as "@porter_sandbox/x.lua", installed under .../porter_sandbox/). */
+static int sdk_frame(const lua_Debug *ar) {
+  if (*ar->what == 'C') return 1;
+  const char *dir = strstr(ar->source, "porter_sandbox/");
+  return dir && (dir == ar->source + 1 || dir[-1] == '/') && !strchr(dir + sizeof "porter_sandbox/" - 1, '/');
+}
+
+/* Pushes "file:line" of the first frame outside the SDK, or nil (called from C alone). */
+static void push_where(lua_State *L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar)) break;
+    if (sdk_frame(&ar)) continue;
+    if (ar.currentline > 0) lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+    else lua_pushstring(L, ar.short_src);
+    return;
+  }
+  lua_pushnil(L);
+}
+
 void porter_error_push(lua_State *L, err_class cls, const char *message, int status, int body_idx) {
   if (body_idx) body_idx = lua_absindex(L, body_idx);
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
+  push_where(L);
+  lua_setfield(L, -2, "where");
   lua_getfield(L, LUA_REGISTRYINDEX, CLASSES_KEY);
   lua_rawgeti(L, -1, cls + 1);
   lua_setfield(L, -3, "class");
@@ -169,4 +201,18 @@ int porter_argerror(lua_State *L, const char *fmt, ...) {
   va_end(ap);
   porter_error_push(L, ERR_ARGUMENT, msg, 0, 0);
   return lua_error(L);
+}
+
+const char *porter_got(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+      return lua_pushfstring(L, "the string \"%s\"", lua_tostring(L, idx));
+    case LUA_TNUMBER:
+    case LUA_TBOOLEAN:
+    case LUA_TNIL:
+      return luaL_tolstring(L, idx, NULL);
+    default:
+      return lua_pushfstring(L, "a %s", luaL_typename(L, idx));
+  }
 }

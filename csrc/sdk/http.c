@@ -217,6 +217,13 @@ static int content_is_json(const porter_preq *r) {
   return strstr(r->content_type, "json") != NULL;
 }
 
+/* r's URL without the base URL, when it is below it (the path of the API's operation) */
+static const char *url_path(const porter_preq *r) {
+  size_t n = strlen(r->c->base_url);
+  while (n && r->c->base_url[n - 1] == '/') n--;
+  return strncmp(r->url, r->c->base_url, n) == 0 && r->url[n] == '/' ? r->url + n : r->url;
+}
+
 /* Raises the error for a failed request. */
 static int raise_failure(lua_State *L, porter_preq *r) {
   if (r->oom) return porter_raise(L, ERR_SANDBOX, 0, 0, "not enough memory for the response to %s %s", r->op->method, r->url);
@@ -237,10 +244,15 @@ static int raise_failure(lua_State *L, porter_preq *r) {
     return porter_raise(L, ERR_SANDBOX, 0, 0, "could not read the upload source: %s", strerror(errno));
   if (r->cc != CURLE_OK) {
     const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->cc);
-    if (r->attempt > 0)
-      return porter_raise(L, ERR_SANDBOX, 0, 0, "%s %s failed after %d attempts: %s", r->op->method, r->url,
-                          r->attempt + 1, why);
-    return porter_raise(L, ERR_SANDBOX, 0, 0, "%s %s failed: %s", r->op->method, r->url, why);
+    const char *tries = r->attempt > 0 ? lua_pushfstring(L, " after %d attempts", r->attempt + 1) : "";
+    err_class cls = network_error(r->cc) ? ERR_CONNECTION : ERR_SANDBOX;
+    if (r->cc == CURLE_COULDNT_CONNECT)
+      return porter_raise(L, cls, 0, 0, "nothing listens at %s: %s %s failed%s (%s)", r->c->base_url, r->op->method,
+                          r->url, tries, why);
+    if (r->cc == CURLE_COULDNT_RESOLVE_HOST)
+      return porter_raise(L, cls, 0, 0, "the host of %s is not known: %s %s failed%s (%s)", r->c->base_url,
+                          r->op->method, r->url, tries, why);
+    return porter_raise(L, cls, 0, 0, "%s %s failed%s: %s", r->op->method, r->url, tries, why);
   }
   if (r->status < 100 || r->status > 599)
     return porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s answered HTTP status %d, which is no HTTP status",
@@ -260,10 +272,13 @@ static int raise_failure(lua_State *L, porter_preq *r) {
       body_idx = lua_gettop(L);
     }
   }
-  if (!message) message = lua_pushfstring(L, "HTTP %d", (int)r->status);
+  if (!message)
+    message = lua_pushfstring(L, "%s %s answered HTTP %d without the API's JSON error: is %s a Porter Sandbox API?",
+                              r->op->method, url_path(r), (int)r->status, r->c->base_url);
   err_class cls = ERR_SANDBOX;
   if (r->status == 401) cls = ERR_AUTH;
   else if (r->status == 404) cls = ERR_NOTFOUND;
+  else if (r->status == 409) cls = ERR_CONFLICT;
   else if (r->status == 429) cls = ERR_RATELIMIT;
   else if (r->status >= 500 && r->status <= 599) cls = ERR_SERVER;
   porter_error_push(L, cls, message, (int)r->status, body_idx);
@@ -539,7 +554,7 @@ static int call_cont(lua_State *L, int status, lua_KContext ctx) {
   int preq_idx = (int)ctx;
   porter_preq *r = lua_touserdata(L, preq_idx);
   lua_settop(L, preq_idx);
-  if (r->c->closed) return luaL_error(L, "attempt to use a closed client");
+  if (r->c->closed) return porter_raise(L, ERR_BASE, 0, 0, "attempt to use a closed client");
   outcome o = classify(r);
   if (o == OUT_OK) return finish(L, preq_idx);
   if (o == OUT_FAIL) return raise_failure(L, r);

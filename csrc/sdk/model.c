@@ -181,9 +181,7 @@ static void run_check(enc *e, field_check check, int idx) {
   const char *expected = check(e->L, idx);
   if (expected) {
     lua_State *L = e->L;
-    if (lua_type(L, idx) == LUA_TSTRING)
-      porter_argerror(L, "%s: '%s' must be %s (got \"%s\")", e->what, e->path, expected, lua_tostring(L, idx));
-    porter_argerror(L, "%s: '%s' must be %s (got %s)", e->what, e->path, expected, luaL_tolstring(L, idx, NULL));
+    porter_argerror(L, "%s: '%s' must be %s (got %s)", e->what, e->path, expected, porter_got(L, idx));
   }
 }
 

@@ -23,7 +23,7 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   static int curl_ready;
   if (!curl_ready) {
     /* not thread-safe by libcurl's design; Lua states are opened from one thread */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return luaL_error(L, "could not initialise libcurl");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
     curl_ready = 1;
   }
   lua_newtable(L);

@@ -30,7 +30,7 @@
 typedef enum {
   ERR_BASE, /* Error: root of every class */
   ERR_SANDBOX, ERR_AUTH, ERR_NOTFOUND, ERR_RATELIMIT, ERR_SERVER, ERR_TIMEOUT,
-  ERR_CONFIG, ERR_ARGUMENT,
+  ERR_CONFLICT, ERR_CONNECTION, ERR_CONFIG, ERR_ARGUMENT,
   ERR__COUNT
 } err_class;
 
@@ -39,6 +39,8 @@ void porter_error_open(lua_State *L, int module_idx);
 void porter_error_push(lua_State *L, err_class cls, const char *message, int status, int body_idx);
 /* Raise helpers: never return. */
 int porter_raise(lua_State *L, err_class cls, int status, int body_idx, const char *fmt, ...);
+/* Pushes and returns how a value reads in an error: 'the string "30"', 'nil', '1.5', 'a table'. */
+const char *porter_got(lua_State *L, int idx);
 int porter_argerror(lua_State *L, const char *fmt, ...);
 
 /* ---- schemas and the JSON model (schema.c, model.c) ---- */

@@ -15,7 +15,7 @@ void call_opts(lua_State *L, int idx, call_spec *cs) {
     if (!strcmp(k, "timeout")) {
       if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 0)
         porter_argerror(L, "%s: 'timeout' must be a number of seconds, 0 for none (got %s)", cs->what,
-                        luaL_tolstring(L, -1, NULL));
+                        porter_got(L, -1));
       cs->timeout = lua_tonumber(L, -1);
     } else if (!strcmp(k, "range")) {
       const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;

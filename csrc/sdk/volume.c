@@ -134,7 +134,7 @@ static lua_Integer opt_nonneg(lua_State *L, int t, const char *name, const char 
   lua_Integer v = 0;
   if (*present) {
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
-      porter_argerror(L, "%s: '%s' must be a non-negative integer (got %s)", what, name, luaL_tolstring(L, -1, NULL));
+      porter_argerror(L, "%s: '%s' must be a non-negative integer (got %s)", what, name, porter_got(L, -1));
     v = lua_tointeger(L, -1);
   }
   lua_pop(L, 1);

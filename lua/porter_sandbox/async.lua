@@ -119,7 +119,7 @@ local function gather(self, tasks, opts)
     return finish(group)
   end
   if sched then
-    error("AsyncPorter:gather: this client is already running tasks; call gather from inside one of them", 2)
+    error(core.Error { message = "AsyncPorter:gather: this client is already running tasks; call gather from inside one of them" }, 2)
   end
   sched = { client = self, tasks_tbl = self:_tasks(), info = {}, ready = {}, pending = {}, npending = 0, sleepers = {} }
   local group = spawn(core, sched, tasks, opts)
@@ -132,7 +132,7 @@ local function gather(self, tasks, opts)
       end
       if group.remaining == 0 then break end
       local sleepers = sched.sleepers
-      if sched.npending == 0 and #sleepers == 0 then error("AsyncPorter: tasks are waiting on nothing (deadlock)") end
+      if sched.npending == 0 and #sleepers == 0 then error(core.Error { message = "AsyncPorter: tasks are waiting on nothing (deadlock)" }) end
       local done = self:_wait(sleepers[1] and math.max(0, sleepers[1].at - M.core._now()) or nil)
       local now = M.core._now()
       while sleepers[1] and sleepers[1].at <= now do

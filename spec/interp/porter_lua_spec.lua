@@ -72,7 +72,12 @@ describe("porter-lua", function()
     local r = same({ "-e", "error('boom')" })
     assert.equal(1, r.rc)
     assert.matches("boom\nstack traceback:", r.err)
-    same({ "-e", "error(setmetatable({}, {__tostring = function() return 'custom' end}))" })
+    -- one deliberate difference: an error object with __tostring gets the traceback too
+    local obj = { "-e", "error(setmetatable({}, {__tostring = function() return 'custom' end}))" }
+    local plain, ours = run(lua, obj), run(porter_lua, obj)
+    assert.equal(plain.rc, ours.rc)
+    assert.equal(plain.err:gsub("\n$", ""):gsub(lua:gsub("%p", "%%%0"), "PROG") .. "\nstack traceback:",
+                 ours.err:gsub(porter_lua:gsub("%p", "%%%0"), "PROG"):match("^(.-stack traceback:)"))
     same({ "-e", "error({})" })
     same({ "-e", "x = = 1" })
     same({ "/nonexistent/script.lua" })

@@ -19,7 +19,7 @@ describe("argument checks", function()
     refused("sandboxes.create: 'image' is required (a string)", c, { name = "x" })
     refused("sandboxes.create: expected a sandbox spec table (got nil)", c)
     refused("sandboxes.create: 'image' must be a string (got number)", c, { image = 3 })
-    refused("sandboxes.create: 'name' must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (got \"My_Box\")",
+    refused("sandboxes.create: 'name' must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (got the string \"My_Box\")",
       c, { image = "i", name = "My_Box" })
     refused("sandboxes.create: 'volume_mounts./data' must be a string (got number)", c, { image = "i", volume_mounts = { ["/data"] = 1 } })
   end)
@@ -52,11 +52,11 @@ describe("argument checks", function()
   end)
 
   it("checks list filters, logs options, volume names and paths", function()
-    refused("sandboxes.list: 'phase[1]' must be a phase (queued, creating, running, succeeded, failed or terminated) (got \"runing\")",
+    refused("sandboxes.list: 'phase[1]' must be a phase (queued, creating, running, succeeded, failed or terminated) (got the string \"runing\")",
       porter.sandboxes.list, { phase = "runing" })
     refused("sandboxes.list: 'tags' must map strings to strings (got string = number)", porter.sandboxes.list, { tags = { a = 1 } })
     refused("sandboxes.list: 'page' must be an integer of at least 1 (got 0)", porter.sandboxes.list, { page = 0 })
-    refused("volumes.create: 'name' must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (got \"-x\")",
+    refused("volumes.create: 'name' must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (got the string \"-x\")",
       porter.volumes.create, { name = "-x" })
     refused("sandboxes.get: 'name' must be a non-empty string (got nil)", porter.sandboxes.get)
     refused("volumes.get: 'name' must be a non-empty string (got number)", porter.volumes.get, 5)

@@ -113,6 +113,8 @@ describe("config resolution", function()
   it("refuses bad options before doing anything", function()
     assert.equal("ArgumentError: Porter: 'timeout' must be a positive number of seconds (got -1)",
       resolve('{ base_url = "http://h", timeout = -1 }'))
+    assert.equal([[ArgumentError: Porter: 'timeout' must be a positive number of seconds (got the string "30")]],
+      resolve('{ base_url = "http://h", timeout = "30" }'))
     assert.equal("ArgumentError: Porter: unknown option 'timeout_ms' (expected api_key, base_url, timeout, max_retries, max_response_bytes)",
       resolve('{ base_url = "http://h", timeout_ms = 5 }'))
     assert.equal("ArgumentError: Porter: 'base_url' must be a string (got number)", resolve('{ base_url = 5 }'))

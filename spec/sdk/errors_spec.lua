@@ -4,14 +4,15 @@ local sandbox = require("porter_sandbox")
 describe("error classes", function()
   it("are exposed on the module with their names", function()
     for _, name in ipairs({ "SandboxError", "AuthenticationError", "NotFoundError", "RateLimitError", "ServerError",
-                            "SandboxTimeoutError", "ConfigError", "ArgumentError" }) do
+                            "SandboxTimeoutError", "ConflictError", "ConnectionError", "ConfigError", "ArgumentError" }) do
       assert.equal(name, sandbox[name].name)
       assert.equal(name, tostring(sandbox[name]))
     end
   end)
 
   it("makes every HTTP-side error a SandboxError, and neither config nor argument errors", function()
-    for _, name in ipairs({ "AuthenticationError", "NotFoundError", "RateLimitError", "ServerError", "SandboxTimeoutError" }) do
+    for _, name in ipairs({ "AuthenticationError", "NotFoundError", "RateLimitError", "ServerError", "SandboxTimeoutError",
+                            "ConflictError", "ConnectionError" }) do
       local e = sandbox[name] { message = "m", status_code = 500 }
       assert.is_true(e:is(sandbox.SandboxError), name)
       assert.is_true(e:is(sandbox[name]))
@@ -29,13 +30,48 @@ describe("error classes", function()
     assert.equal("no such sandbox", e.message)
     assert.equal(404, e.status_code)
     assert.equal(body, e.body)
-    assert.equal("NotFoundError: no such sandbox (HTTP 404)", tostring(e))
-    assert.equal("ConfigError: nope", tostring(sandbox.ConfigError("nope")))
+    assert.matches("^spec/sdk/errors_spec.lua:%d+$", e.where)
+    assert.equal(e.where .. ": NotFoundError: no such sandbox (HTTP 404)", tostring(e))
+    assert.matches("^spec/sdk/errors_spec.lua:%d+: ConfigError: nope$", tostring(sandbox.ConfigError("nope")))
+  end)
+
+  it("says where the caller was, past the SDK's own frames", function()
+    local porter = sandbox.Porter { base_url = "http://127.0.0.1:1", max_retries = 0 }
+    local function here() return "spec/sdk/errors_spec.lua:" .. debug.getinfo(2, "l").currentline end
+    local ok, e = pcall(porter.sandboxes.create, { image = 42 })          local want = here()
+    assert.is_false(ok)
+    assert.equal("ArgumentError", e.name)
+    assert.equal(want, e.where)
+    ok, e = pcall(function() return porter.sandboxes.get("x") end)     want = here()
+    assert.equal("ConnectionError", e.name)
+    assert.equal(want, e.where)
+    porter:close()
+    ok, e = pcall(porter.health.check)                                   want = here()
+    assert.equal("attempt to use a closed client", e.message)
+    assert.equal("Error", e.name)
+    assert.equal(want, e.where)
   end)
 
   it("prints through __tostring when a script dies of one", function()
     local out = require("spec.helpers").lua_eval(
       'local s = require "porter_sandbox"; error(s.ServerError{message = "boom", status_code = 503})')
     assert.matches("ServerError: boom %(HTTP 503%)", out)
+  end)
+
+  it("under porter-lua, an uncaught one says file and line and has a traceback", function()
+    local helpers = require("spec.helpers")
+    local dir = helpers.process.tmpdir()
+    local f = assert(io.open(dir .. "/script.lua", "w"))
+    f:write('local s = require "porter_sandbox"\nlocal p = s.Porter { base_url = "http://127.0.0.1:1", max_retries = 0 }\n',
+            'local function go() return p.sandboxes.get("x") end\ngo()\n')
+    f:close()
+    local h = io.popen(helpers.build .. "/porter-lua " .. dir .. "/script.lua 2>&1; echo rc=$?")
+    local out = h:read("a")
+    h:close()
+    os.execute("rm -rf " .. dir)
+    assert.matches("porter%-lua: [^\n]*/script.lua:3: ConnectionError: nothing listens at http://127.0.0.1:1", out)
+    assert.matches("stack traceback:", out, 1, true)
+    assert.matches("script.lua:4: in main chunk", out, 1, true)
+    assert.matches("rc=1", out, 1, true)
   end)
 end)

@@ -139,6 +139,16 @@ describe("the HTTP layer", function()
     end)
   end)
 
+  it("errors raised in the Lua façade say where its caller was", function()
+    srv:script { { method = "GET", path = "/v1/sandbox/lookup", json = { id = "sb_1" } },
+                 { method = "GET", path = "/v1/sandbox/sb_1", json = STATUS } }
+    local sb = porter.sandboxes.get("one")
+    local ok, e = pcall(sb.wait, sb, { timeout = "soon" }) local line = debug.getinfo(1, "l").currentline
+    assert.is_false(ok)
+    assert.equal("ArgumentError", e.name)
+    assert.equal("spec/sdk/http_spec.lua:" .. line, e.where)
+  end)
+
   it("reuses one connection across calls", function()
     srv:script { { method = "GET", path = "/healthz", times = 0, json = { status = "ok" } } }
     for _ = 1, 5 do porter.health.check() end
@@ -160,7 +170,8 @@ describe("the HTTP layer", function()
       srv:script { { path = "/v1/volume", status = 429, times = 0, body = "slow down" } }
       e = helpers.raises(porter.volumes.list)
       assert.equal("RateLimitError", e.name)
-      assert.equal("HTTP 429", e.message)
+      assert.equal("GET /v1/volume answered HTTP 429 without the API's JSON error: is " .. srv.url ..
+                   " a Porter Sandbox API?", e.message)
       assert.equal("slow down", e.body)
       assert.equal(4, #srv:requests())
     end)
@@ -192,12 +203,26 @@ describe("the HTTP layer", function()
       assert.equal(2, #srv:requests())
     end)
 
-    it("retries connection refused, then says how often it tried", function()
-      local p = sandbox.Porter { base_url = "http://127.0.0.1:1", max_retries = 2 }
+    it("retries connection refused, then raises ConnectionError saying nothing listens there", function()
+      for _, p in ipairs { sandbox.Porter { base_url = "http://127.0.0.1:1", max_retries = 2 },
+                           sandbox.AsyncPorter { base_url = "http://127.0.0.1:1", max_retries = 2 } } do
+        local e = helpers.raises(function()
+          if getmetatable(p).__name == "AsyncPorter" then return p:run(p.health.check) end
+          return p.health.check()
+        end)
+        assert.equal("ConnectionError", e.name)
+        assert.is_true(e:is(sandbox.SandboxError))
+        assert.is_nil(e.status_code)
+        assert.matches("^nothing listens at http://127.0.0.1:1: GET http://127.0.0.1:1/healthz failed after 3 attempts", e.message)
+        p:close()
+      end
+    end)
+
+    it("raises ConnectionError naming the host when it does not resolve", function()
+      local p = sandbox.Porter { base_url = "http://no-such-host.invalid", max_retries = 0 }
       local e = helpers.raises(p.health.check)
-      assert.equal("SandboxError", e.name)
-      assert.is_nil(e.status_code)
-      assert.matches("failed after 3 attempts", e.message)
+      assert.equal("ConnectionError", e.name)
+      assert.matches("the host of http://no-such-host.invalid is not known", e.message, 1, true)
       p:close()
     end)
   end)
@@ -226,7 +251,7 @@ describe("the HTTP layer", function()
 
   describe("errors", function()
     local cases = { [400] = "SandboxError", [401] = "AuthenticationError", [404] = "NotFoundError",
-                    [409] = "SandboxError", [422] = "SandboxError" }
+                    [409] = "ConflictError", [422] = "SandboxError" }
     for status, name in pairs(cases) do
       it("maps HTTP " .. status .. " to " .. name .. " with the server's message", function()
         srv:script { { path = "/v1/sandbox/sb_x", status = status, json = { error = "because " .. status } } }
