@@ -71,8 +71,46 @@ fail:
   return NULL;
 }
 
-/* A namespace table: the functions in fns, each a closure over (client, namespace). */
-static void push_namespace(lua_State *L, int client_idx, const luaL_Reg *fns) {
+/* Namespace functions the Lua façade adds: NS_LUA_KEY[namespace][name] = function(client, ...). */
+static const char NS_LUA_KEY[] = "porter_sandbox.ns_lua";
+
+static int ns_lua_done(lua_State *L, int status, lua_KContext ctx) { return lua_gettop(L); }
+
+/* Calls the façade's function with the client first, as `ns.f(...)` or `ns:f(...)`. */
+static int ns_lua_call(lua_State *L) {
+  if (lua_gettop(L) >= 1 && lua_rawequal(L, 1, lua_upvalueindex(2))) lua_remove(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_insert(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 2);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, ns_lua_done);
+  return lua_gettop(L);
+}
+
+/* core._extend(namespace, name, fn): every client made from now on has ns.name. */
+static int ns_extend(lua_State *L) {
+  luaL_checkstring(L, 1);
+  luaL_checkstring(L, 2);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, NS_LUA_KEY) != LUA_TTABLE) {
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, NS_LUA_KEY);
+  }
+  if (lua_getfield(L, -1, lua_tostring(L, 1)) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, lua_tostring(L, 1));
+  }
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, lua_tostring(L, 2));
+  return 0;
+}
+
+/* A namespace table: the functions in fns, each a closure over (client, namespace), and the
+ * façade's for this namespace. */
+static void push_namespace(lua_State *L, int client_idx, const char *name, const luaL_Reg *fns) {
   lua_newtable(L);
   for (; fns->name; fns++) {
     lua_pushvalue(L, client_idx);
@@ -80,6 +118,21 @@ static void push_namespace(lua_State *L, int client_idx, const luaL_Reg *fns) {
     lua_pushcclosure(L, fns->func, 2);
     lua_setfield(L, -2, fns->name);
   }
+  int ns = lua_gettop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, NS_LUA_KEY) == LUA_TTABLE && lua_getfield(L, -1, name) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pushvalue(L, client_idx);
+      lua_pushvalue(L, ns);
+      lua_pushvalue(L, -3);
+      lua_pushcclosure(L, ns_lua_call, 3);
+      lua_pushvalue(L, -3);
+      lua_insert(L, -2);
+      lua_rawset(L, ns);
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, ns);
 }
 
 int raw_op(lua_State *L);
@@ -108,7 +161,7 @@ static void push_raw(lua_State *L, int client_idx) {
 }
 
 static void set_ns(lua_State *L, int fields, int client_idx, int raw, const char *name, const luaL_Reg *fns) {
-  push_namespace(L, client_idx, fns);
+  push_namespace(L, client_idx, name, fns);
   lua_getfield(L, raw, name);
   lua_setfield(L, -2, "raw");
   lua_setfield(L, fields, name);
@@ -193,4 +246,6 @@ void client_open(lua_State *L, int module_idx) {
   lua_setfield(L, module_idx, "Porter");
   lua_pushcfunction(L, async_new);
   lua_setfield(L, module_idx, "AsyncPorter");
+  lua_pushcfunction(L, ns_extend);
+  lua_setfield(L, module_idx, "_extend");
 }

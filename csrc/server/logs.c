@@ -75,8 +75,8 @@ typedef struct sink {
 static void sink_begin(sink *k, const char *id, const char *level, const char *exec_id) {
   memset(k, 0, sizeof *k);
   k->id = id, k->level = level, k->exec_id = exec_id ? exec_id : "";
-  k->ts = now_ms();
   pthread_mutex_lock(&db_lock);
+  k->ts = now_ms(); /* under the lock: timestamps grow with seq, so `since` leaves no gaps */
   k->left = room(id);
   sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
   k->st = db_prepare("INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES(?,?,?,?,?)");

@@ -1,0 +1,123 @@
+-- Waiting and lifetime against the real porter-sandboxd: wait raising on failure, wait_exit,
+-- `<close>` sandboxes, sandboxes.each over every page, logs{follow = true}.
+local helpers = require("spec.helpers")
+local sandbox = require("porter_sandbox")
+
+describe("sandbox lifetime against porter-sandboxd", function()
+  local server, porter
+  setup(function()
+    server = helpers.sandboxd { args = { "--image-fallback", "none" } }
+    porter = sandbox.Porter { base_url = server.url }
+  end)
+  teardown(function()
+    porter:close()
+    server:stop()
+  end)
+
+  local function tag() return ("t%d%d"):format(os.time() % 100000, math.random(1e6)) end
+
+  it("wait raises when the sandbox fails instead of starting, with its phase and last log lines", function()
+    local sb = porter.sandboxes.create { image = "127.0.0.1:1/nothing/here:1" }
+    local ok, e = pcall(sb.wait, sb, { timeout = 30 })
+    assert.is_false(ok)
+    assert.equal("SandboxError", e.name)
+    assert.equal("failed", e.phase)
+    assert.matches("^sandbox " .. sb.id .. " failed instead of starting: ", e.message)
+    assert.matches("127.0.0.1:1/nothing/here:1", e.message, 1, true)
+    assert.is_true(#e.logs >= 1)
+    assert.matches("^spec/integration/lifetime_spec.lua:%d+$", e.where)
+  end)
+
+  it("wait_exit answers the final status with an integer exit code, and raises for none", function()
+    local sb = porter.sandboxes.create { image = "host", command = { "sh", "-c", "sleep 0.3; exit 3" } }
+    local st = sb:wait_exit { timeout = 30 }
+    assert.equal("failed", st.phase)
+    assert.equal(3, st.exit_code)
+    assert.equal("integer", math.type(st.exit_code))
+    local ok0 = porter.sandboxes.create { image = "host", command = { "true" } }:wait_exit()
+    assert.equal("succeeded", ok0.phase)
+    assert.equal(0, ok0.exit_code)
+    local long = porter.sandboxes.create { image = "host", command = { "sleep", "30" } }
+    local ok, e = pcall(long.wait_exit, long, { timeout = 0.3 })
+    assert.is_false(ok)
+    assert.equal("SandboxTimeoutError", e.name)
+    assert.matches("still running after 0.3s", e.message)
+    long:terminate()
+    assert.equal("terminated", long:wait_exit().phase)
+    local bad = helpers.raises(long.wait_exit, long, { timeout = "soon" })
+    assert.equal("ArgumentError", bad.name)
+  end)
+
+  it("terminates a `<close>` sandbox when its scope ends, even by an error; twice is harmless", function()
+    local id
+    do
+      local sb <close> = porter.sandboxes.create { image = "host" }
+      id = sb.id
+      assert.equal("running", sb:wait().phase)
+    end
+    local again = porter.raw.sandboxes.get_sandbox(id)
+    assert.equal("terminated", again.phase)
+    local ok = pcall(function()
+      local sb <close> = porter.sandboxes.create { image = "host" }
+      id = sb.id
+      sb:wait()
+      error("the job broke")
+    end)
+    assert.is_false(ok)
+    assert.equal("terminated", porter.raw.sandboxes.get_sandbox(id).phase)
+    local sb = porter.sandboxes.create { image = "host" }
+    sb:terminate()
+    sb:terminate()
+    getmetatable(sb).__close(sb)
+  end)
+
+  it("each walks every page of list (more than one page of 50)", function()
+    local t = tag()
+    local made = {}
+    for _ = 1, 55 do made[porter.sandboxes.create { image = "host", command = { "true" }, tags = { batch = t } }.id] = true end
+    local seen, n = {}, 0
+    for sb in porter.sandboxes.each { tags = { batch = t } } do
+      assert.is_true(made[sb.id], sb.id)
+      assert.is_nil(seen[sb.id], "twice: " .. sb.id)
+      seen[sb.id] = true
+      n = n + 1
+    end
+    assert.equal(55, n)
+    local count = 0
+    for _ in porter.sandboxes:each { tags = { batch = "none-" .. t } } do count = count + 1 end
+    assert.equal(0, count)
+  end)
+
+  local SCRIPT = "for i in 1 2 3 4 5 6; do echo line$i; sleep 0.15; done; echo oops >&2"
+
+  local function follow_all(client, sb)
+    local got = {}
+    for l in sb:logs { follow = true, interval = 0.05 } do got[#got + 1] = l.line end
+    return got
+  end
+
+  it("follows logs as they come until the sandbox ends, without gaps or duplicates", function()
+    local sb = porter.sandboxes.create { image = "host", command = { "sh", "-c", SCRIPT } }
+    local got = follow_all(porter, sb)
+    assert.same({ "line1", "line2", "line3", "line4", "line5", "line6", "oops" }, got)
+    -- a plain logs call is unchanged
+    assert.equal(7, #sb:logs())
+  end)
+
+  it("follows logs inside AsyncPorter tasks, two at once", function()
+    local aporter = sandbox.AsyncPorter { base_url = server.url }
+    local results = aporter:gather {
+      function()
+        local sb = aporter.sandboxes.create { image = "host", command = { "sh", "-c", SCRIPT } }
+        return follow_all(aporter, sb)
+      end,
+      function()
+        local sb = aporter.sandboxes.create { image = "host", command = { "sh", "-c", "echo a; sleep 0.4; echo b" } }
+        return follow_all(aporter, sb)
+      end,
+    }
+    aporter:close()
+    assert.same({ "line1", "line2", "line3", "line4", "line5", "line6", "oops" }, results[1])
+    assert.same({ "a", "b" }, results[2])
+  end)
+end)
