@@ -65,11 +65,14 @@ void log_line(const char *sandbox_id, const char *level, const char *exec_id, co
 
 /* Many lines in one transaction with one prepared statement: an exec that prints a million
  * lines must not take a million commits. */
+#define LINE_MAX_BYTES 65536 /* an exec's lines are cut here, as the workload's are */
+
 typedef struct sink {
   const char *id, *level, *exec_id;
   sqlite3_stmt *st;
   long left, wrote;
   int64_t ts;
+  char fixed[LINE_MAX_BYTES * 3]; /* a line made valid UTF-8 */
 } sink;
 
 static void sink_begin(sink *k, const char *id, const char *level, const char *exec_id) {
@@ -86,17 +89,17 @@ static void sink_begin(sink *k, const char *id, const char *level, const char *e
 static int sink_line(sink *k, const char *p, size_t n) {
   if (!k->st || k->wrote >= k->left) return 0;
   int last = k->wrote == k->left - 1;
-  json_t *line = last ? json_string(LIMIT_NOTE) : json_bytes(p, n); /* valid UTF-8 */
-  if (last) k->level = "warning";
+  if (last) k->level = "warning", p = LIMIT_NOTE, n = strlen(LIMIT_NOTE);
+  /* valid UTF-8 for the JSON answers, without an allocation a line */
+  if (utf8_valid_prefix(p, n) != n) n = utf8_sanitize(p, n, k->fixed), p = k->fixed;
   k->wrote++;
   sqlite3_bind_text(k->st, 1, k->id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(k->st, 2, k->ts);
-  sqlite3_bind_text(k->st, 3, json_string_value(line), (int)json_string_length(line), SQLITE_TRANSIENT);
+  sqlite3_bind_text(k->st, 3, p, (int)n, SQLITE_STATIC);
   sqlite3_bind_text(k->st, 4, k->level, -1, SQLITE_STATIC);
   sqlite3_bind_text(k->st, 5, k->exec_id, -1, SQLITE_STATIC);
   sqlite3_step(k->st);
   sqlite3_reset(k->st);
-  json_decref(line);
   return !last;
 }
 
@@ -124,33 +127,29 @@ static size_t sink_lines(sink *k, const char *text, size_t n, size_t max, int fi
   return start;
 }
 
-void log_text(const char *sandbox_id, const char *level, const char *exec_id, const char *text, size_t n) {
-  if (n == 0) return;
-  sink k;
-  sink_begin(&k, sandbox_id, level, exec_id);
-  sink_lines(&k, text, n, (size_t)-1, 1);
-  sink_end(&k);
-}
-
 void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s) {
-  enum { LINE_MAX_BYTES = 65536 };
   if (s->size == 0) return;
   char *buf = malloc(LINE_MAX_BYTES * 2);
-  if (!buf) return;
-  sink k;
-  sink_begin(&k, sandbox_id, level, exec_id);
+  sink *k = malloc(sizeof *k);
+  if (!buf || !k) {
+    free(buf);
+    free(k);
+    return;
+  }
+  sink_begin(k, sandbox_id, level, exec_id);
   size_t have = 0, at = 0;
   for (;;) {
     ssize_t r = spool_read(s, at, buf + have, LINE_MAX_BYTES * 2 - have);
     if (r <= 0) {
-      sink_lines(&k, buf, have, LINE_MAX_BYTES, 1);
+      sink_lines(k, buf, have, LINE_MAX_BYTES, 1);
       break;
     }
     at += (size_t)r, have += (size_t)r;
-    size_t used_bytes = sink_lines(&k, buf, have, LINE_MAX_BYTES, 0);
+    size_t used_bytes = sink_lines(k, buf, have, LINE_MAX_BYTES, 0);
     memmove(buf, buf + used_bytes, have - used_bytes);
     have -= used_bytes;
   }
-  sink_end(&k);
+  sink_end(k);
   free(buf);
+  free(k);
 }

@@ -107,6 +107,10 @@ int rm_rf(const char *path);
 json_t *json_bytes(const char *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (n bytes available), or 0. */
 size_t utf8_seq(const unsigned char *p, size_t n);
+/* How many leading bytes of text are valid UTF-8 without NUL. */
+size_t utf8_valid_prefix(const char *text, size_t n);
+/* text with every invalid byte (and NUL) as U+FFFD, into out (room for 3n); its length. */
+size_t utf8_sanitize(const char *text, size_t n, char *out);
 
 /* ---- state (db.c): one connection, used under db_lock ---- */
 extern sqlite3 *db;
@@ -120,7 +124,6 @@ int db_exec(const char *sql, const char *fmt, ...); /* SQLITE_DONE / error code 
 /* ---- logs (logs.c) ---- */
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);
 /* Splits text into lines and logs each. */
-void log_text(const char *sandbox_id, const char *level, const char *exec_id, const char *text, size_t n);
 
 /* ---- sandbox specs (spec.c) ---- */
 /* NULL if spec may be run, else why not (in buf or static), naming the field. */

@@ -154,21 +154,25 @@ size_t utf8_seq(const unsigned char *p, size_t n) {
   return len;
 }
 
-json_t *json_bytes(const char *text, size_t n) {
+size_t utf8_valid_prefix(const char *text, size_t n) {
   const unsigned char *p = (const unsigned char *)text;
   size_t i = 0;
-  for (; i < n; i++) {
-    if (p[i] < 0x80 && p[i] != 0) continue;
+  while (i < n) {
+    if (p[i] < 0x80 && p[i] != 0) {
+      i++;
+      continue;
+    }
     size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
     if (!k) break;
-    i += k - 1;
+    i += k;
   }
-  if (i == n) return json_stringn_nocheck(text, n);
-  /* rare: rebuild with replacement characters (and NULs as U+FFFD too) */
-  char *out = malloc(n * 3 + 1);
-  if (!out) return json_string("");
+  return i;
+}
+
+size_t utf8_sanitize(const char *text, size_t n, char *out) {
+  const unsigned char *p = (const unsigned char *)text;
   size_t o = 0;
-  for (i = 0; i < n;) {
+  for (size_t i = 0; i < n;) {
     size_t k = p[i] ? utf8_seq(p + i, n - i) : 0;
     if (k) {
       memcpy(out + o, p + i, k);
@@ -178,7 +182,15 @@ json_t *json_bytes(const char *text, size_t n) {
       o += 3, i++;
     }
   }
-  json_t *s = json_stringn_nocheck(out, o);
+  return o;
+}
+
+json_t *json_bytes(const char *text, size_t n) {
+  if (utf8_valid_prefix(text, n) == n) return json_stringn_nocheck(text, n);
+  /* rare: rebuild with replacement characters (and NULs as U+FFFD too) */
+  char *out = malloc(n * 3 + 1);
+  if (!out) return json_string("");
+  json_t *s = json_stringn_nocheck(out, utf8_sanitize(text, n, out));
   free(out);
   return s;
 }
