@@ -29,6 +29,11 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud) {
     r->too_big = 1; /* an endless or huge JSON body must not take our memory */
     return 0;
   }
+  /* room for the whole body at once when its length is known: no chain of reallocs, each
+   * holding two copies (a streamed chunk is megabytes) */
+  if (r->resp.cap == 0 && r->content_length > 0 && r->content_length <= (1 << 30) &&
+      (r->op->octets || r->content_length <= r->c->max_response_bytes))
+    membuf_reserve(&r->resp, (size_t)r->content_length);
   if (!membuf_add(&r->resp, p, size * n)) {
     r->oom = 1;
     return 0;
@@ -61,6 +66,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
     r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
     r->resp.n = 0;
     r->header_bytes = 0;
+    r->content_length = -1;
   }
   if ((r->header_bytes += len) > MAX_HEADER_BYTES) return 0; /* abandons the transfer */
   if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
@@ -70,6 +76,12 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud) {
     keep_header(r->content_range, sizeof r->content_range, v, vlen);
   } else if (header_is(line, len, "last-modified", &vlen, &v)) {
     keep_header(r->last_modified, sizeof r->last_modified, v, vlen);
+  } else if (header_is(line, len, "content-length", &vlen, &v)) {
+    char num[24];
+    keep_header(num, sizeof num, v, vlen);
+    char *end;
+    long long cl = strtoll(num, &end, 10);
+    r->content_length = *end || cl < 0 ? -1 : cl;
   }
   return len;
 }
@@ -113,6 +125,7 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   r->oom = 0;
   r->too_big = 0;
   r->header_bytes = 0;
+  r->content_length = -1;
   r->errbuf[0] = '\0';
   r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
   curl_easy_setopt(easy, CURLOPT_URL, r->url);
@@ -492,6 +505,10 @@ static int finish(lua_State *L, int preq_idx) {
   porter_preq *r = lua_touserdata(L, preq_idx);
   lua_settop(L, preq_idx);
   push_result(L, r);
+  /* the answer is a Lua value now: its C copy must not wait for the request's __gc, which the
+   * collector, blind to C memory, may put off for many requests (8 MiB each when streaming) */
+  membuf_free(&r->resp);
+  membuf_free(&r->body);
   return r->k(L, LUA_OK, r->kctx);
 }
 

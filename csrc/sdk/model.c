@@ -460,6 +460,7 @@ static const char *coerce(lua_State *L, int idx, const schema *s, const char *na
         if (err) return err;
         lua_setfield(L, idx, f->name);
       }
+      repr_apply(L, idx, s);
       return NULL;
     }
   }
@@ -514,6 +515,7 @@ void model_open(lua_State *L) {
   lua_getfield(L, -1, "decode");
   lua_setfield(L, LUA_REGISTRYINDEX, DECODE_KEY);
   lua_pop(L, 2);
+  repr_open(L);
   if (luaL_newmetatable(L, "porter_sandbox.membuf")) {
     lua_pushcfunction(L, membuf_gc);
     lua_setfield(L, -2, "__gc");

@@ -50,5 +50,7 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
     lua_setfield(L, -2, names[i]);
   }
   lua_setfield(L, m, "_metatables");
+  repr_push_all(L);
+  lua_setfield(L, m, "_reprs");
   return 1;
 }

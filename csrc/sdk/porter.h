@@ -71,7 +71,7 @@ extern const schema S_ANY, S_STR, S_INT, S_BOOL, S_STRARR, S_STRMAP;
 extern const schema S_SandboxSpec, S_ExecRequest, S_VolumeSpec, S_MoveRequest, S_SnapshotSpec;
 extern const schema S_StatusResponse, S_ListResponse, S_CountResponse, S_CreateResponse,
     S_LookupResult, S_ExecResponse, S_LogsResponse, S_Volume, S_VolumeList, S_FileList,
-    S_Snapshot, S_SnapshotList, S_Health, S_Readiness;
+    S_Snapshot, S_SnapshotList, S_Health, S_Readiness, S_LogLine, S_Entry;
 extern const schema Q_ListSandboxes, Q_Counts, Q_Name, Q_Logs, Q_Snapshots, Q_Files, Q_Path;
 
 /* A growable byte buffer in C memory, for request and response bodies: owned by a
@@ -96,6 +96,11 @@ int model_decode(lua_State *L, const char *text, size_t len, const schema *s);
 int model_urlencode(membuf *out, const char *s, size_t len);
 /* Opens the decoder (a private cjson instance in the registry). */
 void model_open(lua_State *L);
+/* Printable answers (repr.c): the metatables, made once; setting the one of schema s (if it has
+ * one) on the table at idx; pushing the table of them by name. */
+void repr_open(lua_State *L);
+void repr_apply(lua_State *L, int idx, const schema *s);
+void repr_push_all(lua_State *L);
 
 /* ---- operations of openapi.yaml (ops.c) ---- */
 typedef enum { BODY_NONE, BODY_JSON, BODY_OCTETS } body_kind;
@@ -204,6 +209,7 @@ typedef struct porter_preq {
   int oom;                   /* the write callback ran out of memory */
   int too_big;               /* a JSON answer past max_response_bytes: abandoned */
   size_t header_bytes;       /* of this response; past MAX_HEADER_BYTES it is a protocol error */
+  long long content_length;  /* of this response, -1 if not said */
   char content_type[128];
   char content_range[128];
   char last_modified[64];

@@ -185,7 +185,7 @@ static const field logline_fields[] = {
   {"timestamp", &S_STR, 0, 0}, {"line", &S_STR, 0, 0}, {"level", &S_STR, 0, 0}, {"exec_id", &S_STR, 0, 0},
   {0, 0, 0, 0},
 };
-static const schema S_LogLine = {K_OBJ, "an object", 0, logline_fields, 0, 0, 0};
+const schema S_LogLine = {K_OBJ, "an object", 0, logline_fields, 0, 0, 0};
 static const schema S_LogLines = {K_ARR, "an array", &S_LogLine, 0, 0, 0, 0};
 static const field logs_fields[] = {{"sandbox_id", &S_STR, 0, 0}, {"logs", &S_LogLines, F_REQUIRED, 0}, {0, 0, 0, 0}};
 const schema S_LogsResponse = {K_OBJ, "a logs object", 0, logs_fields, 0, 0, 0};
@@ -202,7 +202,7 @@ static const field entry_fields[] = {
   {"name", &S_STR, F_REQUIRED, 0}, {"type", &S_STR, F_REQUIRED, 0}, {"size_bytes", &S_INT, 0, 0},
   {"modified_at", &S_STR, 0, 0}, {"truncated", &S_BOOL, 0, 0}, {"entries", &S_Entries, 0, 0}, {0, 0, 0, 0},
 };
-static const schema S_Entry = {K_OBJ, "a file entry object", 0, entry_fields, 0, 0, 0};
+const schema S_Entry = {K_OBJ, "a file entry object", 0, entry_fields, 0, 0, 0};
 const schema S_Entries = {K_ARR, "an array", &S_Entry, 0, 0, 0, 0};
 static const field file_list_fields[] = {
   {"path", &S_STR, 0, 0}, {"entries", &S_Entries, F_REQUIRED, 0}, {"truncated", &S_BOOL, 0, 0}, {0, 0, 0, 0},

@@ -207,6 +207,27 @@ describe("SDK against porter-sandboxd", function()
     end)
   end)
 
+  it("streams a 1 GiB file out of a volume in constant memory (under 32 MiB of RSS)", function()
+    local vol = porter.volumes.create { name = unique("big") }
+    local path = server.state_dir .. "/volumes/" .. vol.id .. "/data/big.bin"
+    assert.is_true(os.execute("truncate -s 1G " .. helpers.process.shquote(path)))
+    local out = helpers.lua_eval(([[
+      local s = require "porter_sandbox"
+      local p = s.Porter { base_url = %q }
+      local v = p.volumes.get(%q)
+      local f = io.open("/proc/self/clear_refs", "w") f:write("5") f:close()
+      local n = 0
+      for chunk in v:stream("/big.bin") do n = n + #chunk end
+      io.write(n, " ", io.open("/proc/self/status"):read("a"):match("VmHWM:%%s+(%%d+)"))
+    ]]):format(server.url, vol.name))
+    local n, kb = out:match("^(%d+) (%d+)$")
+    assert.equal(1024 * 1024 * 1024, tonumber(n), out)
+    -- the sanitizers' own shadow and quarantine come on top
+    local limit = os.getenv("SAN") == "1" and 96 or 32
+    assert.is_true(tonumber(kb) < limit * 1024, kb .. " kB")
+    vol:delete()
+  end)
+
   it("snapshots a running sandbox", function()
     local sb = running {}
     assert.equal(0, sb:exec { "sh", "-c", "head -c 10000 /dev/zero > /tmp/state.bin" }.exit_code)
@@ -220,6 +241,33 @@ describe("SDK against porter-sandboxd", function()
     assert.is_true(found)
     porter.snapshots.delete(snap.id)
     assert.equal(0, #porter.snapshots.list { sandbox_id = sb.id })
+    sb:terminate()
+  end)
+
+  it("prints results, log lines, file entries and statuses like the official SDKs' reprs", function()
+    local sb = running { name = unique("repr"), tags = { team = "a" } }
+    local st = sb:refresh()
+    assert.equal(('SandboxStatus(id="%s", name="%s", phase="running", image="host", tags={team="a"}, created_at="%s", started_at="%s")')
+      :format(sb.id, sb.name, st.created_at, st.started_at), tostring(st))
+    local r = sb:exec { "sh", "-c", [[printf 'hi\n'; printf 'a"b\tc' >&2; exit 2]] }
+    assert.equal([[ExecResult(exit_code=2, stdout="hi\n", stderr="a\"b\tc")]], tostring(r))
+    local long = sb:exec { "sh", "-c", "head -c 300 /dev/zero | tr '\\0' x" }
+    assert.equal('ExecResult(exit_code=0, stdout="' .. ("x"):rep(120) .. '"...(300 bytes), stderr="")', tostring(long))
+    local line = sb:logs { limit = 1 }[1]
+    assert.equal(('LogLine(timestamp="%s", level="info", exec_id="%s", line="%s"...(300 bytes))')
+      :format(line.timestamp, line.exec_id, ("x"):rep(120)), tostring(line))
+    local vol = porter.volumes.create {}
+    vol:write_file("/f.txt", "abc")
+    vol:write_file("/d/g.txt", "x")
+    local by = {}
+    for _, e in ipairs(vol:listdir("/")) do by[e.name] = e end
+    assert.is_true(by["f.txt"].is_file)
+    assert.is_false(by["f.txt"].is_dir)
+    assert.is_true(by.d.is_dir)
+    assert.is_false(by.d.truncated)
+    assert.equal(('FileEntry(path="/f.txt", name="f.txt", type="file", size_bytes=3, modified_at="%s", truncated=false)')
+      :format(by["f.txt"].modified_at), tostring(by["f.txt"]))
+    for e in vol:iterdir("/") do assert.matches("^FileEntry%(path=", tostring(e)) end
     sb:terminate()
   end)
 
