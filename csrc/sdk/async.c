@@ -154,7 +154,9 @@ static int async_wait(lua_State *L) {
       else if (next < 0 || r->not_before < next) next = r->not_before;
     }
     int running;
+    c->cb_L = L; /* progress functions run on the scheduler's state */
     curl_multi_perform(lp->multi, &running);
+    c->cb_L = NULL;
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(lp->multi, &left))) {

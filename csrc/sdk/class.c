@@ -86,7 +86,7 @@ int handle_call_spec(lua_State *L, call_spec *cs, lua_KFunction k, lua_KContext 
 
 int handle_call(lua_State *L, const char *op, const char *what, int query_idx, int body_idx, double timeout,
                 lua_KFunction k, lua_KContext ctx) {
-  call_spec cs = {op_find(op), what, 1, 0, query_idx, body_idx, NULL, timeout};
+  call_spec cs = {op_find(op), what, 1, 0, query_idx, body_idx, NULL, timeout, 0};
   return handle_call_spec(L, &cs, k, ctx);
 }
 
@@ -102,4 +102,11 @@ void opt_table(lua_State *L, int idx) {
     lua_newtable(L);
     lua_replace(L, idx);
   }
+}
+
+/* core._client(handle): the client a handle calls through, for the façade's transfers */
+int handle_client_lua(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TUSERDATA);
+  if (lua_getiuservalue(L, 1, 2) == LUA_TNONE) lua_pushnil(L);
+  return 1;
 }

@@ -224,6 +224,28 @@ static int client_new(lua_State *L, int async) {
 static int porter_new(lua_State *L) { return client_new(L, 0); }
 static int async_new(lua_State *L) { return client_new(L, 1); }
 
+/* core._twin(client, concurrency): an AsyncPorter with the client's configuration, API key
+ * included (which Lua code cannot read), for transfers that run several requests at once. */
+static int client_twin(lua_State *L) {
+  porter_client *c = client_check(L, 1);
+  lua_Integer n = luaL_optinteger(L, 2, c->concurrency);
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, c->base_url);
+  lua_setfield(L, -2, "base_url");
+  if (c->api_key) lua_pushstring(L, c->api_key), lua_setfield(L, -2, "api_key");
+  lua_pushnumber(L, c->timeout);
+  lua_setfield(L, -2, "timeout");
+  lua_pushinteger(L, c->max_retries);
+  lua_setfield(L, -2, "max_retries");
+  lua_pushinteger(L, c->max_response_bytes);
+  lua_setfield(L, -2, "max_response_bytes");
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "concurrency");
+  lua_replace(L, 1);
+  lua_settop(L, 1);
+  return client_new(L, 1);
+}
+
 static const luaL_Reg client_methods[] = {
   {"close", client_close},
   {NULL, NULL},
@@ -248,4 +270,6 @@ void client_open(lua_State *L, int module_idx) {
   lua_setfield(L, module_idx, "AsyncPorter");
   lua_pushcfunction(L, ns_extend);
   lua_setfield(L, module_idx, "_extend");
+  lua_pushcfunction(L, client_twin);
+  lua_setfield(L, module_idx, "_twin");
 }

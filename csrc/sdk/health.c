@@ -4,7 +4,7 @@
 static int check(lua_State *L, const char *op, const char *what) {
   ns_prologue(L);
   lua_settop(L, 1);
-  call_spec cs = {op_find(op), what, 1, 0, 0, 0, NULL, -1};
+  call_spec cs = {op_find(op), what, 1, 0, 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, k_result, 0);
 }
 

@@ -100,6 +100,37 @@ static int on_seek(void *ud, curl_off_t off, int origin) {
   return fseek(r->upload, r->upload_start + (long)off, SEEK_SET) == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
 }
 
+/* libcurl's progress: the user's function runs under pcall, here inside curl, on the state
+ * that is running curl; what it raises is kept and the transfer aborted, to be raised once
+ * curl has returned. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+  porter_preq *r = ud;
+  lua_State *L = r->c->cb_L;
+  int up = r->upload || r->op->body == BODY_OCTETS;
+  curl_off_t now = up ? ulnow : dlnow, total = up ? ultotal : dltotal;
+  if (r->progress_ref == LUA_NOREF || !L || now == r->progress_done || (now == 0 && total == 0)) return 0;
+  r->progress_done = now;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->progress_ref);
+  lua_pushinteger(L, (lua_Integer)now);
+  lua_pushinteger(L, (lua_Integer)(total > now ? total : now));
+  if (lua_pcall(L, 2, 0, 0) == LUA_OK) return 0;
+  r->progress_err_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+/* The last call, done == total, if curl's own did not make it. */
+static void progress_end(lua_State *L, porter_preq *r) {
+  if (r->progress_ref == LUA_NOREF) return;
+  int up = r->upload || r->op->body == BODY_OCTETS;
+  curl_off_t total = up ? (r->upload ? r->upload_size : (curl_off_t)r->octets_len) : (curl_off_t)r->resp.n;
+  if (r->progress_done == total && total > 0) return;
+  r->progress_done = total;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->progress_ref);
+  lua_pushinteger(L, (lua_Integer)total);
+  lua_pushinteger(L, (lua_Integer)total);
+  lua_call(L, 2, 0);
+}
+
 void easy_init_common(porter_client *c, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_USERAGENT, PORTER_USER_AGENT);
   /* redirects are followed by follow_redirect, not by curl: curl would send a POST body to
@@ -114,6 +145,7 @@ void easy_init_common(porter_client *c, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
   curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
+  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
   (void)c;
 }
 
@@ -133,6 +165,9 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(easy, CURLOPT_READDATA, r);
   curl_easy_setopt(easy, CURLOPT_SEEKDATA, r);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, r);
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, r->progress_ref == LUA_NOREF ? 1L : 0L);
+  r->progress_done = 0;
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000.0));
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
@@ -239,6 +274,10 @@ static const char *url_path(const porter_preq *r) {
 
 /* Raises the error for a failed request. */
 static int raise_failure(lua_State *L, porter_preq *r) {
+  if (r->progress_err_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->progress_err_ref);
+    return lua_error(L); /* what the progress function raised, as it raised it */
+  }
   if (r->oom) return porter_raise(L, ERR_SANDBOX, 0, 0, "not enough memory for the response to %s %s", r->op->method, r->url);
   if (r->too_big)
     return porter_raise(L, ERR_SANDBOX, 0, 0,
@@ -377,6 +416,9 @@ static int preq_gc(lua_State *L) {
   membuf_free(&r->body);
   membuf_free(&r->resp);
   membuf_free(&r->location);
+  luaL_unref(L, LUA_REGISTRYINDEX, r->progress_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, r->progress_err_ref);
+  r->progress_ref = r->progress_err_ref = LUA_NOREF;
   return 0;
 }
 
@@ -493,6 +535,7 @@ static porter_preq *new_preq(lua_State *L, const call_spec *cs, porter_client *c
   lua_setmetatable(L, -2);
   r->c = c;
   r->op = cs->op;
+  r->progress_ref = r->progress_err_ref = LUA_NOREF;
   lua_pushvalue(L, cs->client_idx);
   lua_setiuservalue(L, -2, 2);
   return r;
@@ -504,6 +547,7 @@ static int call_cont(lua_State *L, int status, lua_KContext ctx);
 static int finish(lua_State *L, int preq_idx) {
   porter_preq *r = lua_touserdata(L, preq_idx);
   lua_settop(L, preq_idx);
+  progress_end(L, r);
   push_result(L, r);
   /* the answer is a Lua value now: its C copy must not wait for the request's __gc, which the
    * collector, blind to C memory, may put off for many requests (8 MiB each when streaming) */
@@ -539,6 +583,10 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
     r->range = r->range_buf;
   }
   r->timeout = cs->timeout >= 0 ? cs->timeout : (op->no_timeout ? 0 : c->timeout);
+  if (cs->progress_idx) {
+    lua_getfield(L, cs->progress_idx, "progress");
+    r->progress_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   r->k = k;
   r->kctx = ctx;
 
@@ -552,7 +600,10 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
   }
   for (;;) {
     preq_prepare(r, c->easy);
-    preq_done(r, c->easy, curl_easy_perform(c->easy));
+    c->cb_L = L;
+    CURLcode cc = curl_easy_perform(c->easy);
+    c->cb_L = NULL;
+    preq_done(r, c->easy, cc);
     outcome o = classify(r);
     if (o == OUT_OK) return finish(L, preq_idx);
     if (o == OUT_FAIL) return raise_failure(L, r);

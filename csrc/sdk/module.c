@@ -35,6 +35,9 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   sandbox_open(L);
   volume_open(L);
   client_open(L, m);
+  localfs_open(L, m);
+  lua_pushcfunction(L, handle_client_lua);
+  lua_setfield(L, m, "_client");
   lua_pushcfunction(L, volpath_lua);
   lua_setfield(L, m, "_volpath");
   lua_pushcfunction(L, core_sleep);

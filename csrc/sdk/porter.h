@@ -101,6 +101,8 @@ void model_open(lua_State *L);
 void repr_open(lua_State *L);
 void repr_apply(lua_State *L, int idx, const schema *s);
 void repr_push_all(lua_State *L);
+/* core._readdir and core._open_under (localfs.c): the local side of directory transfers. */
+void localfs_open(lua_State *L, int module_idx);
 
 /* ---- operations of openapi.yaml (ops.c) ---- */
 typedef enum { BODY_NONE, BODY_JSON, BODY_OCTETS } body_kind;
@@ -138,6 +140,7 @@ typedef struct porter_client {
   double timeout;                 /* seconds */
   int max_retries;
   int concurrency;
+  lua_State *cb_L;                /* the state running curl now: progress functions run on it */
   lua_Integer max_response_bytes; /* of a JSON answer (file bytes are not counted) */
   int async;
   int closed;
@@ -181,6 +184,8 @@ typedef struct call_spec {
   int body_idx;          /* JSON table, or string / io file for octets, or 0 */
   const char *range;     /* Range header value or NULL */
   double timeout;        /* <0: client default; 0: none */
+  int progress_idx;      /* 0, or an options table whose .progress is a function(done_bytes,
+                          * total_bytes), called as bytes move (it must not yield) */
 } call_spec;
 
 /* One API call in flight: a userdata on the calling thread's stack, so that whatever a
@@ -199,6 +204,9 @@ typedef struct porter_preq {
   const char *range;         /* Range header value without "bytes=", or NULL */
   char range_buf[64];
   double timeout;            /* seconds, 0 = none */
+  int progress_ref;          /* registry ref of the progress function, or LUA_NOREF */
+  curl_off_t progress_done;  /* bytes last reported */
+  int progress_err_ref;      /* what the progress function raised (the transfer was aborted) */
   int attempt;               /* 0-based */
   int hops;                  /* redirects followed */
   int foreign;               /* a redirect left the base URL's origin: no credentials */
@@ -267,6 +275,7 @@ int handle_merge_k(lua_State *L, int status, lua_KContext ctx);
 void opt_table(lua_State *L, int idx);
 /* Pushes the fields table of the handle at idx. */
 void handle_fields(lua_State *L, int idx);
+int handle_client_lua(lua_State *L);
 /* Copies every field of the table at src into the table at dst. */
 void table_merge(lua_State *L, int dst, int src);
 

@@ -22,8 +22,14 @@ void call_opts(lua_State *L, int idx, call_spec *cs) {
       if (!v || strncmp(v, "bytes=", 6) || !v[6])
         porter_argerror(L, "%s: 'range' must be a string like \"bytes=0-99\"", cs->what);
       cs->range = v + 6; /* the options table keeps it alive for the call */
+    } else if (!strcmp(k, "progress")) {
+      if (!lua_isfunction(L, -1))
+        porter_argerror(L, "%s: 'progress' must be a function(done_bytes, total_bytes) (got %s)", cs->what,
+                        porter_got(L, -1));
+      cs->progress_idx = lua_absindex(L, idx); /* porter_call takes opts.progress from there */
     } else {
-      porter_argerror(L, "%s: unknown option '%s' (expected timeout, range)", cs->what, luaL_tolstring(L, -2, NULL));
+      porter_argerror(L, "%s: unknown option '%s' (expected timeout, range, progress)", cs->what,
+                      luaL_tolstring(L, -2, NULL));
     }
     lua_pop(L, 1);
   }
@@ -53,7 +59,7 @@ static int raw_done(lua_State *L, int status, lua_KContext ctx) {
 int raw_op(lua_State *L) {
   ns_prologue(L);
   const op_def *op = lua_touserdata(L, lua_upvalueindex(3));
-  call_spec cs = {op, op->id, 1, 2, 0, 0, NULL, -1};
+  call_spec cs = {op, op->id, 1, 2, 0, 0, NULL, -1, 0};
   int n = 2 + op->npath;
   if (op->query) cs.query_idx = n++;
   if (op->body != BODY_NONE) cs.body_idx = n++;

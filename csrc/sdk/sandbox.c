@@ -24,7 +24,7 @@ static int create_done(lua_State *L, int status, lua_KContext ctx) {
 static int sandboxes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
-  call_spec cs = {OP("create_sandbox"), "sandboxes.create", 1, 0, 0, 2, NULL, -1};
+  call_spec cs = {OP("create_sandbox"), "sandboxes.create", 1, 0, 0, 2, NULL, -1, 0};
   return porter_call(L, &cs, create_done, 0);
 }
 
@@ -36,7 +36,7 @@ static int get_done(lua_State *L, int status, lua_KContext ctx) {
 /* lookup answered the id; now the status */
 static int get_found(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "id");
-  call_spec cs = {OP("get_sandbox"), "sandboxes.get", 1, lua_gettop(L), 0, 0, NULL, -1};
+  call_spec cs = {OP("get_sandbox"), "sandboxes.get", 1, lua_gettop(L), 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, get_done, 0);
 }
 
@@ -47,7 +47,7 @@ static int sandboxes_get(lua_State *L) {
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "name");
-  call_spec cs = {OP("lookup_sandbox"), "sandboxes.get", 1, 0, 3, 0, NULL, -1};
+  call_spec cs = {OP("lookup_sandbox"), "sandboxes.get", 1, 0, 3, 0, NULL, -1, 0};
   return porter_call(L, &cs, get_found, 0);
 }
 
@@ -133,7 +133,7 @@ static int sandboxes_list(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  call_spec cs = {OP("list_sandboxes"), what, 1, 0, q, 0, NULL, -1};
+  call_spec cs = {OP("list_sandboxes"), what, 1, 0, q, 0, NULL, -1, 0};
   return porter_call(L, &cs, list_done, 0);
 }
 
@@ -154,7 +154,7 @@ static int sb_refresh(lua_State *L) {
 static int sb_exec(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 4);
-  call_spec cs = {NULL, "Sandbox:exec", 0, 0, 0, 0, NULL, -1};
+  call_spec cs = {NULL, "Sandbox:exec", 0, 0, 0, 0, NULL, -1, 0};
   call_opts(L, 4, &cs);
   lua_createtable(L, 0, 1); /* 5 */
   lua_pushvalue(L, 3);

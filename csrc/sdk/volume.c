@@ -51,7 +51,7 @@ static int volumes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
   opt_table(L, 2);
-  call_spec cs = {OP("create_volume"), "volumes.create", 1, 0, 0, 2, NULL, -1};
+  call_spec cs = {OP("create_volume"), "volumes.create", 1, 0, 0, 2, NULL, -1, 0};
   return porter_call(L, &cs, one_done, 0);
 }
 
@@ -72,7 +72,7 @@ static int list_done(lua_State *L, int status, lua_KContext ctx) {
 static int volumes_list(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 1);
-  call_spec cs = {OP("list_volumes"), "volumes.list", 1, 0, 0, 0, NULL, -1};
+  call_spec cs = {OP("list_volumes"), "volumes.list", 1, 0, 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, list_done, 0);
 }
 
@@ -80,7 +80,7 @@ static int volumes_list(lua_State *L) {
 static int by_name_found(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "id");
   call_spec cs = {OP(ctx ? "delete_volume" : "get_volume"), ctx ? "volumes.delete" : "volumes.get", 1,
-                  lua_gettop(L), 0, 0, NULL, -1};
+                  lua_gettop(L), 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, ctx ? k_none : one_done, 0);
 }
 
@@ -93,7 +93,7 @@ static int by_name(lua_State *L, int del) {
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "name");
-  call_spec cs = {OP("lookup_volume"), what, 1, 0, 3, 0, NULL, -1};
+  call_spec cs = {OP("lookup_volume"), what, 1, 0, 3, 0, NULL, -1, 0};
   return porter_call(L, &cs, by_name_found, del);
 }
 
@@ -152,7 +152,7 @@ static int vol_read_file(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 4);
   char range[64];
-  call_spec cs = {OP("read_volume_file"), what, 1, 5, 5, 0, NULL, -1};
+  call_spec cs = {OP("read_volume_file"), what, 1, 5, 5, 0, NULL, -1, 0};
   if (!lua_isnil(L, 4)) {
     if (!lua_istable(L, 4)) porter_argerror(L, "%s: options must be a table (got %s)", what, luaL_typename(L, 4));
     lua_pushnil(L);
@@ -191,7 +191,7 @@ static int vol_write_file(lua_State *L) {
   const char *what = "Volume:write_file";
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 5);
-  call_spec cs = {OP("write_volume_file"), what, 1, 0, 6, 4, NULL, -1};
+  call_spec cs = {OP("write_volume_file"), what, 1, 0, 6, 4, NULL, -1, 0};
   call_opts(L, 5, &cs);
   path_query(L, 3, what); /* 6 */
   return handle_call_spec(L, &cs, k_none, 0);

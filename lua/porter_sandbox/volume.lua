@@ -113,7 +113,15 @@ local function stream(self, path, opts)
   if math.type(chunk) ~= "integer" or chunk < 1 then
     error(M.core.ArgumentError { message = "Volume:stream: 'chunk_size' must be a positive integer" }, 2)
   end
+  local progress = opts and opts.progress
+  if progress ~= nil and type(progress) ~= "function" then
+    error(M.core.ArgumentError { message = "Volume:stream: 'progress' must be a function(done_bytes, total_bytes, path)" }, 2)
+  end
   local offset, total, done = 0, nil, false
+  local function moved(data, size)
+    if progress then progress(offset, size or offset, path) end
+    return data
+  end
   return function()
     if done or (total and offset >= total) then return nil end
     local ok, data, meta = pcall(self.read_file, self, path, { offset = offset, length = chunk })
@@ -124,6 +132,8 @@ local function stream(self, path, opts)
     end
     if not meta.content_range or meta.status ~= 206 then
       done = true -- the whole (or empty) file came back at once
+      offset = #data
+      moved(nil, #data)
       if data == "" then return nil end
       return data
     end
@@ -140,13 +150,161 @@ local function stream(self, path, opts)
     total = size
     offset = offset + #data
     if #data == 0 then return nil end
-    return data
+    return moved(data, size)
   end
+end
+
+-- ---- whole trees ----
+
+local function dir_argerror(what, msg) error(M.core.ArgumentError { message = what .. ": " .. msg }, 3) end
+
+local function dir_opts(what, opts)
+  if opts ~= nil and type(opts) ~= "table" then dir_argerror(what, "options must be a table") end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "progress" and k ~= "concurrency" then
+      dir_argerror(what, "unknown option '" .. tostring(k) .. "' (expected progress, concurrency)")
+    end
+  end
+  if opts.progress ~= nil and type(opts.progress) ~= "function" then
+    dir_argerror(what, "'progress' must be a function(done_bytes, total_bytes, path)")
+  end
+  local n = opts.concurrency or 4
+  if math.type(n) ~= "integer" or n < 1 or n > 64 then dir_argerror(what, "'concurrency' must be an integer from 1 to 64") end
+  return opts.progress, n
+end
+
+-- Runs fn(client) with an AsyncPorter: the volume's own when it is one (we are in a task), else
+-- a twin of its Porter with the same configuration, closed afterwards.
+local function with_async(self, n, fn)
+  local client = M.core._client(self)
+  if getmetatable(client).__name == "AsyncPorter" then return fn(client) end
+  local twin = M.core._twin(client, n)
+  local ok, res = pcall(function() return twin:run(function() return fn(twin) end) end)
+  twin:close()
+  if not ok then error(res, 0) end
+  return res
+end
+
+-- Moves the files of jobs ({remote, local, size} each) n at a time; progress sees the whole
+-- transfer: done counts finished files plus what the ones in flight have moved.
+local function transfer(self, what, jobs, n, progress, move)
+  local total, done, moving = 0, 0, {}
+  for _, j in ipairs(jobs) do total = total + j.size end
+  local function report(path)
+    if not progress then return end
+    local d = done
+    for _, now in pairs(moving) do d = d + now end
+    progress(math.min(d, total), total, path)
+  end
+  with_async(self, n, function(client)
+    local tasks = {}
+    for i, j in ipairs(jobs) do
+      tasks[i] = function()
+        moving[i] = 0
+        move(client, j, function(now) moving[i] = math.min(now, j.size); report(j.remote) end)
+        moving[i] = nil
+        done = done + j.size
+        report(j.remote)
+      end
+    end
+    client:gather(tasks, { concurrency = n })
+  end)
+  if progress and (total == 0 or #jobs == 0) then progress(0, 0, nil) end
+  return { files = #jobs, bytes = total }
+end
+
+-- vol:upload_dir(local_dir, remote_dir, { progress, concurrency = 4 }): every regular file
+-- below local_dir, streamed from disk. Symlinks to files inside the tree are uploaded as
+-- those files; symlinks to directories or out of the tree, and devices, are left out
+-- (listed in the answer's `skipped`).
+local function upload_dir(self, local_dir, remote_dir, opts)
+  local what = "Volume:upload_dir"
+  if type(local_dir) ~= "string" or local_dir == "" then dir_argerror(what, "'local_dir' must be a path") end
+  if type(remote_dir) ~= "string" then dir_argerror(what, "'remote_dir' must be a path") end
+  local progress, n = dir_opts(what, opts)
+  local base = M.core._volpath(remote_dir)
+  local jobs, skipped, todo = {}, {}, { "" }
+  while #todo > 0 do
+    local rel = table.remove(todo)
+    local dir = rel == "" and local_dir or (local_dir .. "/" .. rel)
+    for _, e in ipairs(M.core._readdir(dir, local_dir)) do
+      local r = rel == "" and e.name or (rel .. "/" .. e.name)
+      if e.kind == "directory" then
+        todo[#todo + 1] = r
+      elseif e.kind == "file" or (e.kind == "symlink" and e.target_kind == "file") then
+        jobs[#jobs + 1] = { remote = join(base, r), src = e.kind == "file" and r or e.target, size = e.size }
+      else
+        skipped[#skipped + 1] = r
+      end
+    end
+  end
+  local out = transfer(self, what, jobs, n, progress, function(client, j, moved)
+    local f = M.core._open_under(local_dir, j.src, "r")
+    local ok, err = pcall(client.raw.volumes.write_volume_file, self.id, { path = j.remote }, f, { progress = moved })
+    f:close()
+    if not ok then error(err, 0) end
+  end)
+  out.skipped = skipped
+  return out
+end
+
+-- vol:download_dir(remote_dir, local_dir, { progress, concurrency = 4 }): every file below
+-- remote_dir into local_dir (made as needed), each streamed to disk in chunks, never
+-- through a symlink already in local_dir.
+local function download_dir(self, remote_dir, local_dir, opts)
+  local what = "Volume:download_dir"
+  if type(remote_dir) ~= "string" then dir_argerror(what, "'remote_dir' must be a path") end
+  if type(local_dir) ~= "string" or local_dir == "" then dir_argerror(what, "'local_dir' must be a path") end
+  local progress, n = dir_opts(what, opts)
+  local base = M.core._volpath(remote_dir)
+  local prefix = base == "/" and 1 or #base + 1
+  local jobs, dirs = {}, {}
+  for e in self:iterdir(base) do
+    local rel = e.path:sub(prefix + 1)
+    if e.is_dir then dirs[#dirs + 1] = rel
+    elseif e.is_file then jobs[#jobs + 1] = { remote = e.path, rel = rel, size = e.size_bytes or 0 } end
+  end
+  M.core._open_under(local_dir, "", "d")
+  for _, d in ipairs(dirs) do M.core._open_under(local_dir, d, "d") end
+  local chunk = 2 * 1024 * 1024
+  local out = transfer(self, what, jobs, n, progress, function(client, j, moved)
+    local f = M.core._open_under(local_dir, j.rel, "w")
+    local ok, err = pcall(function()
+      local offset = 0
+      while offset < j.size do
+        local last = math.min(offset + chunk, j.size) - 1
+        local data = client.raw.volumes.read_volume_file(self.id, { path = j.remote },
+          { range = ("bytes=%d-%d"):format(offset, last),
+            progress = function(now) moved(offset + now) end })
+        if #data == 0 then break end
+        assert(f:write(data))
+        offset = offset + #data
+      end
+    end)
+    f:close()
+    if not ok then error(err, 0) end
+  end)
+  out.directories = #dirs
+  return out
 end
 
 function M.install(core)
   M.core = core
   local methods = core._metatables.Volume.methods
+  methods.upload_dir = upload_dir
+  methods.download_dir = download_dir
+  -- write_file's progress also names the file, as the directory transfers' does
+  local c_write = methods.write_file
+  methods.write_file = function(self, path, content, opts)
+    if type(opts) == "table" and type(opts.progress) == "function" then
+      local user, copy = opts.progress, {}
+      for k, v in pairs(opts) do copy[k] = v end
+      copy.progress = function(done, total) user(done, total, path) end
+      opts = copy
+    end
+    return c_write(self, path, content, opts)
+  end
   methods.listdir = listdir
   methods.iterdir = iterdir
   methods.search = search

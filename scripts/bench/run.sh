@@ -48,6 +48,9 @@ awk -v m="$m" -v a="$a" -v q="$q" 'BEGIN {
 sd_pid=$!
 while [ ! -s "$tmp/sdurl" ]; do sleep 0.05; done
 
+echo "== volume trees: upload_dir and download_dir (4 files in flight) beside curl, median of 3"
+lua5.4 scripts/bench/transfer.lua "$(cat "$tmp/sdurl")" 3
+
 echo "== porter-sandboxd images, median of $ROUNDS (pulls) and $((ROUNDS * 4)) (starts)"
 lua5.4 scripts/bench/images.lua "$B" "$ROUNDS"
 

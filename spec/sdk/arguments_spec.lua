@@ -46,7 +46,7 @@ describe("argument checks", function()
     local sb = porter.sandboxes.raw -- the raw client checks the same schema
     refused("exec_sandbox: 'command' must be a non-empty array of strings (got 0 items)", sb.exec_sandbox, "sb_1", { command = {} })
     refused("exec_sandbox: 'command[1]' must be a string (got number)", sb.exec_sandbox, "sb_1", { command = { 1 } })
-    refused("exec_sandbox: unknown option 'tiemout' (expected timeout, range)", sb.exec_sandbox, "sb_1", { command = { "ls" } }, { tiemout = 1 })
+    refused("exec_sandbox: unknown option 'tiemout' (expected timeout, range, progress)", sb.exec_sandbox, "sb_1", { command = { "ls" } }, { tiemout = 1 })
     refused("get_sandbox: 'id' must be a non-empty string (got nil)", sb.get_sandbox)
     refused("get_sandbox: 'id' must be a non-empty string (got an empty string)", sb.get_sandbox, "")
   end)
