@@ -19,7 +19,7 @@ endif
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
 # hidden: the module exports luaopen_porter_sandbox_core and nothing else (no table_merge or
 # k_result in the process's symbol space, where porter-lua's -E would put them)
-SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -fvisibility=hidden
+SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -fvisibility=hidden
 SDK_LIBS      := $(shell pkg-config --libs libcurl)
 SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include
 SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread
@@ -47,16 +47,16 @@ LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
 
 CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 
-.PHONY: all test asan-test clean install bench deps demo check fuzz
+.PHONY: all test asan-test clean install bench deps demo check fuzz rock-build rock-install
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 # every object depends on this file: the flags live here
-$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h) Makefile
+$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -c $< -o $@
 # porter-lua finds lua-cjson where lua5.4 finds it at build time, whatever LUA_CPATH says later
 CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(package.searchpath("cjson", package.cpath) or "")')
-$(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h) $(BUILD)/gen/embedded_lua.h Makefile
+$(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h csrc/include/*.h) $(BUILD)/gen/embedded_lua.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
 $(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h) Makefile
@@ -87,7 +87,7 @@ $(BUILD)/gen/embedded_lua.h: $(LUA_SRC) scripts/embed.lua
 	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
 
 $(BUILD)/porter-lua: $(INTERP_OBJ) $(SDK_OBJ)
-	$(CC) -o $@ $^ $(SDK_LIBS) $(LUA_LIBS) -Wl,-E $(LDSAN)
+	$(CC) -o $@ $^ $(SDK_LIBS) $(LUA_LIBS) -lreadline -Wl,-E $(LDSAN)
 
 $(BUILD)/porter-sandboxd: $(SERVER_OBJ)
 	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
@@ -138,7 +138,7 @@ $(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/validate.
 
 $(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h)
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%)
 	FUZZ=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FUZZ_TARGETS)
@@ -152,5 +152,18 @@ install: all
 	install -m755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox/
 	cd $(BUILD)/lua && find . -name '*.lua' -exec install -D -m644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
 
+# LuaRocks (rockspec/, build type "make"): the rock builds in a directory of its own under
+# /tmp and installs from there, so that nothing is left in the checkout.
+rock-build:
+	@command -v pkg-config >/dev/null && pkg-config --exists $(PKGS_SDK) || { echo "the rock needs pkg-config, liblua5.4-dev and libcurl4-openssl-dev" >&2; exit 1; }
+
+rock-install:
+	@test -n "$(ROCK_LIBDIR)" && test -n "$(ROCK_LUADIR)" || { echo "rock-install is LuaRocks' (ROCK_LIBDIR, ROCK_LUADIR)" >&2; exit 1; }
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) --no-print-directory BUILD="$$tmp" "$$tmp/lua/porter_sandbox/core.so" $(LUA_SRC:lua/%="$$tmp/lua/%") && \
+	install -d "$(ROCK_LIBDIR)/porter_sandbox" "$(ROCK_LUADIR)/porter_sandbox" && \
+	install -m755 "$$tmp/lua/porter_sandbox/core.so" "$(ROCK_LIBDIR)/porter_sandbox/" && \
+	install -m644 "$$tmp"/lua/porter_sandbox/*.lua "$(ROCK_LUADIR)/porter_sandbox/"
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

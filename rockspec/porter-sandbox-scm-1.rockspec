@@ -1,9 +1,11 @@
 -- The SDK as a rock: `luarocks --lua-version=5.4 make rockspec/porter-sandbox-scm-1.rockspec`
--- from the top of the repository. It needs libcurl's headers (Debian: libcurl4-openssl-dev).
+-- from the top of the repository. It builds with the Makefile (in a directory of its own, so
+-- nothing is left in the checkout) and needs pkg-config and the headers of Lua 5.4 and libcurl
+-- (Debian: pkg-config liblua5.4-dev libcurl4-openssl-dev).
 --
--- lua-cjson: Debian's `lua-cjson` package installs it for lua5.4 outside LuaRocks' tree, and
--- LuaRocks does not see it. Either let LuaRocks build lua-cjson too (the default), or, with the
--- Debian package installed, skip the dependency check: `luarocks ... make --deps-mode=none ...`.
+-- lua-cjson is needed at run time but not listed: LuaRocks does not see Debian's `lua-cjson`
+-- package and would insist on building its own from a rocks server. Install either one
+-- (apt-get install lua-cjson, or luarocks install lua-cjson).
 rockspec_format = "3.0"
 package = "porter-sandbox"
 version = "scm-1"
@@ -16,27 +18,10 @@ description = {
   ]],
   license = "MIT",
 }
-dependencies = { "lua >= 5.4", "lua-cjson >= 2.1" }
--- checked by library: Debian keeps curl.h under /usr/include/<multiarch>, which the compiler
--- searches but LuaRocks' header check does not
-external_dependencies = { CURL = { library = "curl" } }
+dependencies = { "lua >= 5.4" }
 build = {
-  type = "builtin",
-  modules = {
-    ["porter_sandbox.core"] = {
-      sources = {
-        "csrc/sdk/async.c", "csrc/sdk/class.c", "csrc/sdk/client.c", "csrc/sdk/config.c", "csrc/sdk/error.c",
-        "csrc/sdk/health.c", "csrc/sdk/http.c", "csrc/sdk/model.c", "csrc/sdk/module.c", "csrc/sdk/ops.c",
-        "csrc/sdk/raw.c", "csrc/sdk/sandbox.c", "csrc/sdk/schema.c", "csrc/sdk/snapshot.c", "csrc/sdk/volume.c",
-      },
-      libraries = { "curl" },
-      defines = { "_GNU_SOURCE" },
-      incdirs = { "csrc/sdk" },
-      libdirs = { "$(CURL_LIBDIR)" },
-    },
-    ["porter_sandbox"] = "lua/porter_sandbox/init.lua",
-    ["porter_sandbox.async"] = "lua/porter_sandbox/async.lua",
-    ["porter_sandbox.sandbox"] = "lua/porter_sandbox/sandbox.lua",
-    ["porter_sandbox.volume"] = "lua/porter_sandbox/volume.lua",
-  },
+  type = "make",
+  build_target = "rock-build",
+  install_target = "rock-install",
+  install_variables = { ROCK_LIBDIR = "$(LIBDIR)", ROCK_LUADIR = "$(LUADIR)", ROCK_BINDIR = "$(BINDIR)" },
 }

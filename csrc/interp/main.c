@@ -3,6 +3,8 @@
  * the script against a porter-sandboxd started for it. */
 #include <signal.h>
 #include <stdio.h>
+#include <readline/history.h>
+#include <readline/readline.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "interp.h"
+#include "porter_version.h"
 
 /* lua.c's own settings, which the Lua headers do not export */
 #define LUA_IGMARK "-"
@@ -103,6 +106,7 @@ static int docall(lua_State *L, int narg, int nres) {
 
 static void print_version(void) {
   fputs(LUA_COPYRIGHT "\n", stdout);
+  fputs("porter-lua: porter_sandbox " PORTER_VERSION " built in\n", stdout);
   fflush(stdout);
 }
 
@@ -270,31 +274,43 @@ static int incomplete(lua_State *L, int status) {
   return 0;
 }
 
+/* The prompt: _PROMPT or _PROMPT2 when they are strings, as in lua.c */
+static const char *get_prompt(lua_State *L, int firstline) {
+  lua_getglobal(L, firstline ? "_PROMPT" : "_PROMPT2");
+  const char *p = lua_tostring(L, -1);
+  if (!p) p = firstline ? "> " : ">> ";
+  lua_pop(L, 1); /* the global keeps the string alive */
+  return p;
+}
+
+/* Lines come through readline, with editing and history, as in Debian's lua5.4 (which also
+ * makes readline echo input that is not a terminal's, so piped sessions read alike). */
 static int pushline(lua_State *L, int firstline) {
-  char buf[LUA_MAXINPUT];
-  fputs(firstline ? "> " : ">> ", stdout);
-  fflush(stdout);
-  if (fgets(buf, sizeof buf, stdin) == NULL) return 0;
-  size_t l = strlen(buf);
-  if (l > 0 && buf[l - 1] == '\n') buf[--l] = '\0';
-  /* Debian's lua5.4 reads with readline, which echoes input that does not come from a
-   * terminal; do the same so that piped sessions read alike */
-  if (!isatty(0)) {
-    fputs(buf, stdout);
-    fputs("\n", stdout);
-    fflush(stdout);
-  }
-  if (firstline && buf[0] == '=') lua_pushfstring(L, "return %s", buf + 1);
-  else lua_pushlstring(L, buf, l);
+  char *b = readline(get_prompt(L, firstline));
+  if (!b) return 0;
+  size_t l = strlen(b);
+  if (l > 0 && b[l - 1] == '\n') b[--l] = '\0';
+  if (firstline && b[0] == '=') lua_pushfstring(L, "return %s", b + 1);
+  else lua_pushlstring(L, b, l);
+  free(b);
   return 1;
+}
+
+static void saveline(lua_State *L, int idx) {
+  const char *line = lua_tostring(L, idx);
+  if (line && *line) add_history(line);
 }
 
 static int addreturn(lua_State *L) {
   const char *line = lua_tostring(L, -1);
   const char *retline = lua_pushfstring(L, "return %s;", line);
   int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
-  if (status == LUA_OK) lua_remove(L, -2);
-  else lua_pop(L, 2);
+  if (status == LUA_OK) {
+    lua_remove(L, -2);
+    saveline(L, -2); /* the line as typed */
+  } else {
+    lua_pop(L, 2);
+  }
   return status;
 }
 
@@ -303,7 +319,10 @@ static int multiline(lua_State *L) {
     size_t len;
     const char *line = lua_tolstring(L, 1, &len);
     int status = luaL_loadbuffer(L, line, len, "=stdin");
-    if (!incomplete(L, status) || !pushline(L, 0)) return status;
+    if (!incomplete(L, status) || !pushline(L, 0)) {
+      saveline(L, 1); /* the whole chunk, as one history entry */
+      return status;
+    }
     lua_pushliteral(L, "\n");
     lua_insert(L, -2);
     lua_concat(L, 3);

@@ -16,7 +16,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 
-#define PORTER_VERSION "0.1.0"
+#include "porter_version.h"
 #define PORTER_USER_AGENT "porter-sandbox-lua/" PORTER_VERSION
 
 /* Metatable names (registry keys). */

@@ -1,7 +1,7 @@
 -- lua5.4 scripts/bench/transfer.lua URL ROUNDS: upload_dir and download_dir against
--- porter-sandboxd, beside curl doing the same transfers (--parallel, 4 at once) in the same
--- run: 1000 files of 64 KiB, and one file of 1 GiB. Medians; the SDK's peak RSS for the
--- 1 GiB file.
+-- porter-sandboxd, beside curl doing the same transfers in the same run, one by one (one curl
+-- over one connection) and 4 at once (--parallel): 1000 files of 64 KiB, and one file of
+-- 1 GiB. Medians; the SDK's peak RSS.
 local sandbox = require("porter_sandbox")
 local socket = require("socket")
 local url, rounds = arg[1], tonumber(arg[2] or "3")
@@ -45,7 +45,7 @@ for _, case in ipairs { { "small", "1000 x 64 KiB" }, { "big", "1 x 1 GiB" } } d
   local dir, label = case[1], case[2]
   local names = {}
   for name in io.popen("ls " .. work .. "/" .. dir):lines() do names[#names + 1] = name end
-  local up, down, cup, cdown, peak = {}, {}, {}, {}, 0
+  local up, down, cup, cdown, sup, sdown, peak = {}, {}, {}, {}, {}, {}, 0
   for r = 1, rounds do
     local vol = porter.volumes.create {}
     hwm_reset()
@@ -64,6 +64,10 @@ for _, case in ipairs { { "small", "1000 x 64 KiB" }, { "big", "1 x 1 GiB" } } d
     end
     curl_config(work .. "/up.cfg", ups)
     curl_config(work .. "/down.cfg", downs)
+    sup[r] = timed(function() sh("curl -sf -K " .. work .. "/up.cfg") end)
+    sh("mkdir -p " .. work .. "/cout")
+    sdown[r] = timed(function() sh("curl -sf -K " .. work .. "/down.cfg") end)
+    sh("rm -rf " .. work .. "/cout")
     cup[r] = timed(function() sh("curl -sf --no-progress-meter --parallel --parallel-max 4 -K " .. work .. "/up.cfg") end)
     sh("mkdir -p " .. work .. "/cout")
     cdown[r] = timed(function() sh("curl -sf --no-progress-meter --parallel --parallel-max 4 -K " .. work .. "/down.cfg") end)
@@ -71,10 +75,11 @@ for _, case in ipairs { { "small", "1000 x 64 KiB" }, { "big", "1 x 1 GiB" } } d
     vol:delete()
     cvol:delete()
   end
-  local u, d, cu, cd = median(up), median(down), median(cup), median(cdown)
-  print(("%-14s upload_dir   : %7.3f s   curl --parallel: %7.3f s   (%.2fx)"):format(label, u, cu, u / cu))
-  print(("%-14s download_dir : %7.3f s   curl --parallel: %7.3f s   (%.2fx)   peak RSS %d MiB"):format(label, d, cd, d / cd,
-    peak // 1024))
+  local u, d, cu, cd, su, sd = median(up), median(down), median(cup), median(cdown), median(sup), median(sdown)
+  print(("%-14s upload_dir   : %7.3f s   curl one by one: %7.3f s (%.2fx faster)   curl --parallel: %7.3f s (%.2fx the time)")
+    :format(label, u, su, su / u, cu, u / cu))
+  print(("%-14s download_dir : %7.3f s   curl one by one: %7.3f s (%.2fx faster)   curl --parallel: %7.3f s (%.2fx the time)   peak RSS %d MiB")
+    :format(label, d, sd, sd / d, cd, d / cd, peak // 1024))
 end
 porter:close()
 sh("rm -rf " .. work)
