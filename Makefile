@@ -48,7 +48,7 @@ LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
 CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 
 .PHONY: all test asan-test clean install bench deps demo check fuzz rock-build rock-install
-all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
+all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandbox $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 # every object depends on this file: the flags live here
 $(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) Makefile
@@ -88,6 +88,10 @@ $(BUILD)/gen/embedded_lua.h: $(LUA_SRC) scripts/embed.lua
 
 $(BUILD)/porter-lua: $(INTERP_OBJ) $(SDK_OBJ)
 	$(CC) -o $@ $^ $(SDK_LIBS) $(LUA_LIBS) -lreadline -Wl,-E $(LDSAN)
+
+# the command line is porter-lua under another name
+$(BUILD)/porter-sandbox: $(BUILD)/porter-lua
+	ln -sf porter-lua $@
 
 $(BUILD)/porter-sandboxd: $(SERVER_OBJ)
 	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
@@ -149,6 +153,7 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox $(DESTDIR)$(PREFIX)/share/lua/5.4/porter_sandbox
 	install -m755 $(BUILD)/porter-lua $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(DESTDIR)$(PREFIX)/bin/
+	ln -sf porter-lua $(DESTDIR)$(PREFIX)/bin/porter-sandbox
 	install -m755 $(CORE_SO) $(DESTDIR)$(PREFIX)/lib/lua/5.4/porter_sandbox/
 	cd $(BUILD)/lua && find . -name '*.lua' -exec install -D -m644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
 
@@ -163,7 +168,8 @@ rock-install:
 	$(MAKE) --no-print-directory BUILD="$$tmp" "$$tmp/lua/porter_sandbox/core.so" $(LUA_SRC:lua/%="$$tmp/lua/%") && \
 	install -d "$(ROCK_LIBDIR)/porter_sandbox" "$(ROCK_LUADIR)/porter_sandbox" && \
 	install -m755 "$$tmp/lua/porter_sandbox/core.so" "$(ROCK_LIBDIR)/porter_sandbox/" && \
-	install -m644 "$$tmp"/lua/porter_sandbox/*.lua "$(ROCK_LUADIR)/porter_sandbox/"
+	install -m644 "$$tmp"/lua/porter_sandbox/*.lua "$(ROCK_LUADIR)/porter_sandbox/" && \
+	if [ -n "$(ROCK_BINDIR)" ]; then install -d "$(ROCK_BINDIR)" && install -m755 scripts/porter-sandbox.lua "$(ROCK_BINDIR)/porter-sandbox"; fi
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,6 +1,7 @@
 /* porter-lua: the standalone Lua 5.4 interpreter's behaviour (options, `arg`, LUA_INIT,
  * tracebacks, exit status, the REPL) with porter_sandbox built in, plus `--local`, which runs
  * the script against a porter-sandboxd started for it. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <readline/history.h>
@@ -424,7 +425,51 @@ static int run(int argc, char **argv) {
   return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* Run as porter-sandbox (a link to porter-lua): the command line of lua/porter_sandbox/cli.lua,
+ * told where this executable is so that it finds porter-sandboxd beside it. */
+static int cli_main(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = lua_touserdata(L, 2);
+  luaL_openlibs(L);
+  interp_preload(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "porter_sandbox.cli");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "main");
+  lua_createtable(L, argc, 0);
+  for (int i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  lua_createtable(L, 0, 1);
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    lua_pushstring(L, self);
+    lua_setfield(L, -2, "exe");
+  }
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+static int run_cli(int argc, char **argv) {
+  lua_State *L = luaL_newstate();
+  if (!L) return EXIT_FAILURE;
+  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, cli_main);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  int status = lua_pcall(L, 2, 1, 1);
+  int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : EXIT_FAILURE;
+  if (status != LUA_OK) report(L, status);
+  lua_close(L);
+  return code;
+}
+
 int main(int argc, char **argv) {
+  const char *base = strrchr(argv[0], '/');
+  if (strcmp(base ? base + 1 : argv[0], "porter-sandbox") == 0) return run_cli(argc, argv);
   if (argc > 1 && strcmp(argv[1], "--help") == 0) {
     usage(NULL);
     return EXIT_SUCCESS;

@@ -1,0 +1,418 @@
+-- porter-sandbox, the command line: ls, run, exec, logs, rm, vol, cp, health, on the SDK.
+-- main(args, env) answers the exit status; env.exe is porter-lua's own path when it runs us
+-- (porter-sandboxd is looked for beside it). Errors are one line on stderr.
+local M = {}
+
+local USAGE = [==[
+usage: porter-sandbox [--local [--state-dir DIR]] COMMAND [options]
+
+commands:
+  ls [--tag K=V]... [--phase P]... [--json]       list sandboxes
+  run IMAGE [--name N] [--env K=V]... [--volume VOL:/path]... [-- CMD...]
+                                                  start a sandbox, print its id
+  exec SANDBOX -- CMD...                          run CMD in it; its exit status is ours
+  logs SANDBOX [-f]                               print its logs (-f: follow until it ends)
+  rm SANDBOX...                                   terminate sandboxes
+  vol ls [--json] | vol create NAME | vol rm NAME...
+  cp SRC DST                                      copy files or directories; either side
+                                                  may be VOLUME:/path
+  health                                          check the API
+  down                                            stop the local server --local started
+
+SANDBOX is an id or a name; VOLUME a name or an id. Configuration comes from the SDK's
+environment (PORTER_SANDBOX_API_KEY, PORTER_SANDBOX_BASE_URL, ...). --local talks to a local
+porter-sandboxd, started in the background on first use with its state in DIR (default
+$XDG_STATE_HOME/porter-sandbox, or ~/.local/state/porter-sandbox), kept until `down`.
+`porter-sandbox COMMAND --help` says more.
+]==]
+
+local HELP = {
+  ls = "usage: porter-sandbox ls [--tag K=V]... [--phase P]... [--json]\n  list sandboxes, newest first, every page\n",
+  run = "usage: porter-sandbox run IMAGE [--name N] [--env K=V]... [--volume VOL:/path]... [-- CMD...]\n" ..
+        "  start a sandbox from IMAGE and print its id once it runs; CMD replaces the image's entrypoint\n",
+  exec = "usage: porter-sandbox exec SANDBOX -- CMD...\n  run CMD in the sandbox; its stdout and stderr are ours, and so is its exit status\n",
+  logs = "usage: porter-sandbox logs SANDBOX [-f]\n  print the sandbox's log lines; -f keeps printing them as they come until it ends\n",
+  rm = "usage: porter-sandbox rm SANDBOX...\n  terminate the sandboxes\n",
+  vol = "usage: porter-sandbox vol ls [--json] | vol create NAME | vol rm NAME...\n  list, create or delete volumes\n",
+  cp = "usage: porter-sandbox cp SRC DST\n  copy a file or a directory into or out of a volume: one side is VOLUME:/path, the other\n" ..
+       "  a local path; a progress bar shows on a terminal\n",
+  health = "usage: porter-sandbox health\n  check that the API answers\n",
+  down = "usage: porter-sandbox --local down\n  stop the local porter-sandboxd that --local started\n",
+}
+
+-- an error for the user: one line, exit status 2 (usage) or 1
+local Fail = {}
+local function fail(msg, code) error(setmetatable({ msg = msg, code = code or 1 }, Fail), 0) end
+local function usage_fail(cmd, msg) fail(msg .. "\n" .. (HELP[cmd] or USAGE), 2) end
+
+-- ---- arguments ----
+
+-- Splits args into options (by the spec: name -> "flag" | "value" | "list") and positionals;
+-- everything after "--" goes to rest.
+local function parse(cmd, args, spec)
+  local opts, pos, rest = {}, {}, nil
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--" then
+      rest = { table.unpack(args, i + 1) }
+      break
+    elseif a == "--help" or a == "-h" then
+      io.stdout:write(HELP[cmd] or USAGE)
+      os.exit(0)
+    elseif a:sub(1, 1) == "-" and #a > 1 then
+      local kind = spec[a]
+      if not kind then usage_fail(cmd, "porter-sandbox " .. cmd .. ": unknown option " .. a) end
+      if kind == "flag" then
+        opts[a] = true
+      else
+        local v = args[i + 1]
+        if v == nil then usage_fail(cmd, "porter-sandbox " .. cmd .. ": " .. a .. " needs a value") end
+        if kind == "list" then
+          opts[a] = opts[a] or {}
+          table.insert(opts[a], v)
+        else
+          opts[a] = v
+        end
+        i = i + 1
+      end
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, pos, rest
+end
+
+local function pairs_of(cmd, list, what)
+  local t = {}
+  for _, kv in ipairs(list or {}) do
+    local k, v = kv:match("^([^=]+)=(.*)$")
+    if not k then usage_fail(cmd, ("porter-sandbox %s: %s wants K=V (got %q)"):format(cmd, what, kv)) end
+    t[k] = v
+  end
+  return t
+end
+
+-- ---- output ----
+
+local function json(v) return require("cjson").encode(v) end
+
+local function table_out(rows, header)
+  local widths = {}
+  for _, r in ipairs({ header, table.unpack(rows) }) do
+    for c, v in ipairs(r) do widths[c] = math.max(widths[c] or 0, #tostring(v)) end
+  end
+  for _, r in ipairs({ header, table.unpack(rows) }) do
+    local cells = {}
+    for c, v in ipairs(r) do cells[c] = c < #r and (tostring(v) .. (" "):rep(widths[c] - #tostring(v))) or tostring(v) end
+    io.stdout:write(table.concat(cells, "  "), "\n")
+  end
+end
+
+local function is_tty(f)
+  local fd = f == io.stderr and 2 or 1
+  return os.execute("test -t " .. fd) == true
+end
+
+-- a progress bar on stderr when it is a terminal, else nothing
+local function progress_bar()
+  if not is_tty(io.stderr) then return nil, function() end end
+  local last = -1
+  return function(done, total, path)
+    local pct = total > 0 and math.floor(done * 100 / total) or 100
+    if pct == last and done ~= total then return end
+    last = pct
+    local width = 30
+    local fill = math.floor(width * pct / 100)
+    io.stderr:write(("\r[%s%s] %3d%% %s"):format(("#"):rep(fill), ("."):rep(width - fill), pct,
+      (path or ""):sub(-40) .. (" "):rep(math.max(0, 40 - #(path or "")))))
+  end, function() if last >= 0 then io.stderr:write("\n") end end
+end
+
+-- ---- resolving names ----
+
+local function sandbox_of(porter, ref)
+  if ref:match("^sb_") then
+    local ok, sb = pcall(function()
+      local st = porter.raw.sandboxes.get_sandbox(ref)
+      return porter.sandboxes.get(st.name or ref)
+    end)
+    if ok then return sb end
+  end
+  return porter.sandboxes.get(ref)
+end
+
+local function volume_of(porter, ref)
+  if ref:match("^vol_") then
+    for _, v in ipairs(porter.volumes.list()) do if v.id == ref then return v end end
+  end
+  return porter.volumes.get(ref)
+end
+
+-- ---- commands ----
+
+local commands = {}
+
+function commands.ls(porter, args)
+  local o = parse("ls", args, { ["--tag"] = "list", ["--phase"] = "list", ["--json"] = "flag" })
+  local filters = { tags = next(o["--tag"] or {}) and pairs_of("ls", o["--tag"], "--tag") or nil, phase = o["--phase"] }
+  local rows, out = {}, {}
+  for sb in porter.sandboxes.each(filters) do
+    out[#out + 1] = { id = sb.id, name = sb.name, phase = sb.phase, image = sb.image, tags = sb.tags,
+                      created_at = sb.created_at, exit_code = sb.exit_code }
+    local tags = {}
+    for k, v in pairs(sb.tags or {}) do tags[#tags + 1] = k .. "=" .. v end
+    table.sort(tags)
+    rows[#rows + 1] = { sb.id, sb.name or "", sb.phase or "", sb.image or "", table.concat(tags, ",") }
+  end
+  if o["--json"] then io.stdout:write(json(out), "\n") else table_out(rows, { "ID", "NAME", "PHASE", "IMAGE", "TAGS" }) end
+  return 0
+end
+
+function commands.run(porter, args)
+  local o, pos, cmd = parse("run", args, { ["--name"] = "value", ["--env"] = "list", ["--volume"] = "list" })
+  if #pos ~= 1 then usage_fail("run", "porter-sandbox run: expected one IMAGE") end
+  local mounts = {}
+  for _, m in ipairs(o["--volume"] or {}) do
+    local vol, path = m:match("^([^:]+):(/.*)$")
+    if not vol then usage_fail("run", ("porter-sandbox run: --volume wants VOL:/path (got %q)"):format(m)) end
+    mounts[path] = volume_of(porter, vol).id
+  end
+  local sb = porter.sandboxes.create { image = pos[1], name = o["--name"], env = pairs_of("run", o["--env"], "--env"),
+                                       volume_mounts = next(mounts) and mounts or nil,
+                                       command = cmd and #cmd > 0 and cmd or nil }
+  sb:wait()
+  io.stdout:write(sb.id, "\n")
+  return 0
+end
+
+function commands.exec(porter, args)
+  local _, pos, cmd = parse("exec", args, {})
+  if #pos ~= 1 or not cmd or #cmd == 0 then usage_fail("exec", "porter-sandbox exec: expected SANDBOX -- CMD...") end
+  local r = sandbox_of(porter, pos[1]):exec(cmd)
+  io.stdout:write(r.stdout)
+  io.stderr:write(r.stderr)
+  io.stdout:flush()
+  return r.exit_code
+end
+
+function commands.logs(porter, args)
+  local o, pos = parse("logs", args, { ["-f"] = "flag", ["--follow"] = "flag" })
+  if #pos ~= 1 then usage_fail("logs", "porter-sandbox logs: expected one SANDBOX") end
+  local sb = sandbox_of(porter, pos[1])
+  local function show(l) (l.level == "info" and io.stdout or io.stderr):write(l.line, "\n") end
+  if o["-f"] or o["--follow"] then
+    for l in sb:logs { follow = true } do
+      show(l)
+      io.stdout:flush()
+    end
+  else
+    for _, l in ipairs(sb:logs()) do show(l) end
+  end
+  return 0
+end
+
+function commands.rm(porter, args)
+  local _, pos = parse("rm", args, {})
+  if #pos == 0 then usage_fail("rm", "porter-sandbox rm: expected at least one SANDBOX") end
+  for _, ref in ipairs(pos) do
+    sandbox_of(porter, ref):terminate()
+    io.stdout:write(ref, "\n")
+  end
+  return 0
+end
+
+function commands.vol(porter, args)
+  local sub = table.remove(args, 1)
+  if sub == "ls" then
+    local o = parse("vol", args, { ["--json"] = "flag" })
+    local rows, out = {}, {}
+    for _, v in ipairs(porter.volumes.list()) do
+      out[#out + 1] = { id = v.id, name = v.name, phase = v.phase, attached_to = v.attached_to, created_at = v.created_at }
+      rows[#rows + 1] = { v.id, v.name or "", table.concat(v.attached_to or {}, ",") }
+    end
+    if o["--json"] then io.stdout:write(json(out), "\n") else table_out(rows, { "ID", "NAME", "ATTACHED TO" }) end
+  elseif sub == "create" then
+    local _, pos = parse("vol", args, {})
+    if #pos ~= 1 then usage_fail("vol", "porter-sandbox vol create: expected one NAME") end
+    io.stdout:write(porter.volumes.create { name = pos[1] }.id, "\n")
+  elseif sub == "rm" then
+    local _, pos = parse("vol", args, {})
+    if #pos == 0 then usage_fail("vol", "porter-sandbox vol rm: expected at least one NAME") end
+    for _, ref in ipairs(pos) do
+      volume_of(porter, ref):delete()
+      io.stdout:write(ref, "\n")
+    end
+  elseif sub == "--help" or sub == "-h" then
+    io.stdout:write(HELP.vol)
+  else
+    usage_fail("vol", "porter-sandbox vol: expected ls, create or rm")
+  end
+  return 0
+end
+
+local function local_kind(path)
+  if pcall(require("porter_sandbox")._readdir, path, path) then return "directory" end
+  local f = io.open(path, "rb")
+  if f then f:close() return "file" end
+  return nil
+end
+
+function commands.cp(porter, args)
+  local _, pos = parse("cp", args, {})
+  if #pos ~= 2 then usage_fail("cp", "porter-sandbox cp: expected SRC and DST") end
+  local function side(s)
+    local vol, path = s:match("^([%w][%w%-_]*):(/.*)$")
+    if vol then return { vol = vol, path = path } end
+    return { path = s }
+  end
+  local src, dst = side(pos[1]), side(pos[2])
+  if (src.vol ~= nil) == (dst.vol ~= nil) then fail("porter-sandbox cp: one of SRC and DST must be VOLUME:/path, the other local") end
+  local bar, done = progress_bar()
+  if src.vol then
+    local vol = volume_of(porter, src.vol)
+    local entry
+    for _, e in ipairs(vol:listdir(src.path:match("^(.*)/[^/]*$") ~= "" and src.path:match("^(.*)/[^/]*$") or "/")) do
+      if e.path == src.path then entry = e end
+    end
+    if src.path == "/" or (entry and entry.is_dir) then
+      vol:download_dir(src.path, dst.path, { progress = bar })
+    elseif entry then
+      local target = local_kind(dst.path) == "directory" and (dst.path .. "/" .. entry.name) or dst.path
+      local f = assert(io.open(target, "wb"))
+      for chunk in vol:stream(src.path, { progress = bar }) do f:write(chunk) end
+      f:close()
+    else
+      fail(("porter-sandbox cp: no such file or directory: %s:%s"):format(src.vol, src.path))
+    end
+  else
+    local vol = volume_of(porter, dst.vol)
+    local kind = local_kind(src.path)
+    if kind == "directory" then
+      vol:upload_dir(src.path, dst.path, { progress = bar })
+    elseif kind == "file" then
+      local target = dst.path
+      if target:sub(-1) == "/" then target = target .. src.path:match("([^/]+)$") end
+      local f = assert(io.open(src.path, "rb"))
+      vol:write_file(target, f, { progress = bar })
+      f:close()
+    else
+      fail("porter-sandbox cp: no such file or directory: " .. src.path)
+    end
+  end
+  done()
+  return 0
+end
+
+function commands.health(porter, args)
+  parse("health", args, {})
+  local h = porter.health.check()
+  io.stdout:write(h.status or "ok", "\n")
+  return 0
+end
+
+-- ---- --local: a porter-sandboxd in the background, one per state dir ----
+
+local function sh(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function state_dir(given)
+  if given then return given end
+  local base = os.getenv("XDG_STATE_HOME")
+  if not base or base == "" then base = (os.getenv("HOME") or "/root") .. "/.local/state" end
+  return base .. "/porter-sandbox"
+end
+
+local function read_line(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local l = f:read("l")
+  f:close()
+  return l
+end
+
+local function daemon_path(env)
+  local d = os.getenv("PORTER_SANDBOXD")
+  if d and d ~= "" then return d end
+  if env.exe then
+    local beside = env.exe:match("^(.*)/[^/]*$")
+    if beside and io.open(beside .. "/porter-sandboxd", "rb") then return beside .. "/porter-sandboxd" end
+  end
+  return "porter-sandboxd"
+end
+
+local function local_url(core, env, dir, start)
+  local url = read_line(dir .. "/cli.url")
+  if url then
+    local p = core.Porter { base_url = url, timeout = 2, max_retries = 0 }
+    local ok = pcall(p.health.check)
+    p:close()
+    if ok then return url end
+  end
+  if not start then return nil end
+  assert(os.execute("mkdir -p " .. sh(dir)))
+  os.remove(dir .. "/cli.url")
+  -- setsid: the server outlives this command, and a ^C at the terminal does not reach it
+  local cmd = ("setsid %s --listen 127.0.0.1:0 --print-url --state-dir %s >%s 2>>%s </dev/null & echo $! >%s")
+    :format(sh(daemon_path(env)), sh(dir), sh(dir .. "/cli.url.tmp"), sh(dir .. "/cli.log"), sh(dir .. "/cli.pid"))
+  assert(os.execute(cmd))
+  for _ = 1, 200 do
+    url = read_line(dir .. "/cli.url.tmp")
+    if url and url:match("^http://") then
+      os.rename(dir .. "/cli.url.tmp", dir .. "/cli.url")
+      return url
+    end
+    core.sleep(0.05)
+  end
+  fail("porter-sandbox --local: porter-sandboxd did not start; see " .. dir .. "/cli.log")
+end
+
+local function down(dir)
+  local pid = read_line(dir .. "/cli.pid")
+  if pid and pid:match("^%d+$") then os.execute("kill " .. pid .. " 2>/dev/null") end
+  os.remove(dir .. "/cli.url")
+  os.remove(dir .. "/cli.pid")
+  return 0
+end
+
+function M.main(args, env)
+  env = env or {}
+  args = { table.unpack(args or {}) }
+  local core = require("porter_sandbox")
+  local use_local, dir = false, nil
+  while args[1] == "--local" or args[1] == "--state-dir" do
+    local a = table.remove(args, 1)
+    if a == "--local" then use_local = true else dir = table.remove(args, 1) end
+  end
+  local cmd = table.remove(args, 1)
+  if cmd == nil or cmd == "--help" or cmd == "-h" or cmd == "help" then
+    io.stdout:write(USAGE)
+    return cmd == nil and 2 or 0
+  end
+  local ok, res = pcall(function()
+    if cmd == "down" then
+      if not use_local then fail("porter-sandbox down: only with --local") end
+      return down(state_dir(dir))
+    end
+    local fn = commands[cmd]
+    if not fn then usage_fail(nil, "porter-sandbox: unknown command '" .. cmd .. "'") end
+    local opts
+    if use_local then opts = { base_url = local_url(core, env, state_dir(dir), true) } end
+    local porter = core.Porter(opts)
+    local ok2, r = pcall(fn, porter, args)
+    porter:close()
+    if not ok2 then error(r, 0) end
+    return r
+  end)
+  if ok then return res end
+  if getmetatable(res) == Fail then
+    io.stderr:write(res.msg, res.msg:sub(-1) == "\n" and "" or "\n")
+    return res.code
+  end
+  -- an SDK error: its message, without the traceback a script would want
+  local msg = type(res) == "table" and res.name and (res.name .. ": " .. tostring(res.message)) or tostring(res)
+  io.stderr:write("porter-sandbox ", cmd, ": ", msg, "\n")
+  return 1
+end
+
+return M

@@ -1,0 +1,118 @@
+-- porter-sandbox, the command line, against the real porter-sandboxd: every subcommand, exit
+-- statuses, --json, --help, errors as one line, --local with a server left in the background.
+local helpers = require("spec.helpers")
+local process = helpers.process
+local sh = process.shquote
+local cjson = require("cjson")
+
+local CLI = helpers.build .. "/porter-sandbox"
+
+describe("porter-sandbox", function()
+  local server, work
+  setup(function()
+    server = helpers.sandboxd()
+    work = process.tmpdir()
+  end)
+  teardown(function()
+    server:stop()
+    os.execute("rm -rf " .. sh(work))
+  end)
+
+  -- runs the CLI; answers stdout, stderr, exit status
+  local function cli(args, env)
+    local prefix = "env -u PORTER_SANDBOX_API_KEY PORTER_SANDBOX_BASE_URL=" .. sh(env or server.url)
+    local cmd = ("%s %s %s >%s/out 2>%s/err; echo $? >%s/rc"):format(prefix, CLI, args, work, work, work)
+    os.execute(cmd)
+    return process.read_all(work .. "/out"), process.read_all(work .. "/err"), tonumber(process.read_all(work .. "/rc"))
+  end
+
+  it("runs, lists, execs with the command's exit status, shows logs, and removes", function()
+    local id, err, rc = cli("run host --name cli-one --env GREETING=hello --env X=1 -- sleep 300")
+    assert.equal(0, rc, err)
+    id = id:match("^(sb_%x+)\n$")
+    assert.truthy(id)
+    local out = cli("ls")
+    assert.matches("ID%s+NAME%s+PHASE", out)
+    assert.matches(id .. "%s+cli%-one%s+running%s+host", out)
+    local list = cjson.decode((cli("ls --json --phase running")))
+    local found
+    for _, s in ipairs(list) do if s.id == id then found = s end end
+    assert.equal("cli-one", found.name)
+    out, err, rc = cli("exec cli-one -- sh -c 'echo $GREETING; echo oops >&2; exit 7'")
+    assert.equal("hello\n", out)
+    assert.equal("oops\n", err)
+    assert.equal(7, rc)
+    assert.equal("by-id\n", (cli("exec " .. id .. " -- echo by-id")))
+    out = cli("logs cli-one")
+    assert.matches("hello\n", out, 1, true)
+    assert.equal("cli-one\n", (cli("rm cli-one")))
+    out, err, rc = cli("exec cli-one -- true")
+    assert.equal(1, rc)
+    assert.matches("^porter%-sandbox exec: ConflictError: the sandbox is not running", err)
+    assert.equal(1, select(2, err:gsub("\n", ""))) -- one line
+  end)
+
+  it("follows logs until the sandbox ends", function()
+    local id = (cli("run host -- sh -c 'echo one; sleep 0.3; echo two'")):match("^(sb_%x+)")
+    local out, _, rc = cli("logs -f " .. id)
+    assert.equal(0, rc)
+    assert.equal("one\ntwo\n", out)
+  end)
+
+  it("manages volumes and copies files and trees both ways", function()
+    local out, err, rc = cli("vol create cli-data")
+    assert.equal(0, rc, err)
+    assert.matches("^vol_%x+\n$", out)
+    assert.matches("cli%-data", (cli("vol ls")))
+    assert.equal("cli-data", cjson.decode((cli("vol ls --json")))[1].name)
+    local src = work .. "/src"
+    assert(os.execute("mkdir -p " .. sh(src .. "/d") .. " && printf one > " .. sh(src .. "/a.txt") .. " && printf two > " .. sh(src .. "/d/b.txt")))
+    assert.equal(0, select(3, cli("cp " .. sh(src .. "/a.txt") .. " cli-data:/a.txt")))
+    assert.equal(0, select(3, cli("cp " .. sh(src) .. " cli-data:/tree")))
+    assert.equal(0, select(3, cli("cp cli-data:/a.txt " .. sh(work .. "/a.copy"))))
+    assert.equal("one", process.read_all(work .. "/a.copy"))
+    assert.equal(0, select(3, cli("cp cli-data:/tree " .. sh(work .. "/tree.copy"))))
+    assert.equal("two", process.read_all(work .. "/tree.copy/d/b.txt"))
+    -- piped, so no progress bar
+    assert.equal("", select(2, cli("cp cli-data:/tree/a.txt " .. sh(work .. "/x"))))
+    out, err, rc = cli("cp cli-data:/nope " .. sh(work .. "/y"))
+    assert.equal(1, rc)
+    assert.matches("no such file or directory", err)
+    assert.equal("cli-data\n", (cli("vol rm cli-data")))
+  end)
+
+  it("says how to use each subcommand, and refuses bad ones with status 2", function()
+    for _, sub in ipairs { "ls", "run", "exec", "logs", "rm", "vol", "cp", "health" } do
+      local out, _, rc = cli(sub .. " --help")
+      assert.equal(0, rc, sub)
+      assert.matches("^usage: porter%-sandbox " .. sub, out)
+    end
+    local _, err, rc = cli("ls --bogus")
+    assert.equal(2, rc)
+    assert.matches("unknown option %-%-bogus", err)
+    _, err, rc = cli("frobnicate")
+    assert.equal(2, rc)
+    assert.matches("unknown command 'frobnicate'", err)
+    assert.equal("ok\n", (cli("health")))
+    _, err, rc = cli("health", "http://127.0.0.1:1")
+    assert.equal(1, rc)
+    assert.matches("^porter%-sandbox health: ConnectionError: nothing listens at http://127.0.0.1:1", err)
+  end)
+
+  it("with --local, starts a server in the background that later commands find, until down", function()
+    local state = work .. "/local-state"
+    local id, err, rc = cli("--local --state-dir " .. sh(state) .. " run host -- sleep 300", "")
+    assert.equal(0, rc, err)
+    id = id:match("^(sb_%x+)")
+    local pid = tonumber(process.read_all(state .. "/cli.pid"))
+    assert.truthy(pid)
+    finally(function() os.execute("kill " .. pid .. " 2>/dev/null") end)
+    assert.matches(id, (cli("--local --state-dir " .. sh(state) .. " ls", "")))
+    assert.equal(0, select(3, cli("--local --state-dir " .. sh(state) .. " down", "")))
+    for _ = 1, 100 do
+      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+      process.sleep(0.05)
+    end
+    assert.is_falsy(os.execute("kill -0 " .. pid .. " 2>/dev/null"))
+  end)
+end)
