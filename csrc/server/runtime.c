@@ -436,9 +436,9 @@ static void *launcher(void *arg) {
   }
   pthread_mutex_lock(&rt_lock);
   s->running = 0;
-  int terminated = s->terminating;
+  int terminated = s->terminating, stopped = stopping;
   pthread_mutex_unlock(&rt_lock);
-  if (stopping && !terminated) {
+  if (stopped && !terminated) {
     log_s(s->id, "error", "porter-sandboxd stopped while this sandbox was live; it is gone");
     sandbox_set_phase(s->id, "failed", 0, 0, 0);
   } else if (terminated) {
@@ -575,9 +575,14 @@ void runtime_ttl_tick(void) {
 }
 
 void runtime_stop_all(void) {
-  pool_stop();
+  /* stopping first: the pool's thread ends in pool_stop, and with it (parent-death signal)
+   * every launcher it made, adopted ones included; their sandboxes must read as stopped by us,
+   * not as workloads that failed */
   pthread_mutex_lock(&rt_lock);
   stopping = 1;
+  pthread_mutex_unlock(&rt_lock);
+  pool_stop();
+  pthread_mutex_lock(&rt_lock);
   for (sandbox_rt *s = sandboxes; s; s = s->next) {
     if (s->init > 0) kill(s->init, SIGKILL);
     if (s->helper > 0) kill(s->helper, SIGKILL);
