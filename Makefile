@@ -47,7 +47,7 @@ LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
 
 CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 
-.PHONY: all test asan-test clean install bench deps demo check fuzz rock-build rock-install
+.PHONY: all test asan-test clean install bench deps demo check fuzz docs rock-build rock-install
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandbox $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 # every object depends on this file: the flags live here
@@ -146,6 +146,10 @@ $(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%)
 	FUZZ=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# the reference manual (LDoc, Debian's lua-ldoc) from docs/porter_sandbox.luadoc
+docs:
+	cd docs && ldoc -c config.ld -q . && echo "build/docs/index.html"
 
 bench: all
 	sh scripts/bench/run.sh
