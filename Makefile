@@ -19,9 +19,9 @@ endif
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
 # hidden: the module exports luaopen_porter_sandbox_core and nothing else (no table_merge or
 # k_result in the process's symbol space, where porter-lua's -E would put them)
-SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -fvisibility=hidden
+SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -I$(BUILD)/gen -fvisibility=hidden
 SDK_LIBS      := $(shell pkg-config --libs libcurl)
-SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include
+SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -I$(BUILD)/gen
 SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread
 LUA_CFLAGS    := $(shell pkg-config --cflags lua5.4)
 LUA_LIBS      := $(shell pkg-config --libs lua5.4) -lm -ldl
@@ -51,7 +51,7 @@ CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandbox $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 # every object depends on this file: the flags live here
-$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) Makefile
+$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) $(BUILD)/gen/ops_gen.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -c $< -o $@
 # porter-lua finds lua-cjson where lua5.4 finds it at build time, whatever LUA_CPATH says later
@@ -59,7 +59,7 @@ CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(packag
 $(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h csrc/include/*.h) $(BUILD)/gen/embedded_lua.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
-$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h) Makefile
+$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h) $(BUILD)/gen/ops_gen.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -c $< -o $@
 $(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h csrc/include/*.h) Makefile
@@ -82,6 +82,11 @@ $(BUILD)/lua/%.lua: lua/%.lua
 	cp $< $@
 
 # porter-lua carries the Lua façade inside it, so it needs neither LUA_PATH nor LUA_CPATH.
+# the contract's operations, for the SDK's table and the server's routes (any build dir)
+%/gen/ops_gen.h: api/openapi.yaml scripts/gen_ops.lua
+	@mkdir -p $(dir $@)
+	$(LUA) scripts/gen_ops.lua $< $@
+
 $(BUILD)/gen/embedded_lua.h: $(LUA_SRC) scripts/embed.lua
 	@mkdir -p $(dir $@)
 	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
@@ -136,13 +141,13 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := server_spec sdk_decode
 
-$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h)
+$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h) $(FUZZ)/gen/ops_gen.h
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -o $@ $(filter %.c,$^) -ljansson
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -I$(FUZZ)/gen -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h)
+$(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h) $(FUZZ)/gen/ops_gen.h
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -I$(FUZZ)/gen -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%)
 	FUZZ=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FUZZ_TARGETS)

@@ -84,9 +84,9 @@ int handle_call_spec(lua_State *L, call_spec *cs, lua_KFunction k, lua_KContext 
   return porter_call(L, cs, k, ctx);
 }
 
-int handle_call(lua_State *L, const char *op, const char *what, int query_idx, int body_idx, double timeout,
+int handle_call(lua_State *L, const op_def *op, const char *what, int query_idx, int body_idx, double timeout,
                 lua_KFunction k, lua_KContext ctx) {
-  call_spec cs = {op_find(op), what, 1, 0, query_idx, body_idx, NULL, timeout, 0};
+  call_spec cs = {op, what, 1, 0, query_idx, body_idx, NULL, timeout, 0};
   return handle_call_spec(L, &cs, k, ctx);
 }
 

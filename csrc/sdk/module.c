@@ -26,6 +26,9 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
     curl_ready = 1;
   }
+  for (int i = 0; i < OP__COUNT; i++)
+    if (!porter_ops[i].id || !porter_ops[i].group)
+      return luaL_error(L, "porter_sandbox: operation %d of api/openapi.yaml has no entry in ops.c", i);
   lua_newtable(L);
   int m = lua_gettop(L);
   lua_pushliteral(L, PORTER_VERSION);

@@ -107,12 +107,16 @@ void localfs_open(lua_State *L, int module_idx);
 /* ---- operations of openapi.yaml (ops.c) ---- */
 typedef enum { BODY_NONE, BODY_JSON, BODY_OCTETS } body_kind;
 
+/* From api/openapi.yaml (scripts/gen_ops.lua): op_id OP_<operationId>, and OPW_<operationId>,
+ * the first four fields below. */
+#include "ops_gen.h"
+
 typedef struct op_def {
   const char *id;        /* operationId */
-  const char *group;     /* raw sub-table: sandboxes, volumes, snapshots, health, readiness */
   const char *method;
   const char *path;      /* template; each {x} takes one positional argument */
   int npath;
+  const char *group;     /* raw sub-table: sandboxes, volumes, snapshots, health, readiness */
   const schema *query;
   body_kind body;
   const schema *body_schema;
@@ -122,9 +126,10 @@ typedef struct op_def {
   int no_timeout;        /* exec: may run for hours */
 } op_def;
 
-extern const op_def porter_ops[];
-extern const size_t porter_nops;
-const op_def *op_find(const char *id);
+extern const op_def porter_ops[OP__COUNT];
+#define porter_nops ((size_t)OP__COUNT)
+/* the operation, by name: a typo is a compile error, not a failure at run time */
+#define OP(name) (&porter_ops[OP_##name])
 
 /* ---- client and config (client.c, config.c) ---- */
 #define MT_ASYNC "porter_sandbox.AsyncPorter"
@@ -265,7 +270,7 @@ void handle_push(lua_State *L, const char *mt, int client_idx, int fields_idx);
 porter_client *handle_prologue(lua_State *L, const char *mt);
 /* Calls op with the id of the handle at 2 as its path parameter (query, body: indices or 0;
  * timeout < 0: the client's). */
-int handle_call(lua_State *L, const char *op, const char *what, int query_idx, int body_idx, double timeout,
+int handle_call(lua_State *L, const op_def *op, const char *what, int query_idx, int body_idx, double timeout,
                 lua_KFunction k, lua_KContext ctx);
 /* The same with a prepared call spec (its client and path indices are filled in). */
 int handle_call_spec(lua_State *L, call_spec *cs, lua_KFunction k, lua_KContext ctx);

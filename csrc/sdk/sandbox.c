@@ -3,7 +3,6 @@
 #include <string.h>
 #include "porter.h"
 
-#define OP(name) (op_find(name))
 
 void sandbox_push(lua_State *L, int client_idx, int record_idx) {
   handle_push(L, MT_SANDBOX, client_idx, record_idx);
@@ -24,7 +23,7 @@ static int create_done(lua_State *L, int status, lua_KContext ctx) {
 static int sandboxes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
-  call_spec cs = {OP("create_sandbox"), "sandboxes.create", 1, 0, 0, 2, NULL, -1, 0};
+  call_spec cs = {OP(create_sandbox), "sandboxes.create", 1, 0, 0, 2, NULL, -1, 0};
   return porter_call(L, &cs, create_done, 0);
 }
 
@@ -36,7 +35,7 @@ static int get_done(lua_State *L, int status, lua_KContext ctx) {
 /* lookup answered the id; now the status */
 static int get_found(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "id");
-  call_spec cs = {OP("get_sandbox"), "sandboxes.get", 1, lua_gettop(L), 0, 0, NULL, -1, 0};
+  call_spec cs = {OP(get_sandbox), "sandboxes.get", 1, lua_gettop(L), 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, get_done, 0);
 }
 
@@ -47,7 +46,7 @@ static int sandboxes_get(lua_State *L) {
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "name");
-  call_spec cs = {OP("lookup_sandbox"), "sandboxes.get", 1, 0, 3, 0, NULL, -1, 0};
+  call_spec cs = {OP(lookup_sandbox), "sandboxes.get", 1, 0, 3, 0, NULL, -1, 0};
   return porter_call(L, &cs, get_found, 0);
 }
 
@@ -133,7 +132,7 @@ static int sandboxes_list(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  call_spec cs = {OP("list_sandboxes"), what, 1, 0, q, 0, NULL, -1, 0};
+  call_spec cs = {OP(list_sandboxes), what, 1, 0, q, 0, NULL, -1, 0};
   return porter_call(L, &cs, list_done, 0);
 }
 
@@ -148,7 +147,7 @@ const luaL_Reg sandboxes_ns[] = {
 static int sb_refresh(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 2);
-  return handle_call(L, "get_sandbox", "Sandbox:refresh", 0, 0, -1, handle_merge_k, 0);
+  return handle_call(L, OP(get_sandbox), "Sandbox:refresh", 0, 0, -1, handle_merge_k, 0);
 }
 
 static int sb_exec(lua_State *L) {
@@ -159,19 +158,19 @@ static int sb_exec(lua_State *L) {
   lua_createtable(L, 0, 1); /* 5 */
   lua_pushvalue(L, 3);
   lua_setfield(L, 5, "command");
-  return handle_call(L, "exec_sandbox", cs.what, 0, 5, cs.timeout, k_result, 0);
+  return handle_call(L, OP(exec_sandbox), cs.what, 0, 5, cs.timeout, k_result, 0);
 }
 
 static int sb_logs(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 3);
-  return handle_call(L, "get_sandbox_logs", "Sandbox:logs", 3, 0, -1, k_field, (lua_KContext) "logs");
+  return handle_call(L, OP(get_sandbox_logs), "Sandbox:logs", 3, 0, -1, k_field, (lua_KContext) "logs");
 }
 
 static int sb_terminate(lua_State *L) {
   handle_prologue(L, MT_SANDBOX);
   lua_settop(L, 2);
-  return handle_call(L, "delete_sandbox", "Sandbox:terminate", 0, 0, -1, k_none, 0);
+  return handle_call(L, OP(delete_sandbox), "Sandbox:terminate", 0, 0, -1, k_none, 0);
 }
 
 static int sb_tostring(lua_State *L) {

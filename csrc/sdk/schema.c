@@ -1,6 +1,7 @@
 /* The schemas of openapi.yaml as static descriptors: one source of truth for what requests
  * may carry (validated before sending) and what responses hold (integers coerced). */
 #include <string.h>
+#include "contract.h"
 #include "porter.h"
 
 /* ---- checks beyond the type ---- */
@@ -8,12 +9,8 @@ static const char *check_dns_label(lua_State *L, int idx) {
   size_t n;
   const char *s = lua_tolstring(L, idx, &n);
   if (n == 0 || n > 63) return "a DNS label of 1 to 63 characters";
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && !(c == '-' && i > 0 && i < n - 1))
-      return "a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit";
-  }
+  if (!contract_dns_label(s, n))
+    return "a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit";
   return NULL;
 }
 
@@ -37,11 +34,7 @@ static const char *check_visibility(lua_State *L, int idx) {
 }
 
 static const char *check_phase(lua_State *L, int idx) {
-  static const char *const phases[] = {"queued", "creating", "running", "succeeded", "failed", "terminated"};
-  const char *s = lua_tostring(L, idx);
-  for (size_t i = 0; i < sizeof phases / sizeof *phases; i++)
-    if (!strcmp(s, phases[i])) return NULL;
-  return "a phase (queued, creating, running, succeeded, failed or terminated)";
+  return contract_phase(lua_tostring(L, idx)) >= 0 ? NULL : "a phase (" CONTRACT_PHASES_TEXT ")";
 }
 
 /* ---- scalars and common shapes ---- */
@@ -54,7 +47,7 @@ const schema S_STRMAP = {K_MAP, "a table of string keys to string values", &S_ST
 static const schema S_MOUNTS = {K_MAP, "a table of absolute mount paths to volume ids", &S_STR, 0,
                                 check_abs_path, 0, 0};
 static const schema S_CMD = {K_ARR, "a non-empty array of strings", &S_STR, 0, 0, 1, 0};
-static const schema S_PHASE = {K_STR, "a phase (queued, creating, running, succeeded, failed or terminated)", 0, 0, check_phase, 0, 0};
+static const schema S_PHASE = {K_STR, "a phase (" CONTRACT_PHASES_TEXT ")", 0, 0, check_phase, 0, 0};
 static const schema S_PHASES = {K_ARR, "an array of phases", &S_PHASE, 0, 0, 0, 0};
 
 /* ---- request bodies ---- */

@@ -3,7 +3,6 @@
 #include <string.h>
 #include "porter.h"
 
-#define OP(name) (op_find(name))
 
 /* "a//b/" -> "/a/b", "" -> "/": the server wants '/'-rooted paths without a trailing slash */
 const char *volpath_push(lua_State *L, int idx, const char *what) {
@@ -51,7 +50,7 @@ static int volumes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
   opt_table(L, 2);
-  call_spec cs = {OP("create_volume"), "volumes.create", 1, 0, 0, 2, NULL, -1, 0};
+  call_spec cs = {OP(create_volume), "volumes.create", 1, 0, 0, 2, NULL, -1, 0};
   return porter_call(L, &cs, one_done, 0);
 }
 
@@ -72,14 +71,14 @@ static int list_done(lua_State *L, int status, lua_KContext ctx) {
 static int volumes_list(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 1);
-  call_spec cs = {OP("list_volumes"), "volumes.list", 1, 0, 0, 0, NULL, -1, 0};
+  call_spec cs = {OP(list_volumes), "volumes.list", 1, 0, 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, list_done, 0);
 }
 
 /* get and delete resolve the name with lookup first; ctx says which follows */
 static int by_name_found(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "id");
-  call_spec cs = {OP(ctx ? "delete_volume" : "get_volume"), ctx ? "volumes.delete" : "volumes.get", 1,
+  call_spec cs = {ctx ? OP(delete_volume) : OP(get_volume), ctx ? "volumes.delete" : "volumes.get", 1,
                   lua_gettop(L), 0, 0, NULL, -1, 0};
   return porter_call(L, &cs, ctx ? k_none : one_done, 0);
 }
@@ -93,7 +92,7 @@ static int by_name(lua_State *L, int del) {
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "name");
-  call_spec cs = {OP("lookup_volume"), what, 1, 0, 3, 0, NULL, -1, 0};
+  call_spec cs = {OP(lookup_volume), what, 1, 0, 3, 0, NULL, -1, 0};
   return porter_call(L, &cs, by_name_found, del);
 }
 
@@ -112,13 +111,13 @@ const luaL_Reg volumes_ns[] = {
 static int vol_refresh(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 2);
-  return handle_call(L, "get_volume", "Volume:refresh", 0, 0, -1, handle_merge_k, 0);
+  return handle_call(L, OP(get_volume), "Volume:refresh", 0, 0, -1, handle_merge_k, 0);
 }
 
 static int vol_delete(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 2);
-  return handle_call(L, "delete_volume", "Volume:delete", 0, 0, -1, k_none, 0);
+  return handle_call(L, OP(delete_volume), "Volume:delete", 0, 0, -1, k_none, 0);
 }
 
 /* Pushes {path = normalised path at idx}. */
@@ -152,7 +151,7 @@ static int vol_read_file(lua_State *L) {
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 4);
   char range[64];
-  call_spec cs = {OP("read_volume_file"), what, 1, 5, 5, 0, NULL, -1, 0};
+  call_spec cs = {OP(read_volume_file), what, 1, 5, 5, 0, NULL, -1, 0};
   if (!lua_isnil(L, 4)) {
     if (!lua_istable(L, 4)) porter_argerror(L, "%s: options must be a table (got %s)", what, luaL_typename(L, 4));
     lua_pushnil(L);
@@ -191,7 +190,7 @@ static int vol_write_file(lua_State *L) {
   const char *what = "Volume:write_file";
   handle_prologue(L, MT_VOLUME);
   lua_settop(L, 5);
-  call_spec cs = {OP("write_volume_file"), what, 1, 0, 6, 4, NULL, -1, 0};
+  call_spec cs = {OP(write_volume_file), what, 1, 0, 6, 4, NULL, -1, 0};
   call_opts(L, 5, &cs);
   path_query(L, 3, what); /* 6 */
   return handle_call_spec(L, &cs, k_none, 0);
@@ -206,7 +205,7 @@ static int vol_move_file(lua_State *L) {
   lua_setfield(L, -2, "from");
   volpath_push(L, 4, what);
   lua_setfield(L, -2, "to");
-  return handle_call(L, "move_volume_file", what, 0, 5, -1, k_none, 0);
+  return handle_call(L, OP(move_volume_file), what, 0, 5, -1, k_none, 0);
 }
 
 /* vol:_list(path, search): the server's FileList, for the façade's tree walks */
@@ -220,7 +219,7 @@ static int vol_list(lua_State *L) {
     lua_pushvalue(L, 4);
     lua_setfield(L, 5, "search");
   }
-  return handle_call(L, "list_volume_files", what, 5, 0, -1, k_result, 0);
+  return handle_call(L, OP(list_volume_files), what, 5, 0, -1, k_result, 0);
 }
 
 static int vol_tostring(lua_State *L) {

@@ -85,6 +85,11 @@ int main(int argc, char **argv) {
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
   if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
+  for (int i = 0; i < OP__COUNT; i++)
+    if (!routes[i].fn) {
+      fprintf(stderr, "porter-sandboxd: operation %d of api/openapi.yaml has no handler in routes.c\n", i);
+      return 1;
+    }
   const char *listen = "127.0.0.1:8080";
   int print_url = 0;
   cfg.api_key = getenv("PORTER_SANDBOX_API_KEY");

@@ -61,7 +61,7 @@ json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent) {
 /* Matches path against the table; fills params. */
 static const route *match(const char *method, const char *path, req *r, int *method_mismatch) {
   *method_mismatch = 0;
-  for (const route *rt = routes; rt->pattern; rt++) {
+  for (const route *rt = routes; rt < routes + OP__COUNT; rt++) {
     const char *p = rt->pattern, *u = path;
     int np = 0, ok = 1;
     while (*p && ok) {
@@ -75,7 +75,7 @@ static const route *match(const char *method, const char *path, req *r, int *met
         memcpy(r->params[np], u, n);
         r->params[np++][n] = '\0';
         u += n;
-        p += 2;
+        p = strchr(p, '}') + 1;
       } else if (*p == *u) {
         p++, u++;
       } else {

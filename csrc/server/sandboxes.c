@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "contract.h"
 #include "server.h"
 
-static const char *const PHASES[] = {"queued", "creating", "running", "succeeded", "failed", "terminated", NULL};
 #define LIVE_PHASES "('queued','creating','running')"
 
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started) {
@@ -250,10 +250,7 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
     size_t i;
     json_t *p;
     json_array_foreach(phases, i, p) {
-      int known = 0;
-      for (int k = 0; PHASES[k]; k++)
-        if (!strcmp(PHASES[k], json_string_value(p))) known = 1;
-      if (!known) f->error = "'phase' must be one of queued, creating, running, succeeded, failed, terminated";
+      if (contract_phase(json_string_value(p)) < 0) f->error = "'phase' must be one of " CONTRACT_PHASES_TEXT;
       strcat(cond, i ? ",?" : "?");
       json_array_append(f->binds, p);
     }

@@ -61,15 +61,20 @@ typedef struct req {
 } req;
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c, req *r);
+/* From api/openapi.yaml (scripts/gen_ops.lua): op_id, and OPW_<op> = id, method, path, params. */
+#include "ops_gen.h"
+
 typedef struct route {
+  const char *op;      /* operationId */
   const char *method;
-  const char *pattern; /* segments; "{}" captures one */
+  const char *pattern; /* the contract's path; each "{name}" captures one segment */
+  int nparams;
   handler_fn fn;
   /* streamed uploads: begin at the headers, chunk per piece of body */
   void (*begin)(struct MHD_Connection *c, req *r);
   void (*chunk)(req *r, const char *data, size_t n);
 } route;
-extern const route routes[];
+extern const route routes[OP__COUNT];
 void upload_abort(req *r); /* files.c: the client went away mid-upload */
 
 enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v); /* takes v */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "egress_rule.h"
+#include "contract.h"
 #include "server.h"
 
 static const char *type_name(int t) {
@@ -67,16 +68,7 @@ const char *check_fields(json_t *obj, const field_rule *rules, char *buf, size_t
   return NULL;
 }
 
-int dns_label(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 63) return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && !(c == '-' && i > 0 && i < n - 1)) return 0;
-  }
-  return 1;
-}
+int dns_label(const char *s) { return contract_dns_label(s, strlen(s)); }
 
 int egress_rule(const char *s) {
   size_t n = strlen(s);
