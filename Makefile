@@ -174,7 +174,7 @@ rock-build:
 rock-install:
 	@test -n "$(ROCK_LIBDIR)" && test -n "$(ROCK_LUADIR)" || { echo "rock-install is LuaRocks' (ROCK_LIBDIR, ROCK_LUADIR)" >&2; exit 1; }
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(MAKE) --no-print-directory BUILD="$$tmp" "$$tmp/lua/porter_sandbox/core.so" $(LUA_SRC:lua/%="$$tmp/lua/%") && \
+	$(MAKE) --no-print-directory SAN= BUILD="$$tmp" "$$tmp/lua/porter_sandbox/core.so" $(LUA_SRC:lua/%="$$tmp/lua/%") && \
 	install -d "$(ROCK_LIBDIR)/porter_sandbox" "$(ROCK_LUADIR)/porter_sandbox" && \
 	install -m755 "$$tmp/lua/porter_sandbox/core.so" "$(ROCK_LIBDIR)/porter_sandbox/" && \
 	install -m644 "$$tmp"/lua/porter_sandbox/*.lua "$(ROCK_LUADIR)/porter_sandbox/" && \
