@@ -139,7 +139,8 @@ int range_parse(const char *h, uint64_t size, uint64_t *start, uint64_t *len);
 
 /* ---- exec output on disk (spool.c) ---- */
 typedef struct spool {
-  int fd;        /* an unlinked file in the state dir */
+  char *mem;     /* the bytes while they fit in SPOOL_MEM (spool.c), else NULL */
+  int fd;        /* then an unlinked file in the state dir, else -1 */
   size_t size;
   int truncated; /* more came than the cap */
   int failed;    /* a write failed (disk full): size is what was kept */

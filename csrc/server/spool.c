@@ -1,31 +1,59 @@
-/* Exec output on disk, not in memory: what a command prints goes to unlinked files in the state
- * dir, capped per stream, and the answer is encoded from them into a third file that
- * libmicrohttpd sends as it is. The server's memory stays flat whatever a sandbox prints. */
+/* Exec output, kept in memory while it is small and on disk beyond SPOOL_MEM: what a command
+ * prints goes to unlinked files in the state dir, capped per stream, and the answer is encoded
+ * from them into a third one that libmicrohttpd sends as it is. The server's memory stays flat
+ * whatever a sandbox prints, and the common small exec never touches the disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
 
-#define CHUNK 8192 /* with its escaped form, on a 512 KiB handler thread stack */
+#define CHUNK 8192            /* with its escaped form, on a 512 KiB handler thread stack */
+#define SPOOL_MEM (64 << 10) /* bytes kept in memory before a file is made */
 
 int spool_open(spool *s) {
   memset(s, 0, sizeof *s);
-  s->fd = open(cfg.state_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  return s->fd >= 0 ? 0 : -1;
+  s->fd = -1;
+  return 0;
 }
 
 void spool_close(spool *s) {
   if (s->fd >= 0) close(s->fd);
   s->fd = -1;
+  free(s->mem);
+  s->mem = NULL;
+}
+
+/* from memory to a file, once what it holds would pass SPOOL_MEM */
+static int spill(spool *s) {
+  s->fd = open(cfg.state_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (s->fd < 0) return -1;
+  for (size_t at = 0; at < s->size;) {
+    ssize_t w = pwrite(s->fd, s->mem + at, s->size - at, (off_t)at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    at += (size_t)w;
+  }
+  free(s->mem);
+  s->mem = NULL;
+  return 0;
 }
 
 void spool_add(spool *s, const char *p, size_t n, size_t cap) {
   if (s->size + n > cap) {
     s->truncated = 1;
     n = cap - s->size;
+  }
+  if (s->fd < 0 && !s->failed) {
+    if (s->size + n <= SPOOL_MEM) {
+      if (!s->mem && !(s->mem = malloc(SPOOL_MEM))) s->failed = 1;
+      else memcpy(s->mem + s->size, p, n), s->size += n;
+      return;
+    }
+    if (spill(s) != 0) s->failed = 1; /* no room on disk: what was kept is still answered */
   }
   while (n > 0 && !s->failed) {
     ssize_t w = pwrite(s->fd, p, n, (off_t)s->size);
@@ -41,6 +69,10 @@ void spool_add(spool *s, const char *p, size_t n, size_t cap) {
 ssize_t spool_read(const spool *s, size_t at, char *buf, size_t n) {
   if (at >= s->size) return 0;
   if (n > s->size - at) n = s->size - at;
+  if (s->fd < 0) {
+    memcpy(buf, s->mem + at, n);
+    return (ssize_t)n;
+  }
   ssize_t r;
   while ((r = pread(s->fd, buf, n, (off_t)at)) < 0 && errno == EINTR) {
   }
@@ -100,9 +132,10 @@ int spool_exec_json(spool *out, const spool *so, const spool *se, int code) {
 }
 
 enum MHD_Result reply_spool(struct MHD_Connection *c, unsigned status, spool *s) {
-  struct MHD_Response *res = MHD_create_response_from_fd((uint64_t)s->size, s->fd);
+  struct MHD_Response *res = s->fd >= 0 ? MHD_create_response_from_fd((uint64_t)s->size, s->fd)
+                                        : MHD_create_response_from_buffer(s->size, s->mem, MHD_RESPMEM_MUST_FREE);
   if (!res) return MHD_NO;
-  s->fd = -1; /* the response closes it */
+  s->fd = -1, s->mem = NULL; /* the response frees them */
   MHD_add_response_header(res, "Content-Type", "application/json");
   enum MHD_Result ret = MHD_queue_response(c, status, res);
   MHD_destroy_response(res);
