@@ -17,7 +17,7 @@ typedef struct async_loop {
 
 static const char TASKS_KEY[] = "porter_sandbox.tasks";
 
-static porter_client *client_test_any(lua_State *L, int idx) {
+static porter_client *async_client_test(lua_State *L, int idx) {
   porter_client *c = luaL_testudata(L, idx, MT_ASYNC);
   return c && !c->closed ? c : NULL;
 }
@@ -127,7 +127,7 @@ void async_forget(porter_client *c, porter_preq *r) {
 
 /* aporter:_cancel_all(): abandons every transfer (a gather that failed in its scheduler). */
 static int async_cancel_all(lua_State *L) {
-  porter_client *c = client_test_any(L, 1);
+  porter_client *c = async_client_test(L, 1);
   if (c && c->loop)
     while (c->loop->nactive > 0) async_forget(c, c->loop->active[0]);
   return 0;

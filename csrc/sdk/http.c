@@ -543,7 +543,8 @@ static porter_preq *new_preq(lua_State *L, const call_spec *cs, porter_client *c
 
 static int call_cont(lua_State *L, int status, lua_KContext ctx);
 
-/* After an attempt: decide; either yield again (async retry), loop (sync retry) or finish. */
+/* A successful attempt: the last progress call, the answer as a Lua value, then the caller's
+ * continuation. (Whether to retry, follow a redirect or raise is decided before, by classify.) */
 static int finish(lua_State *L, int preq_idx) {
   porter_preq *r = lua_touserdata(L, preq_idx);
   lua_settop(L, preq_idx);

@@ -259,26 +259,17 @@ static void encode_value(enc *e, int idx, const schema *s) {
       run_check(e, s->key_check, idx);
       return;
     }
-    case K_INT:
-    case K_NUM: {
+    case K_INT: {
       if (lua_type(L, idx) != LUA_TNUMBER) fail(e, s->label, idx);
-      char num[64];
-      int n;
-      if (lua_isinteger(L, idx)) {
-        n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
-      } else {
+      if (!lua_isinteger(L, idx)) {
+        /* 5.0 is accepted as 5: Lua arithmetic produces floats easily */
         double d = lua_tonumber(L, idx);
-        if (s->k == K_INT) {
-          /* 5.0 is accepted as 5: Lua arithmetic produces floats easily */
-          if (d != floor(d) || d < -9.2e18 || d > 9.2e18) fail(e, s->label, idx);
-          lua_pushinteger(L, (lua_Integer)d);
-          lua_replace(L, idx);
-          n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
-        } else {
-          if (!isfinite(d)) fail(e, "a finite number", idx);
-          n = snprintf(num, sizeof num, "%.17g", d);
-        }
+        if (d != floor(d) || d < -9.2e18 || d > 9.2e18) fail(e, s->label, idx);
+        lua_pushinteger(L, (lua_Integer)d);
+        lua_replace(L, idx);
       }
+      char num[32];
+      int n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
       put(e, num, (size_t)n);
       return;
     }
@@ -393,7 +384,24 @@ static int is_null(lua_State *L, int idx) {
  * (scalars). Returns an error description or NULL. */
 static const char *coerce(lua_State *L, int idx, const schema *s, const char *name);
 
+/* the integer a float stands for, when it is integral and fits (JSON has no integer type,
+ * and lua-cjson answers floats: 3.0 from the wire is 3 here, declared or not) */
+static int integral(lua_State *L, int idx, lua_Integer *out) {
+  if (lua_type(L, idx) != LUA_TNUMBER || lua_isinteger(L, idx)) return 0;
+  double d = lua_tonumber(L, idx);
+  if (d != floor(d) || d < -9.2e18 || d > 9.2e18) return 0;
+  *out = (lua_Integer)d;
+  return 1;
+}
+
+/* Every value of an undeclared shape: nulls go, integral numbers become integers. */
 static const char *coerce_generic(lua_State *L, int idx) {
+  lua_Integer v;
+  if (integral(L, idx, &v)) {
+    lua_pushinteger(L, v);
+    lua_replace(L, idx);
+    return NULL;
+  }
   if (!lua_istable(L, idx)) return NULL;
   luaL_checkstack(L, 4, "nesting too deep");
   lua_pushnil(L);
@@ -403,6 +411,13 @@ static const char *coerce_generic(lua_State *L, int idx) {
       lua_pushvalue(L, -1);
       lua_pushnil(L);
       lua_rawset(L, idx);
+      continue;
+    }
+    if (integral(L, -1, &v)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_pushinteger(L, v);
+      lua_rawset(L, idx); /* an existing key: allowed while traversing */
       continue;
     }
     if (lua_istable(L, -1)) coerce_generic(L, lua_gettop(L));
@@ -417,7 +432,6 @@ static const char *coerce(lua_State *L, int idx, const schema *s, const char *na
     case K_ANY: return coerce_generic(L, idx);
     case K_STR: return t == LUA_TSTRING ? NULL : lua_pushfstring(L, "'%s' should be a string", name);
     case K_BOOL: return t == LUA_TBOOLEAN ? NULL : lua_pushfstring(L, "'%s' should be a boolean", name);
-    case K_NUM: return t == LUA_TNUMBER ? NULL : lua_pushfstring(L, "'%s' should be a number", name);
     case K_INT: {
       if (t != LUA_TNUMBER) return lua_pushfstring(L, "'%s' should be an integer", name);
       if (lua_isinteger(L, idx)) return NULL;

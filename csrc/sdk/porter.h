@@ -44,7 +44,7 @@ const char *porter_got(lua_State *L, int idx);
 int porter_argerror(lua_State *L, const char *fmt, ...);
 
 /* ---- schemas and the JSON model (schema.c, model.c) ---- */
-typedef enum { K_ANY, K_STR, K_INT, K_NUM, K_BOOL, K_ARR, K_MAP, K_OBJ } kind;
+typedef enum { K_ANY, K_STR, K_INT, K_BOOL, K_ARR, K_MAP, K_OBJ } kind;
 
 struct schema;
 /* Extra check on a present value at stack top; returns an error text or NULL. */

@@ -2,13 +2,16 @@
  *
  * Each sandbox gets a launcher thread that resolves its image (pulling it on first use, phase
  * "creating"), builds its environment and command from the image's config and the spec, and
- * starts porter-sandbox-exec --launch (csrc/exec/), which assembles the root (an overlay of the
- * image with a writable layer of the sandbox's own, or the host's system directories), maps
- * the sandbox's ids to an unprivileged range of the host's, and becomes its pid 1. The thread
- * learns pid 1's host pid and then "ready" on a status pipe, logs the workload's output line by
- * line, waits for it, and records how it ended. Exec runs porter-sandbox-exec --join, which
- * enters the same namespaces with the same uid, gid and capabilities. Killing pid 1 takes
- * every process of the sandbox with it. */
+ * starts porter-sandbox-exec --launch (csrc/exec/), or takes a warm one from the pool (pool.c),
+ * which assembles the root (an overlay of the image with a writable layer of the sandbox's
+ * own, or the host's system directories; the layer and /tmp in a --disk-max tmpfs of its mount
+ * namespace), maps the sandbox's ids to an unprivileged range of the host's, and becomes its
+ * pid 1. The thread learns pid 1's host pid and then "ready" on a status pipe, logs the
+ * workload's output line by line, waits for it, and records how it ended. An exec is a request
+ * to pid 1 over the sandbox's control socket (send_exec): pid 1 forks the command, already in
+ * every namespace, cgroup and credential of the sandbox, and says how it ended; its output
+ * comes back on pipes we pass it and is spooled (spool.c). Killing pid 1 takes every process
+ * of the sandbox with it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -43,7 +43,6 @@ int image_main(int argc, char **argv); /* imagecmd.c: porter-sandboxd image ... 
 
 /* ---- per-request state (http.c) ---- */
 typedef struct req {
-  int started;
   const struct route *route;
   char params[2][256];
   int authorized;

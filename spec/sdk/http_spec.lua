@@ -82,6 +82,17 @@ describe("the HTTP layer", function()
     assert.same({ nested = true }, st.extra_field)
   end)
 
+  it("makes every integral number an integer, declared or not; others stay floats", function()
+    srv:script { { method = "GET", path = "/v1/sandbox/sb_1", body = '{"id":"sb_1","phase":"running","exit_code":3.0,' ..
+                   '"extra":{"count":7,"ratio":1.5,"list":[1,2.0,3.25]},"big":1e300}', headers = { ["Content-Type"] = "application/json" } } }
+    local st = porter.raw.sandboxes.get_sandbox("sb_1")
+    assert.equal("integer", math.type(st.exit_code))
+    assert.equal("integer", math.type(st.extra.count))
+    assert.equal("float", math.type(st.extra.ratio))
+    assert.same({ "integer", "integer", "float" }, { math.type(st.extra.list[1]), math.type(st.extra.list[2]), math.type(st.extra.list[3]) })
+    assert.equal("float", math.type(st.big))
+  end)
+
   it("follows redirects, keeping the method and the body", function()
     srv:script {
       { method = "POST", path = "/v1/sandbox/sb_1/exec", status = 307, headers = { Location = "/owner/exec" } },
