@@ -51,6 +51,7 @@ enum MHD_Result h_files_list(struct MHD_Connection *c, req *r) {
   const char *search = query_arg(c, "search");
   json_t *entries = vfs_list(dir, search, search && *search ? LIST_BUDGET * 10 : LIST_BUDGET, &truncated);
   close(dir);
+  if (!entries) return reply_error(c, 500, "out of memory listing '%s'", path);
   normalise(comps, n, norm, sizeof norm);
   return reply_json(c, 200, json_pack("{sssosb}", "path", norm, "entries", entries, "truncated", truncated));
 }

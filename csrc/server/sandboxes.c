@@ -152,7 +152,14 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
     json_decref(spec);
     return reply_error(c, 500, "could not record the sandbox");
   }
-  runtime_start(id, name, spec);
+  if (runtime_start(id, name, spec) != 0) {
+    /* no launcher thread (out of threads or memory): the record must not stay queued */
+    static const char msg[] = "porter-sandboxd could not start this sandbox (out of threads or memory)";
+    log_line(id, "error", "", msg, sizeof msg - 1);
+    sandbox_set_phase(id, "failed", 0, 0, 0);
+    json_decref(spec);
+    return reply_error(c, 500, "could not start the sandbox: out of threads or memory");
+  }
   json_t *mounts = json_object_get(spec, "volume_mounts");
   json_t *out = json_pack("{sssssO}", "id", id, "name", name, "volume_mounts", mounts ? mounts : json_object());
   if (!mounts) json_decref(json_object_get(out, "volume_mounts"));

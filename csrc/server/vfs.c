@@ -85,12 +85,20 @@ static ent *read_dir(int dirfd, size_t *count) {
   size_t n = 0, cap = 16;
   ent *v = malloc(cap * sizeof *v);
   struct dirent *e;
-  while ((e = readdir(d))) {
+  while (v && (e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     if (!strncmp(e->d_name, ".porter-upload-", 15)) continue; /* uploads in progress */
     struct stat st;
     if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
+    if (n == cap) {
+      ent *bigger = realloc(v, (cap *= 2) * sizeof *v);
+      if (!bigger) {
+        free(v);
+        v = NULL; /* out of memory: the directory reads as unreadable, marked truncated */
+        break;
+      }
+      v = bigger;
+    }
     snprintf(v[n].name, sizeof v[n].name, "%s", e->d_name);
     v[n].dir = S_ISDIR(st.st_mode);
     v[n].size = v[n].dir ? 0 : st.st_size;
@@ -98,6 +106,7 @@ static ent *read_dir(int dirfd, size_t *count) {
     n++;
   }
   closedir(d);
+  if (!v) return NULL;
   qsort(v, n, sizeof *v, ent_cmp);
   *count = n;
   return v;
@@ -146,6 +155,11 @@ json_t *vfs_list(int dirfd, const char *search, int budget, int *truncated) {
   size_t qcap = 64, qh = 0, qt = 0;
   node *q = malloc(qcap * sizeof *q);
   json_t *top = json_array();
+  if (!q || !top) {
+    free(q);
+    json_decref(top);
+    return NULL;
+  }
   q[qt++] = (node){NULL, dup(dirfd)};
   int used = 0;
   *truncated = 0;
@@ -171,7 +185,14 @@ json_t *vfs_list(int dirfd, const char *search, int budget, int *truncated) {
       json_array_append_new(arr, je);
       if (v[i].dir) {
         int sub = openat(cur.fd, v[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (qt == qcap) q = realloc(q, (qcap *= 2) * sizeof *q);
+        node *bigger = qt == qcap ? realloc(q, (qcap * 2) * sizeof *q) : q;
+        if (!bigger) { /* out of memory: this directory is left unread, and says so */
+          if (sub >= 0) close(sub);
+          json_object_set_new(je, "truncated", json_true());
+          continue;
+        }
+        if (qt == qcap) qcap *= 2;
+        q = bigger;
         q[qt++] = (node){je, sub};
       }
     }
