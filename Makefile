@@ -141,7 +141,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := server_spec sdk_decode
 
-$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h) $(FUZZ)/gen/ops_gen.h
+$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/route_match.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h) $(FUZZ)/gen/ops_gen.h
 	@mkdir -p $(FUZZ)
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -I$(FUZZ)/gen -o $@ $(filter %.c,$^) -ljansson
 

@@ -1,6 +1,8 @@
-/* libFuzzer: a request body for POST /v1/sandbox/run, as porter-sandboxd checks it, and the
- * other text a client controls: Range headers, file paths, image references. Every input
- * must give an answer (accepted, or a reason); none may crash, overrun or leak. */
+/* libFuzzer: what a client controls, as porter-sandboxd reads it: a request body for
+ * POST /v1/sandbox/run ("{..."), a request line "METHOD /path" routed by the contract's own
+ * table, and text taken as a Range header, a file path, an image reference, an egress rule
+ * and a name. Every input must give an answer (accepted, or a reason); none may crash, overrun
+ * or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,22 @@ static void spec_input(const uint8_t *data, size_t size) {
   json_decref(v);
 }
 
+/* the contract's routes, without handlers: matching is all that is driven */
+#define ROW(op) [OP_##op] = {OPW_##op, 0, 0, 0},
+static const route table[OP__COUNT] = {PORTER_OPS(ROW)};
+
+static void route_input(const char *s) {
+  char method[16], params[2][256];
+  const char *sp = strchr(s, ' ');
+  if (!sp || sp - s >= (int)sizeof method) return;
+  memcpy(method, s, (size_t)(sp - s));
+  method[sp - s] = '\0';
+  int mismatch;
+  const route *rt = route_match(table, OP__COUNT, method, sp + 1, params, &mismatch);
+  if (rt && strcmp(rt->method, method)) abort(); /* a route answers its own method only */
+  if (rt && rt->nparams > 0 && (!params[0][0] || strlen(params[0]) > 255)) abort();
+}
+
 static void text_input(const uint8_t *data, size_t size) {
   char *s = malloc(size + 1);
   if (!s) return;
@@ -38,6 +56,7 @@ static void text_input(const uint8_t *data, size_t size) {
   image_ref_parse(s, &ref, why, sizeof why);
   egress_rule(s);
   dns_label(s);
+  route_input(s);
   free(s);
 }
 

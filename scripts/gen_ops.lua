@@ -1,6 +1,7 @@
 -- lua5.4 scripts/gen_ops.lua api/openapi.yaml OUT.h: the operations of the contract as C,
 -- for the SDK's operation table and the server's route table alike: an enum OP_<operationId>,
--- and OPW_<operationId> expanding to "operationId", "METHOD", "/path/{id}", <path params>.
+-- OPW_<operationId> expanding to "operationId", "METHOD", "/path/{id}", <path params>, and
+-- PORTER_OPS(X), X(operationId) for each.
 -- Reads the paths section line by line, in the layout api/openapi.yaml keeps (two-space
 -- indents: path, method, then operationId); anything else there is an error, not a guess.
 local src, out = assert(arg[1], "usage: gen_ops.lua openapi.yaml out.h"), assert(arg[2])
@@ -33,6 +34,10 @@ lines[#lines + 1] = "} op_id;"
 for _, o in ipairs(ops) do
   lines[#lines + 1] = ('#define OPW_%s "%s", "%s", "%s", %d'):format(o.id, o.id, o.method, o.path, o.npath)
 end
+local xs = {}
+for _, o in ipairs(ops) do xs[#xs + 1] = "X(" .. o.id .. ")" end
+lines[#lines + 1] = "/* X(operationId) for every operation, in the contract's order */"
+lines[#lines + 1] = "#define PORTER_OPS(X) " .. table.concat(xs, " ")
 lines[#lines + 1] = "#endif"
 local f = assert(io.open(out, "w"))
 f:write(table.concat(lines, "\n"), "\n")

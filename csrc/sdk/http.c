@@ -57,7 +57,7 @@ static int header_is(const char *line, size_t n, const char *name, size_t *vlen,
   return 1;
 }
 
-static size_t on_header(char *line, size_t size, size_t n, void *ud) {
+size_t preq_on_header(char *line, size_t size, size_t n, void *ud) {
   porter_preq *r = ud;
   size_t len = size * n, vlen;
   const char *v;
@@ -142,7 +142,7 @@ void easy_init_common(porter_client *c, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, preq_on_header);
   curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
   curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
   curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);

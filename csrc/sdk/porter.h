@@ -251,6 +251,8 @@ void call_opts(lua_State *L, int idx, call_spec *cs);
 void push_read_meta(lua_State *L, const porter_preq *r);
 /* Configures an easy handle for one attempt of r. */
 void preq_prepare(porter_preq *r, CURL *easy);
+/* libcurl's header callback: keeps the headers a request needs, bounds their size. */
+size_t preq_on_header(char *line, size_t size, size_t n, void *ud);
 /* Records what an attempt's transfer ended with, before easy is reused. */
 void preq_done(porter_preq *r, CURL *easy, CURLcode cc);
 /* Common options of every easy handle a client uses. */

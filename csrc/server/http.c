@@ -58,40 +58,6 @@ json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent) {
   return v;
 }
 
-/* Matches path against the table; fills params. */
-static const route *match(const char *method, const char *path, req *r, int *method_mismatch) {
-  *method_mismatch = 0;
-  for (const route *rt = routes; rt < routes + OP__COUNT; rt++) {
-    const char *p = rt->pattern, *u = path;
-    int np = 0, ok = 1;
-    while (*p && ok) {
-      if (*p == '{') {
-        const char *end = strchr(u, '/');
-        size_t n = end ? (size_t)(end - u) : strlen(u);
-        if (n == 0 || n >= sizeof r->params[0] || np >= 2) {
-          ok = 0;
-          break;
-        }
-        memcpy(r->params[np], u, n);
-        r->params[np++][n] = '\0';
-        u += n;
-        p = strchr(p, '}') + 1;
-      } else if (*p == *u) {
-        p++, u++;
-      } else {
-        ok = 0;
-      }
-    }
-    if (!ok || *u) continue;
-    if (strcmp(rt->method, method)) {
-      *method_mismatch = 1;
-      continue;
-    }
-    return rt;
-  }
-  return NULL;
-}
-
 /* Query arguments are C strings from here on: a %00 would cut "a.txt%00x" to "a.txt". */
 static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
                                  size_t value_size) {
@@ -150,7 +116,7 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     *con_cls = r;
     r->authorized = check_auth(c, url);
     int mismatch;
-    r->route = match(method, url, r, &mismatch);
+    r->route = route_match(routes, OP__COUNT, method, url, r->params, &mismatch);
     MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, check_arg, r);
     int framing[2] = {0, 0};
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, framing);
@@ -184,7 +150,7 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
   if (!r->authorized) return reply_error(c, 401, "missing or invalid API key (Authorization: Bearer <key>)");
   if (!r->route) {
     int mismatch;
-    match(method, url, r, &mismatch);
+    route_match(routes, OP__COUNT, method, url, r->params, &mismatch);
     if (mismatch) return reply_error(c, 405, "%s is not allowed on %s", method, url);
     return reply_error(c, 404, "no such endpoint: %s %s", method, url);
   }

@@ -74,6 +74,10 @@ typedef struct route {
   void (*chunk)(req *r, const char *data, size_t n);
 } route;
 extern const route routes[OP__COUNT];
+/* The route of method and path, its captures in params; NULL if none (*method_mismatch: the
+ * path is known, for another method). */
+const route *route_match(const route *table, size_t n_routes, const char *method, const char *path, char params[2][256],
+                         int *method_mismatch);
 void upload_abort(req *r); /* files.c: the client went away mid-upload */
 
 enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v); /* takes v */
