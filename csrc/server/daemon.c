@@ -221,7 +221,6 @@ int main(int argc, char **argv) {
   fprintf(stderr, "porter-sandboxd: stopping (signal %d)\n", sig);
   http_stop();
   runtime_stop_all();
-  pthread_mutex_lock(&db_lock);
-  db_close();
+  db_close(); /* keeps the store locked: a straggling thread waits instead of writing */
   return 0;
 }

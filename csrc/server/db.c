@@ -1,11 +1,15 @@
-/* SQLite state: one connection, serialised by db_lock (the server's writes are small; WAL
- * keeps readers cheap). Statements are finalized where they are prepared. */
+/* The store: SQLite state behind one connection and one lock, both private to this file
+ * (the server's writes are small; WAL keeps readers cheap). Every function takes the lock
+ * itself, and finalizes what it prepares before it returns; callers get rows as JSON values and
+ * never see the connection, except the batch callbacks of db_batch. The lock is recursive so
+ * that a batch may call the others. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "server.h"
 
-sqlite3 *db;
-pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3 *db;
+static pthread_mutex_t db_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 static const char SCHEMA[] =
     "PRAGMA journal_mode=WAL;"
@@ -42,8 +46,10 @@ int db_open(const char *path) {
 }
 
 void db_close(void) {
+  pthread_mutex_lock(&db_lock);
   sqlite3_close(db);
   db = NULL;
+  /* left locked: nothing may use the store after this (the server is exiting) */
 }
 
 sqlite3_stmt *db_prepare(const char *sql) {
@@ -55,18 +61,107 @@ sqlite3_stmt *db_prepare(const char *sql) {
   return st;
 }
 
+/* binds from fmt ('s' text, 'i' int64, anything else null) */
+static json_t *binds_of(const char *fmt, va_list ap) {
+  json_t *b = json_array();
+  for (int i = 0; fmt && fmt[i]; i++) {
+    if (fmt[i] == 's') json_array_append_new(b, json_string(va_arg(ap, const char *)));
+    else if (fmt[i] == 'i') json_array_append_new(b, json_integer(va_arg(ap, int64_t)));
+    else json_array_append_new(b, json_null());
+  }
+  return b;
+}
+
+static void bind_all(sqlite3_stmt *st, json_t *binds) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(binds, i, v) {
+    if (json_is_integer(v)) sqlite3_bind_int64(st, (int)i + 1, json_integer_value(v));
+    else if (json_is_string(v)) sqlite3_bind_text(st, (int)i + 1, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, (int)i + 1);
+  }
+}
+
+static json_t *column(sqlite3_stmt *st, int c) {
+  switch (sqlite3_column_type(st, c)) {
+    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, c));
+    case SQLITE_NULL: return json_null();
+    default: {
+      const char *p = (const char *)sqlite3_column_text(st, c);
+      size_t n = (size_t)sqlite3_column_bytes(st, c);
+      json_t *v = json_stringn(p ? p : "", n);
+      return v ? v : json_bytes(p ? p : "", n); /* never a hole in the row */
+    }
+  }
+}
+
+/* Runs sql; *rows (if asked) gets an array of rows, each an array of column values, and
+ * *changed (if asked) the rows it changed. */
+static int run(const char *sql, json_t *binds, json_t **rows, int *changed) {
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db ? db_prepare(sql) : NULL;
+  int rc = SQLITE_ERROR;
+  if (st) {
+    bind_all(st, binds);
+    if (rows) *rows = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      if (!rows) continue;
+      json_t *row = json_array();
+      for (int c = 0; c < sqlite3_column_count(st); c++) json_array_append_new(row, column(st, c));
+      json_array_append_new(*rows, row);
+    }
+    sqlite3_finalize(st);
+    if (changed) *changed = sqlite3_changes(db);
+  }
+  pthread_mutex_unlock(&db_lock);
+  return rc;
+}
+
 int db_exec(const char *sql, const char *fmt, ...) {
-  sqlite3_stmt *st = db_prepare(sql);
-  if (!st) return SQLITE_ERROR;
   va_list ap;
   va_start(ap, fmt);
-  for (int i = 0; fmt && fmt[i]; i++) {
-    if (fmt[i] == 's') sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-    else if (fmt[i] == 'i') sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-    else sqlite3_bind_null(st, i + 1);
-  }
+  json_t *b = binds_of(fmt, ap);
   va_end(ap);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  int rc = run(sql, b, NULL, NULL);
+  json_decref(b);
+  return rc;
+}
+
+int db_update(const char *sql, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  json_t *b = binds_of(fmt, ap);
+  va_end(ap);
+  int changed = 0;
+  int rc = run(sql, b, NULL, &changed);
+  json_decref(b);
+  return rc == SQLITE_DONE ? changed : -1;
+}
+
+json_t *db_rows(const char *sql, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  json_t *b = binds_of(fmt, ap);
+  va_end(ap);
+  json_t *rows = NULL;
+  if (run(sql, b, &rows, NULL) != SQLITE_DONE) json_decref(rows), rows = NULL;
+  json_decref(b);
+  return rows;
+}
+
+json_t *db_rows_binds(const char *sql, json_t *binds) {
+  json_t *rows = NULL;
+  if (run(sql, binds, &rows, NULL) != SQLITE_DONE) json_decref(rows), rows = NULL;
+  return rows;
+}
+
+int db_batch(int (*fn)(void *ctx), void *ctx) {
+  pthread_mutex_lock(&db_lock);
+  int rc = -1;
+  if (db && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+    rc = fn(ctx);
+    sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+  }
+  pthread_mutex_unlock(&db_lock);
   return rc;
 }

@@ -24,13 +24,15 @@ static int in_use(const char *full) {
   fclose(probe);
   if (db_open(path) != 0) return 0;
   int used = 0;
-  sqlite3_stmt *st = db_prepare("SELECT image FROM sandboxes WHERE phase IN ('queued','creating','running')");
-  while (st && sqlite3_step(st) == SQLITE_ROW) {
+  json_t *rows = db_rows("SELECT image FROM sandboxes WHERE phase IN ('queued','creating','running')", "");
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
     image_ref r;
     char why[256];
-    if (image_ref_parse((const char *)sqlite3_column_text(st, 0), &r, why, sizeof why) == 0 && !strcmp(r.full, full)) used = 1;
+    if (image_ref_parse(json_string_value(json_array_get(row, 0)), &r, why, sizeof why) == 0 && !strcmp(r.full, full)) used = 1;
   }
-  sqlite3_finalize(st);
+  json_decref(rows);
   db_close();
   return used;
 }

@@ -6,7 +6,7 @@
 
 #define LIMIT_NOTE "the sandbox's log limit is reached (--max-log-lines): later lines are dropped"
 
-/* lines logged per sandbox since the server started; under db_lock */
+/* lines logged per sandbox since the server started; touched inside db_batch only, under the store's lock */
 typedef struct count {
   char id[40];
   long n;
@@ -39,32 +39,8 @@ static void used(const char *id, long n) {
   if (c) c->n += n;
 }
 
-void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n) {
-  pthread_mutex_lock(&db_lock);
-  long left = room(sandbox_id);
-  if (left <= 0) {
-    pthread_mutex_unlock(&db_lock);
-    return;
-  }
-  if (left == 1) level = "warning", exec_id = "", line = LIMIT_NOTE, n = strlen(LIMIT_NOTE);
-  used(sandbox_id, 1);
-  json_t *s = json_bytes(line, n); /* valid UTF-8 for the JSON answers */
-  sqlite3_stmt *st = db_prepare("INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES(?,?,?,?,?)");
-  if (st) {
-    sqlite3_bind_text(st, 1, sandbox_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now_ms());
-    sqlite3_bind_text(st, 3, json_string_value(s), (int)json_string_length(s), SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, level, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, exec_id ? exec_id : "", -1, SQLITE_TRANSIENT);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
-  json_decref(s);
-}
-
-/* Many lines in one transaction with one prepared statement: an exec that prints a million
- * lines must not take a million commits. */
+/* Lines go in through a sink: in one transaction of the store (db_batch), with one prepared
+ * statement, so that an exec that prints a million lines does not take a million commits. */
 #define LINE_MAX_BYTES 65536 /* an exec's lines are cut here, as the workload's are */
 
 typedef struct sink {
@@ -72,26 +48,34 @@ typedef struct sink {
   sqlite3_stmt *st;
   long left, wrote;
   int64_t ts;
-  char fixed[LINE_MAX_BYTES * 3]; /* a line made valid UTF-8 */
+  char *fixed; /* a line made valid UTF-8, made when first needed */
 } sink;
 
-static void sink_begin(sink *k, const char *id, const char *level, const char *exec_id) {
-  memset(k, 0, sizeof *k);
-  k->id = id, k->level = level, k->exec_id = exec_id ? exec_id : "";
-  pthread_mutex_lock(&db_lock);
-  k->ts = now_ms(); /* under the lock: timestamps grow with seq, so `since` leaves no gaps */
-  k->left = room(id);
-  sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+/* inside db_batch: its timestamp is taken under the store's lock, so timestamps grow with seq
+ * and `since` leaves no gaps */
+static int sink_open(sink *k) {
+  k->ts = now_ms();
+  k->left = room(k->id);
   k->st = db_prepare("INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES(?,?,?,?,?)");
+  return k->st ? 0 : -1;
 }
 
-/* 0 once the sandbox has no room left */
+static void sink_close(sink *k) {
+  sqlite3_finalize(k->st);
+  used(k->id, k->wrote);
+  free(k->fixed);
+}
+
+/* 0 once the sandbox has no room left; n is at most LINE_MAX_BYTES */
 static int sink_line(sink *k, const char *p, size_t n) {
   if (!k->st || k->wrote >= k->left) return 0;
   int last = k->wrote == k->left - 1;
   if (last) k->level = "warning", p = LIMIT_NOTE, n = strlen(LIMIT_NOTE);
   /* valid UTF-8 for the JSON answers, without an allocation a line */
-  if (utf8_valid_prefix(p, n) != n) n = utf8_sanitize(p, n, k->fixed), p = k->fixed;
+  if (utf8_valid_prefix(p, n) != n) {
+    if (!k->fixed && !(k->fixed = malloc(LINE_MAX_BYTES * 3))) return 1; /* out of memory: this line is lost */
+    n = utf8_sanitize(p, n, k->fixed), p = k->fixed;
+  }
   k->wrote++;
   sqlite3_bind_text(k->st, 1, k->id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(k->st, 2, k->ts);
@@ -103,11 +87,24 @@ static int sink_line(sink *k, const char *p, size_t n) {
   return !last;
 }
 
-static void sink_end(sink *k) {
-  sqlite3_finalize(k->st);
-  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-  used(k->id, k->wrote);
-  pthread_mutex_unlock(&db_lock);
+typedef struct one_line {
+  sink k;
+  const char *line;
+  size_t n;
+} one_line;
+
+static int write_one(void *ctx) {
+  one_line *j = ctx;
+  if (sink_open(&j->k) != 0) return -1;
+  sink_line(&j->k, j->line, j->n);
+  sink_close(&j->k);
+  return 0;
+}
+
+void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n) {
+  if (n > LINE_MAX_BYTES) n = LINE_MAX_BYTES;
+  one_line j = {{sandbox_id, level, exec_id ? exec_id : "", NULL, 0, 0, 0, NULL}, line, n};
+  db_batch(write_one, &j);
 }
 
 /* The lines of text[0..n): the newline after the last one is optional, and a line longer than
@@ -127,29 +124,34 @@ static size_t sink_lines(sink *k, const char *text, size_t n, size_t max, int fi
   return start;
 }
 
-void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s) {
-  if (s->size == 0) return;
-  char *buf = malloc(LINE_MAX_BYTES * 2);
-  sink *k = malloc(sizeof *k);
-  if (!buf || !k) {
-    free(buf);
-    free(k);
-    return;
-  }
-  sink_begin(k, sandbox_id, level, exec_id);
+typedef struct spooled {
+  sink k;
+  const spool *s;
+  char *buf;
+} spooled;
+
+static int write_spool(void *ctx) {
+  spooled *j = ctx;
+  if (sink_open(&j->k) != 0) return -1;
   size_t have = 0, at = 0;
   for (;;) {
-    ssize_t r = spool_read(s, at, buf + have, LINE_MAX_BYTES * 2 - have);
+    ssize_t r = spool_read(j->s, at, j->buf + have, LINE_MAX_BYTES * 2 - have);
     if (r <= 0) {
-      sink_lines(k, buf, have, LINE_MAX_BYTES, 1);
+      sink_lines(&j->k, j->buf, have, LINE_MAX_BYTES, 1);
       break;
     }
     at += (size_t)r, have += (size_t)r;
-    size_t used_bytes = sink_lines(k, buf, have, LINE_MAX_BYTES, 0);
-    memmove(buf, buf + used_bytes, have - used_bytes);
-    have -= used_bytes;
+    size_t consumed = sink_lines(&j->k, j->buf, have, LINE_MAX_BYTES, 0);
+    memmove(j->buf, j->buf + consumed, have - consumed);
+    have -= consumed;
   }
-  sink_end(k);
-  free(buf);
-  free(k);
+  sink_close(&j->k);
+  return 0;
+}
+
+void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s) {
+  if (s->size == 0) return;
+  spooled j = {{sandbox_id, level, exec_id ? exec_id : "", NULL, 0, 0, 0, NULL}, s, malloc(LINE_MAX_BYTES * 2)};
+  if (j.buf) db_batch(write_spool, &j);
+  free(j.buf);
 }

@@ -8,40 +8,37 @@
 #define LIVE_PHASES "('queued','creating','running')"
 
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started) {
-  pthread_mutex_lock(&db_lock);
   if (started)
     db_exec("UPDATE sandboxes SET phase=?, started_ms=? WHERE id=?", "sis", phase, now_ms(), id);
   else if (has_exit)
     db_exec("UPDATE sandboxes SET phase=?, exit_code=? WHERE id=?", "sis", phase, (int64_t)exit_code, id);
   else
     db_exec("UPDATE sandboxes SET phase=? WHERE id=?", "ss", phase, id);
-  pthread_mutex_unlock(&db_lock);
 }
 
 #define STATUS_COLS "id, name, image, spec, tags, phase, exit_code, created_ms, started_ms, host"
 
 /* Builds a StatusResponse from a row of STATUS_COLS. */
-static json_t *status_of(sqlite3_stmt *st) {
+static json_t *status_of(json_t *row) {
   char t[40];
   json_t *o = json_object();
-  json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(st, 0)));
-  json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(st, 1)));
-  json_object_set_new(o, "image", json_string((const char *)sqlite3_column_text(st, 2)));
-  json_t *spec = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
-  json_t *tags = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
+  json_object_set(o, "id", json_array_get(row, 0));
+  json_object_set(o, "name", json_array_get(row, 1));
+  json_object_set(o, "image", json_array_get(row, 2));
+  json_t *spec = json_loads(json_string_value(json_array_get(row, 3)), 0, NULL);
+  json_t *tags = json_loads(json_string_value(json_array_get(row, 4)), 0, NULL);
   json_object_set_new(o, "tags", tags ? tags : json_object());
-  json_object_set_new(o, "phase", json_string((const char *)sqlite3_column_text(st, 5)));
-  json_object_set_new(o, "exit_code",
-                      sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, 6)));
-  fmt_time(sqlite3_column_int64(st, 7), t, sizeof t);
+  json_object_set(o, "phase", json_array_get(row, 5));
+  json_object_set(o, "exit_code", json_array_get(row, 6)); /* an integer, or null */
+  fmt_time(json_integer_value(json_array_get(row, 7)), t, sizeof t);
   json_object_set_new(o, "created_at", json_string(t));
-  if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
+  if (json_is_null(json_array_get(row, 8))) {
     json_object_set_new(o, "started_at", json_null());
   } else {
-    fmt_time(sqlite3_column_int64(st, 8), t, sizeof t);
+    fmt_time(json_integer_value(json_array_get(row, 8)), t, sizeof t);
     json_object_set_new(o, "started_at", json_string(t));
   }
-  json_object_set_new(o, "host", json_string((const char *)sqlite3_column_text(st, 9)));
+  json_object_set(o, "host", json_array_get(row, 9));
   json_t *mounts = spec ? json_object_get(spec, "volume_mounts") : NULL;
   json_object_set(o, "volume_mounts", mounts ? mounts : json_object());
   if (!mounts) json_decref(json_object_get(o, "volume_mounts"));
@@ -52,38 +49,41 @@ static json_t *status_of(sqlite3_stmt *st) {
   return o;
 }
 
+/* the statuses of rows of STATUS_COLS (taking them) */
+static json_t *statuses_of(json_t *rows) {
+  json_t *list = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) json_array_append_new(list, status_of(row));
+  json_decref(rows);
+  return list;
+}
+
 json_t *sandbox_status(const char *id) {
-  json_t *o = NULL;
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare("SELECT " STATUS_COLS " FROM sandboxes WHERE id=?");
-  if (st) {
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) o = status_of(st);
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
+  json_t *list = statuses_of(db_rows("SELECT " STATUS_COLS " FROM sandboxes WHERE id=?", "s", id));
+  json_t *o = json_incref(json_array_get(list, 0));
+  json_decref(list);
   return o;
 }
 
+/* the first column of every row, as an array of strings (taking rows) */
+static json_t *first_column(json_t *rows) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) json_array_append(out, json_array_get(row, 0));
+  json_decref(rows);
+  return out;
+}
+
 json_t *volume_attached(const char *volume_id) {
-  json_t *arr = json_array();
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare("SELECT DISTINCT m.sandbox_id FROM mounts m JOIN sandboxes s ON s.id = m.sandbox_id "
-                                "WHERE m.volume_id=? AND s.phase IN " LIVE_PHASES " ORDER BY m.sandbox_id");
-  if (st) {
-    sqlite3_bind_text(st, 1, volume_id, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
-  return arr;
+  return first_column(db_rows("SELECT DISTINCT m.sandbox_id FROM mounts m JOIN sandboxes s ON s.id = m.sandbox_id "
+                              "WHERE m.volume_id=? AND s.phase IN " LIVE_PHASES " ORDER BY m.sandbox_id",
+                              "s", volume_id));
 }
 
 void sandboxes_recover(void) {
-  sqlite3_stmt *st = db_prepare("SELECT id FROM sandboxes WHERE phase IN " LIVE_PHASES);
-  json_t *ids = json_array();
-  while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
-  sqlite3_finalize(st);
+  json_t *ids = first_column(db_rows("SELECT id FROM sandboxes WHERE phase IN " LIVE_PHASES, ""));
   size_t i;
   json_t *id;
   json_array_foreach(ids, i, id) {
@@ -110,6 +110,27 @@ enum MHD_Result h_readyz(struct MHD_Connection *c, req *r) {
 }
 
 /* ---- create ---- */
+/* the sandbox's record and its mounts, together */
+typedef struct new_record {
+  const char *id, *name, *image, *spec_text, *tags_text, *host;
+  json_t *spec;
+  int rc;
+} new_record;
+
+static int insert_record(void *ctx) {
+  new_record *r = ctx;
+  r->rc = db_exec("INSERT INTO sandboxes(id, name, image, spec, tags, phase, created_ms, host) VALUES(?,?,?,?,?,?,?,?)",
+                  "ssssssis", r->id, r->name, r->image, r->spec_text, r->tags_text, "queued", now_ms(), r->host);
+  if (r->rc != SQLITE_DONE) return -1;
+  const char *k;
+  json_t *v;
+  json_object_foreach(json_object_get(r->spec, "volume_mounts"), k, v)
+    if (db_exec("INSERT INTO mounts(sandbox_id, volume_id, path) VALUES(?,?,?)", "sss", r->id, json_string_value(v), k) !=
+        SQLITE_DONE)
+      return r->rc = SQLITE_ERROR, -1;
+  return 0;
+}
+
 enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
   json_t *spec = body_object(c, r, &sent);
@@ -130,17 +151,8 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
   char *spec_text = json_dumps(spec, JSON_COMPACT);
   json_t *tags = json_object_get(spec, "tags");
   char *tags_text = json_is_object(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("{}");
-  pthread_mutex_lock(&db_lock);
-  int rc = db_exec("INSERT INTO sandboxes(id, name, image, spec, tags, phase, created_ms, host) VALUES(?,?,?,?,?,?,?,?)",
-                   "ssssssis", id, name, json_string_value(json_object_get(spec, "image")), spec_text, tags_text,
-                   "queued", now_ms(), host);
-  if (rc == SQLITE_DONE) {
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(spec, "volume_mounts"), k, v)
-      db_exec("INSERT INTO mounts(sandbox_id, volume_id, path) VALUES(?,?,?)", "sss", id, json_string_value(v), k);
-  }
-  pthread_mutex_unlock(&db_lock);
+  new_record rec = {id, name, json_string_value(json_object_get(spec, "image")), spec_text, tags_text, host, spec, 0};
+  int rc = spec_text && tags_text && db_batch(insert_record, &rec) == 0 ? SQLITE_DONE : rec.rc ? rec.rc : SQLITE_ERROR;
   free(spec_text);
   free(tags_text);
   if (rc == SQLITE_CONSTRAINT) {
@@ -273,36 +285,42 @@ static void filter_free(filter *f) {
   free(f->where);
 }
 
-/* the query around a filter's WHERE clause: prepared, or NULL */
-static sqlite3_stmt *prepare_filtered(const char *before, const filter *f, const char *after) {
+/* the rows of the query around a filter's WHERE clause, or NULL */
+static json_t *filtered_rows(const char *before, const filter *f, const char *after) {
   char *sql = NULL;
   if (asprintf(&sql, "%s%s%s", before, f->where ? f->where : "", after) < 0) return NULL;
-  sqlite3_stmt *st = db_prepare(sql);
+  json_t *rows = db_rows_binds(sql, f->binds);
   free(sql);
-  return st;
-}
-
-static void bind_all(sqlite3_stmt *st, json_t *binds, int from) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(binds, i, v) {
-    if (json_is_integer(v)) sqlite3_bind_int64(st, from + (int)i, json_integer_value(v));
-    else sqlite3_bind_text(st, from + (int)i, json_string_value(v), -1, SQLITE_TRANSIENT);
-  }
+  return rows;
 }
 
 static json_t *filter_values(void) {
-  json_t *fv = json_pack("{s[]s[]s[]}", "tags", "images", "phases");
-  const char *q[3] = {"SELECT DISTINCT j.key || '=' || j.value FROM sandboxes, json_each(sandboxes.tags) j ORDER BY 1",
-                      "SELECT DISTINCT image FROM sandboxes ORDER BY 1", "SELECT DISTINCT phase FROM sandboxes ORDER BY 1"};
-  const char *keys[3] = {"tags", "images", "phases"};
-  for (int k = 0; k < 3; k++) {
-    sqlite3_stmt *st = db_prepare(q[k]);
-    while (st && sqlite3_step(st) == SQLITE_ROW)
-      json_array_append_new(json_object_get(fv, keys[k]), json_string((const char *)sqlite3_column_text(st, 0)));
-    sqlite3_finalize(st);
-  }
-  return fv;
+  return json_pack("{sososo}", "tags",
+                   first_column(db_rows("SELECT DISTINCT j.key || '=' || j.value FROM sandboxes, json_each(sandboxes.tags) j "
+                                        "ORDER BY 1", "")),
+                   "images", first_column(db_rows("SELECT DISTINCT image FROM sandboxes ORDER BY 1", "")), "phases",
+                   first_column(db_rows("SELECT DISTINCT phase FROM sandboxes ORDER BY 1", "")));
+}
+
+/* one page of a list, its total and (if asked) the filter values, as of one moment */
+typedef struct page_query {
+  const filter *f;
+  const char *tail;
+  int with_values;
+  long total;
+  json_t *list, *values;
+} page_query;
+
+static int read_page(void *ctx) {
+  page_query *q = ctx;
+  json_t *count = filtered_rows("SELECT count(*) FROM sandboxes", q->f, "");
+  q->total = (long)json_integer_value(json_array_get(json_array_get(count, 0), 0));
+  json_decref(count);
+  json_t *rows = filtered_rows("SELECT " STATUS_COLS " FROM sandboxes", q->f, q->tail);
+  if (!rows) return -1;
+  q->list = statuses_of(rows);
+  if (q->with_values) q->values = filter_values();
+  return 0;
 }
 
 enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r) {
@@ -318,27 +336,19 @@ enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r) {
     filter_free(&f);
     return ret;
   }
-  json_t *list = json_array();
-  long total = 0;
   char tail[96];
   snprintf(tail, sizeof tail, " ORDER BY seq DESC LIMIT %d OFFSET %ld", PAGE_SIZE, (page - 1) * PAGE_SIZE);
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = prepare_filtered("SELECT count(*) FROM sandboxes", &f, "");
-  if (st) {
-    bind_all(st, f.binds, 1);
-    if (sqlite3_step(st) == SQLITE_ROW) total = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-  }
-  st = prepare_filtered("SELECT " STATUS_COLS " FROM sandboxes", &f, tail);
-  if (st) {
-    bind_all(st, f.binds, 1);
-    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(list, status_of(st));
-    sqlite3_finalize(st);
-  }
   const char *ifv = query_arg(c, "include_filter_values");
-  json_t *fv = ifv && !strcmp(ifv, "true") ? filter_values() : NULL;
-  pthread_mutex_unlock(&db_lock);
+  page_query q = {&f, tail, ifv && !strcmp(ifv, "true"), 0, NULL, NULL};
+  int rc = db_batch(read_page, &q);
   filter_free(&f);
+  if (rc != 0) {
+    json_decref(q.list);
+    json_decref(q.values);
+    return reply_error(c, 500, "could not read the sandboxes");
+  }
+  long total = q.total;
+  json_t *list = q.list, *fv = q.values;
   long pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
   json_t *out = json_pack("{so s{sisisb}}", "sandboxes", list, "pagination", "current_page", (int)page, "total_pages",
                           (int)pages, "has_next_page", page < pages);
@@ -366,18 +376,15 @@ enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r) {
     filter_free(&f);
     return reply_error(c, 500, "out of memory");
   }
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = prepare_filtered("SELECT created_ms FROM sandboxes", &f, "");
-  if (st) {
-    bind_all(st, f.binds, 1);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      int64_t t = sqlite3_column_int64(st, 0);
-      if (t >= start && t < end) counts[(t - start) / gran]++;
-    }
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
+  json_t *rows = filtered_rows("SELECT created_ms FROM sandboxes", &f, "");
   filter_free(&f);
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    int64_t t = json_integer_value(json_array_get(row, 0));
+    if (t >= start && t < end) counts[(t - start) / gran]++;
+  }
+  json_decref(rows);
   json_t *points = json_array();
   for (int64_t i = 0; i < n; i++) {
     char t[40];
@@ -392,15 +399,10 @@ enum MHD_Result h_sandbox_lookup(struct MHD_Connection *c, req *r) {
   (void)r;
   const char *name = query_arg(c, "name");
   if (!name || !*name) return reply_error(c, 400, "'name' is required");
-  json_t *out = NULL;
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare("SELECT id FROM sandboxes WHERE name=?");
-  if (st) {
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) out = json_pack("{ss}", "id", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
+  json_t *ids = first_column(db_rows("SELECT id FROM sandboxes WHERE name=?", "s", name));
+  json_t *id = json_array_get(ids, 0);
+  json_t *out = id ? json_pack("{sO}", "id", id) : NULL;
+  json_decref(ids);
   if (!out) return reply_error(c, 404, "no sandbox named '%s'", name);
   return reply_json(c, 200, out);
 }
@@ -433,23 +435,18 @@ enum MHD_Result h_sandbox_logs(struct MHD_Connection *c, req *r) {
            "SELECT ts_ms, line, level, exec_id FROM (SELECT * FROM logs WHERE sandbox_id=? AND ts_ms>=? "
            "ORDER BY seq DESC LIMIT %ld) ORDER BY seq",
            limit > 0 ? limit : -1L);
+  json_t *rows = db_rows(sql, "si", r->params[0], since ? since_ms : (int64_t)0);
+  if (!rows) return reply_error(c, 500, "could not read the logs");
   json_t *lines = json_array();
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare(sql);
-  if (st) {
-    sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, since ? since_ms : 0);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      char t[40];
-      fmt_time(sqlite3_column_int64(st, 0), t, sizeof t);
-      json_array_append_new(lines, json_pack("{ss ss# ss ss}", "timestamp", t, "line",
-                                             (const char *)sqlite3_column_text(st, 1), (int)sqlite3_column_bytes(st, 1),
-                                             "level", (const char *)sqlite3_column_text(st, 2), "exec_id",
-                                             (const char *)sqlite3_column_text(st, 3)));
-    }
-    sqlite3_finalize(st);
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    char t[40];
+    fmt_time(json_integer_value(json_array_get(row, 0)), t, sizeof t);
+    json_array_append_new(lines, json_pack("{ss sO sO sO}", "timestamp", t, "line", json_array_get(row, 1), "level",
+                                           json_array_get(row, 2), "exec_id", json_array_get(row, 3)));
   }
-  pthread_mutex_unlock(&db_lock);
+  json_decref(rows);
   return reply_json(c, 200, json_pack("{ssso}", "sandbox_id", r->params[0], "logs", lines));
 }
 

@@ -120,14 +120,18 @@ size_t utf8_valid_prefix(const char *text, size_t n);
 /* text with every invalid byte (and NUL) as U+FFFD, into out (room for 3n); its length. */
 size_t utf8_sanitize(const char *text, size_t n, char *out);
 
-/* ---- state (db.c): one connection, used under db_lock ---- */
-extern sqlite3 *db;
-extern pthread_mutex_t db_lock;
+/* ---- the store (db.c): SQLite behind its own lock; binds by fmt: 's' text, 'i' int64 ---- */
 int db_open(const char *path);
 void db_close(void);
-/* Prepared-statement helpers: bind with a format ("s" text, "i" int64, "n" null), run. */
-sqlite3_stmt *db_prepare(const char *sql);
 int db_exec(const char *sql, const char *fmt, ...); /* SQLITE_DONE / error code */
+/* The rows of a query, each an array of its columns (string, integer or null); NULL on error. */
+json_t *db_rows(const char *sql, const char *fmt, ...);
+json_t *db_rows_binds(const char *sql, json_t *binds); /* binds: strings, integers, nulls */
+/* fn(ctx) in one transaction (committed if it answers 0), under the store's lock; it may use
+ * db_prepare for statements it runs many times, and finalizes them itself. */
+int db_batch(int (*fn)(void *ctx), void *ctx);
+sqlite3_stmt *db_prepare(const char *sql); /* inside db_batch only */
+int db_update(const char *sql, const char *fmt, ...); /* rows changed, -1 on error */
 
 /* ---- logs (logs.c) ---- */
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);

@@ -18,12 +18,23 @@ static int64_t pack_tree(const char *from, const char *to) {
   return size;
 }
 
-static json_t *snapshot_json(sqlite3_stmt *st) {
+#define SNAPSHOT_COLS "id, name, sandbox_id, created_ms, size_bytes"
+
+/* the API's Snapshot of a row of SNAPSHOT_COLS */
+static json_t *snapshot_json(json_t *row) {
   char t[40];
-  fmt_time(sqlite3_column_int64(st, 3), t, sizeof t);
-  return json_pack("{ss ss ss ss sI}", "id", (const char *)sqlite3_column_text(st, 0), "name",
-                   (const char *)sqlite3_column_text(st, 1), "sandbox_id", (const char *)sqlite3_column_text(st, 2),
-                   "created_at", t, "size_bytes", (json_int_t)sqlite3_column_int64(st, 4));
+  fmt_time(json_integer_value(json_array_get(row, 3)), t, sizeof t);
+  return json_pack("{sO sO sO ss sO}", "id", json_array_get(row, 0), "name", json_array_get(row, 1), "sandbox_id",
+                   json_array_get(row, 2), "created_at", t, "size_bytes", json_array_get(row, 4));
+}
+
+static json_t *snapshots_of(json_t *rows) {
+  json_t *list = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) json_array_append_new(list, snapshot_json(row));
+  json_decref(rows);
+  return list;
 }
 
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
@@ -58,45 +69,32 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   }
   const char *name = json_string_value(json_object_get(spec, "name"));
   int64_t created = now_ms();
-  pthread_mutex_lock(&db_lock);
-  db_exec("INSERT INTO snapshots(id, name, sandbox_id, created_ms, size_bytes) VALUES(?,?,?,?,?)", "sssii", id,
-          name ? name : id, r->params[0], created, size);
-  sqlite3_stmt *st = db_prepare("SELECT id, name, sandbox_id, created_ms, size_bytes FROM snapshots WHERE id=?");
-  json_t *out = NULL;
-  if (st) {
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) out = snapshot_json(st);
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
+  int rc = db_exec("INSERT INTO snapshots(" SNAPSHOT_COLS ") VALUES(?,?,?,?,?)", "sssii", id, name ? name : id,
+                   r->params[0], created, size);
   json_decref(spec);
-  if (!out) return reply_error(c, 500, "could not record the snapshot");
+  json_t *list = rc == SQLITE_DONE ? snapshots_of(db_rows("SELECT " SNAPSHOT_COLS " FROM snapshots WHERE id=?", "s", id)) : NULL;
+  if (!json_array_size(list)) {
+    json_decref(list);
+    unlink(dst);
+    return reply_error(c, 500, "could not record the snapshot");
+  }
+  json_t *out = json_incref(json_array_get(list, 0));
+  json_decref(list);
   return reply_json(c, 201, out);
 }
 
 enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r) {
   (void)r;
   const char *sid = query_arg(c, "sandbox_id");
-  json_t *list = json_array();
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare(sid ? "SELECT id, name, sandbox_id, created_ms, size_bytes FROM snapshots "
-                                      "WHERE sandbox_id=? ORDER BY seq DESC"
-                                    : "SELECT id, name, sandbox_id, created_ms, size_bytes FROM snapshots ORDER BY seq DESC");
-  if (st) {
-    if (sid) sqlite3_bind_text(st, 1, sid, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(st) == SQLITE_ROW) json_array_append_new(list, snapshot_json(st));
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
-  return reply_json(c, 200, json_pack("{so}", "snapshots", list));
+  json_t *rows = sid ? db_rows("SELECT " SNAPSHOT_COLS " FROM snapshots WHERE sandbox_id=? ORDER BY seq DESC", "s", sid)
+                     : db_rows("SELECT " SNAPSHOT_COLS " FROM snapshots ORDER BY seq DESC", "");
+  if (!rows) return reply_error(c, 500, "could not read the snapshots");
+  return reply_json(c, 200, json_pack("{so}", "snapshots", snapshots_of(rows)));
 }
 
 enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r) {
-  pthread_mutex_lock(&db_lock);
-  int rc = db_exec("DELETE FROM snapshots WHERE id=?", "s", r->params[0]);
-  int changed = sqlite3_changes(db);
-  pthread_mutex_unlock(&db_lock);
-  if (rc != SQLITE_DONE || !changed) return reply_error(c, 404, "no snapshot '%s'", r->params[0]);
+  if (db_update("DELETE FROM snapshots WHERE id=?", "s", r->params[0]) <= 0)
+    return reply_error(c, 404, "no snapshot '%s'", r->params[0]);
   char dir[4300];
   snprintf(dir, sizeof dir, "%s/snapshots/%s.tar", cfg.state_dir, r->params[0]);
   unlink(dir);

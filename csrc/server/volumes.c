@@ -11,15 +11,9 @@ void volume_data_dir(const char *id, char *out, size_t n) {
 }
 
 int volume_exists(const char *id) {
-  int found = 0;
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare("SELECT 1 FROM volumes WHERE id=? AND deleted=0");
-  if (st) {
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
+  json_t *rows = db_rows("SELECT 1 FROM volumes WHERE id=? AND deleted=0", "s", id);
+  int found = json_array_size(rows) > 0;
+  json_decref(rows);
   return found;
 }
 
@@ -31,28 +25,15 @@ static json_t *volume_json(const char *id, const char *name, int64_t created) {
                    volume_attached(id), "created_at", t);
 }
 
-/* Reads (id, name, created) rows of a query with one optional text bind. */
+/* The volumes a query's (id, name, created) rows name, as the API answers them. */
 static json_t *volumes_query(const char *sql, const char *bind) {
-  json_t *rows = json_array();
-  pthread_mutex_lock(&db_lock);
-  sqlite3_stmt *st = db_prepare(sql);
-  if (st) {
-    if (bind) sqlite3_bind_text(st, 1, bind, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(st) == SQLITE_ROW)
-      json_array_append_new(rows, json_pack("{sssssI}", "id", (const char *)sqlite3_column_text(st, 0), "name",
-                                            (const char *)sqlite3_column_text(st, 1), "created",
-                                            (json_int_t)sqlite3_column_int64(st, 2)));
-    sqlite3_finalize(st);
-  }
-  pthread_mutex_unlock(&db_lock);
-  /* attached_to takes the lock itself: build the answers outside it */
+  json_t *rows = bind ? db_rows(sql, "s", bind) : db_rows(sql, "");
   json_t *out = json_array();
   size_t i;
   json_t *r;
   json_array_foreach(rows, i, r)
-    json_array_append_new(out, volume_json(json_string_value(json_object_get(r, "id")),
-                                           json_string_value(json_object_get(r, "name")),
-                                           json_integer_value(json_object_get(r, "created"))));
+    json_array_append_new(out, volume_json(json_string_value(json_array_get(r, 0)), json_string_value(json_array_get(r, 1)),
+                                           json_integer_value(json_array_get(r, 2))));
   json_decref(rows);
   return out;
 }
@@ -86,21 +67,15 @@ enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
     return reply_error(c, 500, "could not create the volume's directory");
   }
   int64_t created = now_ms();
-  pthread_mutex_lock(&db_lock);
-  int taken = 0;
-  sqlite3_stmt *st = db_prepare("SELECT 1 FROM volumes WHERE name=? AND deleted=0");
-  if (st) {
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    taken = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-  }
-  if (!taken) db_exec("INSERT INTO volumes(id, name, created_ms) VALUES(?,?,?)", "ssi", id, name, created);
-  pthread_mutex_unlock(&db_lock);
-  if (taken) {
+  /* one statement: a name taken meanwhile by another request cannot slip in between */
+  int added = db_update("INSERT INTO volumes(id, name, created_ms) SELECT ?,?,? WHERE NOT EXISTS "
+                        "(SELECT 1 FROM volumes WHERE name=? AND deleted=0)", "ssis", id, name, created, name);
+  if (added <= 0) {
     char vdir[4200];
     snprintf(vdir, sizeof vdir, "%s/volumes/%s", cfg.state_dir, id);
     rm_rf(vdir);
-    enum MHD_Result ret = reply_error(c, 409, "a volume named '%s' exists", name);
+    enum MHD_Result ret = added == 0 ? reply_error(c, 409, "a volume named '%s' exists", name)
+                                     : reply_error(c, 500, "could not record the volume");
     json_decref(spec);
     return ret;
   }
@@ -145,9 +120,7 @@ enum MHD_Result h_volume_delete(struct MHD_Connection *c, req *r) {
     return ret;
   }
   json_decref(att);
-  pthread_mutex_lock(&db_lock);
   db_exec("UPDATE volumes SET deleted=1 WHERE id=?", "s", r->params[0]);
-  pthread_mutex_unlock(&db_lock);
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/volumes/%s", cfg.state_dir, r->params[0]);
   rm_rf(dir);
