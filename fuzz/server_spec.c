@@ -27,7 +27,7 @@ static void spec_input(const uint8_t *data, size_t size) {
 }
 
 /* the contract's routes, without handlers: matching is all that is driven */
-#define ROW(op) [OP_##op] = {OPW_##op, 0, 0, 0},
+#define ROW(op) [OP_##op] = {OPW_##op, 0, 0, 0, 0},
 static const route table[OP__COUNT] = {PORTER_OPS(ROW)};
 
 static void route_input(const char *s) {

@@ -144,111 +144,123 @@ enum MHD_Result h_files_read(struct MHD_Connection *c, req *r) {
 }
 
 /* ---- PUT: streamed to a temp file beside the target, renamed into place at the end ---- */
+/* an upload in progress: the route's context of its request (req.route_ctx) */
+typedef struct upload {
+  int fd, dirfd;
+  char tmp[300], name[256];
+  unsigned status; /* an error found before or during the upload */
+  char error[300];
+} upload;
+
 void files_write_begin(struct MHD_Connection *c, req *r) {
+  upload *u = calloc(1, sizeof *u);
+  r->route_ctx = u;
+  if (!u) return; /* h_files_write answers 500 */
+  u->fd = u->dirfd = -1;
   const char *path = query_arg(c, "path");
   char comps[MAX_DEPTH][256];
   int n;
   if (!volume_exists(r->params[0])) {
-    r->up_status = 404;
-    snprintf(r->up_error, sizeof r->up_error, "no volume '%s'", r->params[0]);
+    u->status = 404;
+    snprintf(u->error, sizeof u->error, "no volume '%s'", r->params[0]);
     return;
   }
   if (!path || !*path) {
-    r->up_status = 400;
-    snprintf(r->up_error, sizeof r->up_error, "'path' is required");
+    u->status = 400;
+    snprintf(u->error, sizeof u->error, "'path' is required");
     return;
   }
-  if (vfs_split(path, comps, MAX_DEPTH, &n, r->up_error, sizeof r->up_error)) {
-    r->up_status = 400;
+  if (vfs_split(path, comps, MAX_DEPTH, &n, u->error, sizeof u->error)) {
+    u->status = 400;
     return;
   }
   if (n == 0) {
-    r->up_status = 400;
-    snprintf(r->up_error, sizeof r->up_error, "'/' is a directory");
+    u->status = 400;
+    snprintf(u->error, sizeof u->error, "'/' is a directory");
     return;
   }
   int root = open_root(r->params[0]);
-  r->up_dirfd = root >= 0 ? vfs_open_dir(root, comps, n - 1, 1) : -1;
+  u->dirfd = root >= 0 ? vfs_open_dir(root, comps, n - 1, 1) : -1;
   if (root >= 0) close(root);
-  if (r->up_dirfd < 0) {
-    r->up_status = errno == ELOOP ? 400 : errno == ENOTDIR ? 409 : 500;
-    snprintf(r->up_error, sizeof r->up_error, "cannot write '%s': %s", path,
+  if (u->dirfd < 0) {
+    u->status = errno == ELOOP ? 400 : errno == ENOTDIR ? 409 : 500;
+    snprintf(u->error, sizeof u->error, "cannot write '%s': %s", path,
              errno == ELOOP ? "the path goes through a symlink" : strerror(errno));
     return;
   }
-  snprintf(r->up_name, sizeof r->up_name, "%s", comps[n - 1]);
+  snprintf(u->name, sizeof u->name, "%s", comps[n - 1]);
   /* an unnamed file until it is whole: a server killed mid-upload leaves nothing on disk */
-  r->up_fd = openat(r->up_dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-  r->up_tmp[0] = '\0';
-  for (int i = 0; i < 100 && r->up_fd < 0; i++) {
-    snprintf(r->up_tmp, sizeof r->up_tmp, ".porter-upload-%08x", (unsigned)rand());
-    r->up_fd = openat(r->up_dirfd, r->up_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  u->fd = openat(u->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  u->tmp[0] = '\0';
+  for (int i = 0; i < 100 && u->fd < 0; i++) {
+    snprintf(u->tmp, sizeof u->tmp, ".porter-upload-%08x", (unsigned)rand());
+    u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
   /* what the files API writes, a sandbox's root may change, and the other way round */
-  if (r->up_fd >= 0) fchown(r->up_fd, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base);
-  if (r->up_fd < 0) {
-    r->up_status = 500;
-    snprintf(r->up_error, sizeof r->up_error, "cannot create a temporary file: %s", strerror(errno));
+  if (u->fd >= 0) fchown(u->fd, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base);
+  if (u->fd < 0) {
+    u->status = 500;
+    snprintf(u->error, sizeof u->error, "cannot create a temporary file: %s", strerror(errno));
   }
 }
 
 void files_write_chunk(req *r, const char *data, size_t n) {
-  if (r->up_fd < 0 || r->up_status) return;
+  upload *u = r->route_ctx;
+  if (!u || u->fd < 0 || u->status) return;
   while (n) {
-    ssize_t w = write(r->up_fd, data, n);
+    ssize_t w = write(u->fd, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      r->up_status = errno == ENOSPC ? 507 : 500;
-      snprintf(r->up_error, sizeof r->up_error, "write failed: %s", strerror(errno));
+      u->status = errno == ENOSPC ? 507 : 500;
+      snprintf(u->error, sizeof u->error, "write failed: %s", strerror(errno));
       return;
     }
     data += w, n -= (size_t)w;
   }
 }
 
-void upload_abort(req *r) {
-  if (r->up_fd >= 0) {
-    close(r->up_fd);
-    if (r->up_tmp[0]) unlinkat(r->up_dirfd, r->up_tmp, 0);
-    r->up_fd = -1;
+/* the route's cleanup, whatever became of the request: an unfinished upload leaves nothing */
+void files_write_end(req *r) {
+  upload *u = r->route_ctx;
+  if (!u) return;
+  if (u->fd >= 0) {
+    close(u->fd);
+    if (u->tmp[0]) unlinkat(u->dirfd, u->tmp, 0);
+    u->fd = -1;
   }
-  if (r->up_dirfd >= 0) close(r->up_dirfd);
-  r->up_dirfd = -1;
+  if (u->dirfd >= 0) close(u->dirfd);
+  free(u);
+  r->route_ctx = NULL;
 }
 
 enum MHD_Result h_files_write(struct MHD_Connection *c, req *r) {
-  if (r->up_status) {
-    unsigned st = r->up_status;
-    upload_abort(r);
-    return reply_error(c, st, "%s", r->up_error);
-  }
-  int named = r->up_tmp[0] != '\0';
+  upload *u = r->route_ctx;
+  if (!u) return reply_error(c, 500, "out of memory");
+  if (u->status) return reply_error(c, u->status, "%s", u->error);
+  int named = u->tmp[0] != '\0';
   if (!named) { /* give the unnamed file a temporary name, to rename over the target */
     char self[64];
-    snprintf(self, sizeof self, "/proc/self/fd/%d", r->up_fd);
+    snprintf(self, sizeof self, "/proc/self/fd/%d", u->fd);
     for (int i = 0; i < 100 && !named; i++) {
-      snprintf(r->up_tmp, sizeof r->up_tmp, ".porter-upload-%08x", (unsigned)rand());
-      named = linkat(AT_FDCWD, self, r->up_dirfd, r->up_tmp, AT_SYMLINK_FOLLOW) == 0;
+      snprintf(u->tmp, sizeof u->tmp, ".porter-upload-%08x", (unsigned)rand());
+      named = linkat(AT_FDCWD, self, u->dirfd, u->tmp, AT_SYMLINK_FOLLOW) == 0;
     }
-    if (!named) {
-      upload_abort(r);
-      return reply_error(c, 500, "could not store the file: %s", strerror(errno));
-    }
+    if (!named) return reply_error(c, 500, "could not store the file: %s", strerror(errno));
   }
-  if (fsync(r->up_fd) != 0 || close(r->up_fd) != 0) {
-    r->up_fd = -1;
-    unlinkat(r->up_dirfd, r->up_tmp, 0);
+  if (fsync(u->fd) != 0 || close(u->fd) != 0) {
+    u->fd = -1;
+    unlinkat(u->dirfd, u->tmp, 0);
     return reply_error(c, 500, "could not store the file");
   }
-  r->up_fd = -1;
+  u->fd = -1;
   struct stat st;
-  if (fstatat(r->up_dirfd, r->up_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-    unlinkat(r->up_dirfd, r->up_tmp, 0);
-    return reply_error(c, 409, "'%s' is a directory", r->up_name);
+  if (fstatat(u->dirfd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    unlinkat(u->dirfd, u->tmp, 0);
+    return reply_error(c, 409, "'%s' is a directory", u->name);
   }
-  if (renameat(r->up_dirfd, r->up_tmp, r->up_dirfd, r->up_name) != 0) {
+  if (renameat(u->dirfd, u->tmp, u->dirfd, u->name) != 0) {
     int e = errno;
-    unlinkat(r->up_dirfd, r->up_tmp, 0);
+    unlinkat(u->dirfd, u->tmp, 0);
     return reply_error(c, 500, "could not store the file: %s", strerror(e));
   }
   return reply_empty(c, 204);

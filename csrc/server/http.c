@@ -112,7 +112,6 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
   if (!r) {
     r = calloc(1, sizeof *r);
     if (!r) return MHD_NO;
-    r->up_fd = r->up_dirfd = -1;
     *con_cls = r;
     r->authorized = check_auth(c, url);
     int mismatch;
@@ -163,7 +162,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
   (void)cls, (void)c, (void)toe;
   req *r = *con_cls;
   if (!r) return;
-  upload_abort(r); /* a no-op unless an upload was left unfinished */
+  if (r->route && r->route->end) r->route->end(r);
   free(r->body);
   free(r);
   *con_cls = NULL;

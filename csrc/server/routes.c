@@ -3,7 +3,7 @@
  * a handler is caught at start. */
 #include "server.h"
 
-#define R(op, fn) [OP_##op] = {OPW_##op, fn, 0, 0}
+#define R(op, fn) [OP_##op] = {OPW_##op, fn, 0, 0, 0}
 
 const route routes[OP__COUNT] = {
   R(health_check, h_healthz),
@@ -26,6 +26,6 @@ const route routes[OP__COUNT] = {
   R(delete_volume, h_volume_delete),
   R(list_volume_files, h_files_list),
   R(read_volume_file, h_files_read),
-  [OP_write_volume_file] = {OPW_write_volume_file, h_files_write, files_write_begin, files_write_chunk},
+  [OP_write_volume_file] = {OPW_write_volume_file, h_files_write, files_write_begin, files_write_chunk, files_write_end},
   R(move_volume_file, h_files_move),
 };

@@ -52,11 +52,8 @@ typedef struct req {
   int too_big;
   char bad_query[160]; /* a query argument with a NUL or control character */
   int bad_framing;     /* two Content-Lengths, or one with Transfer-Encoding */
-  /* streamed upload (files.c) */
-  int up_fd, up_dirfd;
-  char up_tmp[300], up_name[256];
-  unsigned up_status; /* an error found before or during the upload */
-  char up_error[300];
+  /* what the route keeps for a streamed body (files.c's upload), freed by its end hook */
+  void *route_ctx;
 } req;
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c, req *r);
@@ -69,16 +66,17 @@ typedef struct route {
   const char *pattern; /* the contract's path; each "{name}" captures one segment */
   int nparams;
   handler_fn fn;
-  /* streamed uploads: begin at the headers, chunk per piece of body */
+  /* streamed bodies: begin at the headers, chunk per piece of body, end when the request is
+   * done, however it ended (frees route_ctx) */
   void (*begin)(struct MHD_Connection *c, req *r);
   void (*chunk)(req *r, const char *data, size_t n);
+  void (*end)(req *r);
 } route;
 extern const route routes[OP__COUNT];
 /* The route of method and path, its captures in params; NULL if none (*method_mismatch: the
  * path is known, for another method). */
 const route *route_match(const route *table, size_t n_routes, const char *method, const char *path, char params[2][256],
                          int *method_mismatch);
-void upload_abort(req *r); /* files.c: the client went away mid-upload */
 
 enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v); /* takes v */
 enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...);
@@ -163,11 +161,17 @@ enum MHD_Result reply_spool(struct MHD_Connection *c, unsigned status, spool *ou
 /* Logs the lines of s, each cut at 64 KiB. */
 void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s);
 
-/* ---- sandboxes (sandboxes.c) ---- */
+/* ---- sandbox records (records.c): what the runtime reports, what the API answers ---- */
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started);
 json_t *sandbox_status(const char *id); /* NULL if unknown */
-/* Ids of live sandboxes that mount volume_id. */
-json_t *volume_attached(const char *volume_id);
+/* row helpers (both take rows): the first column of each; the statuses of rows of STATUS_COLS */
+json_t *first_column(json_t *rows);
+json_t *statuses_of(json_t *rows);
+#define STATUS_COLS "id, name, image, spec, tags, phase, exit_code, created_ms, started_ms, host"
+#define LIVE_PHASES "('queued','creating','running')"
+
+/* ---- sandboxes (sandboxes.c) and volumes (volumes.c) ---- */
+json_t *volume_attached(const char *volume_id); /* ids of live sandboxes that mount it */
 void sandboxes_recover(void); /* after a restart: what was live is failed */
 
 /* ---- child processes (proc.c) ---- */
@@ -270,6 +274,7 @@ enum MHD_Result h_files_read(struct MHD_Connection *c, req *r);
 enum MHD_Result h_files_write(struct MHD_Connection *c, req *r);
 void files_write_begin(struct MHD_Connection *c, req *r);
 void files_write_chunk(req *r, const char *data, size_t n);
+void files_write_end(req *r);
 enum MHD_Result h_files_move(struct MHD_Connection *c, req *r);
 
 /* ---- confined file operations (vfs.c) ---- */

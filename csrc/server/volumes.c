@@ -10,6 +10,13 @@ void volume_data_dir(const char *id, char *out, size_t n) {
   snprintf(out, n, "%s/volumes/%s/data", cfg.state_dir, id);
 }
 
+/* the live sandboxes that mount the volume */
+json_t *volume_attached(const char *volume_id) {
+  return first_column(db_rows("SELECT DISTINCT m.sandbox_id FROM mounts m JOIN sandboxes s ON s.id = m.sandbox_id "
+                              "WHERE m.volume_id=? AND s.phase IN " LIVE_PHASES " ORDER BY m.sandbox_id",
+                              "s", volume_id));
+}
+
 int volume_exists(const char *id) {
   json_t *rows = db_rows("SELECT 1 FROM volumes WHERE id=? AND deleted=0", "s", id);
   int found = json_array_size(rows) > 0;
