@@ -117,36 +117,47 @@ static int run(const char *sql, json_t *binds, json_t **rows, int *changed) {
   return rc;
 }
 
+/* run() with binds from fmt's va_list */
+static int vrun(const char *sql, const char *fmt, va_list ap, json_t **rows, int *changed) {
+  json_t *b = binds_of(fmt, ap);
+  int rc = run(sql, b, rows, changed);
+  json_decref(b);
+  return rc;
+}
+
 int db_exec(const char *sql, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  json_t *b = binds_of(fmt, ap);
+  int rc = vrun(sql, fmt, ap, NULL, NULL);
   va_end(ap);
-  int rc = run(sql, b, NULL, NULL);
-  json_decref(b);
   return rc;
 }
 
 int db_update(const char *sql, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  json_t *b = binds_of(fmt, ap);
+  int changed = 0, rc = vrun(sql, fmt, ap, NULL, &changed);
   va_end(ap);
-  int changed = 0;
-  int rc = run(sql, b, NULL, &changed);
-  json_decref(b);
   return rc == SQLITE_DONE ? changed : -1;
 }
 
 json_t *db_rows(const char *sql, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  json_t *b = binds_of(fmt, ap);
-  va_end(ap);
   json_t *rows = NULL;
-  if (run(sql, b, &rows, NULL) != SQLITE_DONE) json_decref(rows), rows = NULL;
-  json_decref(b);
+  int rc = vrun(sql, fmt, ap, &rows, NULL);
+  va_end(ap);
+  if (rc != SQLITE_DONE) json_decref(rows), rows = NULL;
   return rows;
+}
+
+json_t *db_map(json_t *rows, json_t *(*fn)(json_t *row)) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) json_array_append_new(out, fn(row));
+  json_decref(rows);
+  return out;
 }
 
 json_t *db_rows_binds(const char *sql, json_t *binds) {

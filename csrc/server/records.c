@@ -45,14 +45,7 @@ static json_t *status_of(json_t *row) {
 }
 
 /* the statuses of rows of STATUS_COLS (taking them) */
-json_t *statuses_of(json_t *rows) {
-  json_t *list = json_array();
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) json_array_append_new(list, status_of(row));
-  json_decref(rows);
-  return list;
-}
+json_t *statuses_of(json_t *rows) { return db_map(rows, status_of); }
 
 json_t *sandbox_status(const char *id) {
   json_t *list = statuses_of(db_rows("SELECT " STATUS_COLS " FROM sandboxes WHERE id=?", "s", id));
@@ -62,13 +55,8 @@ json_t *sandbox_status(const char *id) {
 }
 
 /* the first column of every row, as an array (taking rows) */
-json_t *first_column(json_t *rows) {
-  json_t *out = json_array();
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) json_array_append(out, json_array_get(row, 0));
-  json_decref(rows);
-  return out;
-}
+static json_t *first(json_t *row) { return json_incref(json_array_get(row, 0)); }
+
+json_t *first_column(json_t *rows) { return db_map(rows, first); }
 
 

@@ -125,6 +125,8 @@ int db_exec(const char *sql, const char *fmt, ...); /* SQLITE_DONE / error code 
 /* The rows of a query, each an array of its columns (string, integer or null); NULL on error. */
 json_t *db_rows(const char *sql, const char *fmt, ...);
 json_t *db_rows_binds(const char *sql, json_t *binds); /* binds: strings, integers, nulls */
+/* fn(row) of every row, as an array (taking rows; NULL rows give an empty array) */
+json_t *db_map(json_t *rows, json_t *(*fn)(json_t *row));
 /* fn(ctx) in one transaction (committed if it answers 0), under the store's lock; it may use
  * db_prepare for statements it runs many times, and finalizes them itself. */
 int db_batch(int (*fn)(void *ctx), void *ctx);

@@ -28,14 +28,7 @@ static json_t *snapshot_json(json_t *row) {
                    json_array_get(row, 2), "created_at", t, "size_bytes", json_array_get(row, 4));
 }
 
-static json_t *snapshots_of(json_t *rows) {
-  json_t *list = json_array();
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) json_array_append_new(list, snapshot_json(row));
-  json_decref(rows);
-  return list;
-}
+static json_t *snapshots_of(json_t *rows) { return db_map(rows, snapshot_json); }
 
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;

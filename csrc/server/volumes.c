@@ -32,17 +32,14 @@ static json_t *volume_json(const char *id, const char *name, int64_t created) {
                    volume_attached(id), "created_at", t);
 }
 
+static json_t *volume_of_row(json_t *r) {
+  return volume_json(json_string_value(json_array_get(r, 0)), json_string_value(json_array_get(r, 1)),
+                     json_integer_value(json_array_get(r, 2)));
+}
+
 /* The volumes a query's (id, name, created) rows name, as the API answers them. */
 static json_t *volumes_query(const char *sql, const char *bind) {
-  json_t *rows = bind ? db_rows(sql, "s", bind) : db_rows(sql, "");
-  json_t *out = json_array();
-  size_t i;
-  json_t *r;
-  json_array_foreach(rows, i, r)
-    json_array_append_new(out, volume_json(json_string_value(json_array_get(r, 0)), json_string_value(json_array_get(r, 1)),
-                                           json_integer_value(json_array_get(r, 2))));
-  json_decref(rows);
-  return out;
+  return db_map(bind ? db_rows(sql, "s", bind) : db_rows(sql, ""), volume_of_row);
 }
 
 enum MHD_Result h_volume_list(struct MHD_Connection *c, req *r) {
