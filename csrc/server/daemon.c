@@ -73,39 +73,32 @@ static void *ttl_thread(void *arg) {
   return NULL;
 }
 
-int main(int argc, char **argv) {
-  char state[4096] = "";
-  default_state_dir(state, sizeof state);
-  cfg.state_dir = state;
-  cfg.uid_base = 100000;
-  cfg.uid_count = 65536;
-  cfg.pids_max = 1024;
-  cfg.memory_max = 1ull << 30;
-  cfg.disk_max = 512ull << 20;
-  cfg.cpu_weight = 100;
-  cfg.max_log_lines = 100000;
-  if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
-  for (int i = 0; i < OP__COUNT; i++)
-    if (!routes[i].fn) {
-      fprintf(stderr, "porter-sandboxd: operation %d of api/openapi.yaml has no handler in routes.c\n", i);
-      return 1;
-    }
-  const char *listen = "127.0.0.1:8080";
-  int print_url = 0;
+/* the command line into cfg (state dir, listen address, whether to print the URL); 0 to go on,
+ * else the exit status */
+typedef struct args {
+  char *state; /* 4096 bytes */
+  const char *listen;
+  int print_url, done;
+} args;
+
+static int parse_args(int argc, char **argv, args *o) {
+  char *state = o->state;
+  o->listen = "127.0.0.1:8080";
   cfg.api_key = getenv("PORTER_SANDBOX_API_KEY");
   if (cfg.api_key && !*cfg.api_key) cfg.api_key = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--print-url")) {
-      print_url = 1;
+      o->print_url = 1;
     } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage(stdout);
+      o->done = 1;
       return 0;
     } else if (v && !strcmp(a, "--listen")) {
-      listen = v, i++;
+      o->listen = v, i++;
     } else if (v && !strcmp(a, "--state-dir")) {
-      snprintf(state, sizeof state, "%s", v), i++;
+      snprintf(state, 4096, "%s", v), i++;
     } else if (v && !strcmp(a, "--api-key")) {
       cfg.api_key = *v ? (char *)v : NULL, i++;
     } else if (v && !strcmp(a, "--image") && cfg.nimages < 64) {
@@ -136,17 +129,11 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  return 0;
+}
 
-  char host[64];
-  const char *colon = strrchr(listen, ':');
-  if (!colon || (size_t)(colon - listen) >= sizeof host) {
-    fprintf(stderr, "porter-sandboxd: --listen wants ADDR:PORT (got '%s')\n", listen);
-    return 2;
-  }
-  memcpy(host, listen, (size_t)(colon - listen));
-  host[colon - listen] = '\0';
-  int port = atoi(colon + 1);
-
+/* the state dir's layout, its lock (one server a dir), the image store and the database */
+static int open_state(const char *state) {
   char path[4200];
   snprintf(path, sizeof path, "%s/volumes", state);
   if (mkdir_p(path, 0700) != 0) {
@@ -183,7 +170,43 @@ int main(int argc, char **argv) {
     return 1;
   }
   snprintf(path, sizeof path, "%s/state.db", state);
-  if (db_open(path) != 0) return 1;
+  return db_open(path) != 0;
+}
+
+int main(int argc, char **argv) {
+  char state[4096] = "";
+  default_state_dir(state, sizeof state);
+  cfg.state_dir = state;
+  cfg.uid_base = 100000;
+  cfg.uid_count = 65536;
+  cfg.pids_max = 1024;
+  cfg.memory_max = 1ull << 30;
+  cfg.disk_max = 512ull << 20;
+  cfg.cpu_weight = 100;
+  cfg.max_log_lines = 100000;
+  if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
+  for (int i = 0; i < OP__COUNT; i++)
+    if (!routes[i].fn) {
+      fprintf(stderr, "porter-sandboxd: operation %d of api/openapi.yaml has no handler in routes.c\n", i);
+      return 1;
+    }
+  args o = {state, NULL, 0, 0};
+  int rc = parse_args(argc, argv, &o);
+  if (rc || o.done) return rc;
+  const char *listen = o.listen;
+  int print_url = o.print_url;
+
+  char host[64];
+  const char *colon = strrchr(listen, ':');
+  if (!colon || (size_t)(colon - listen) >= sizeof host) {
+    fprintf(stderr, "porter-sandboxd: --listen wants ADDR:PORT (got '%s')\n", listen);
+    return 2;
+  }
+  memcpy(host, listen, (size_t)(colon - listen));
+  host[colon - listen] = '\0';
+  int port = atoi(colon + 1);
+
+  if (open_state(state) != 0) return 1;
   sandboxes_recover();
 
   /* signals are taken synchronously by main; every other thread blocks them */
