@@ -671,55 +671,11 @@ static int read_reply(int c, int *code, char *why, size_t wn) {
   return -1;
 }
 
-int runtime_exec(const char *id, json_t *cmd, spool *json, char *why, size_t wn) {
-  pthread_mutex_lock(&rt_lock);
-  sandbox_rt *s = find(id);
-  if (!s || !s->running || s->init <= 0) {
-    pthread_mutex_unlock(&rt_lock);
-    return 409;
-  }
-  unsigned uid = s->uid, gid = s->gid;
-  char cwd[1024], dir[4096];
-  snprintf(cwd, sizeof cwd, "%s", s->cwd);
-  snprintf(dir, sizeof dir, "%s", s->dir);
-  size_t nenv = 0;
-  while (s->env[nenv]) nenv++;
-  char **env = calloc(nenv + 1, sizeof *env);
-  int oom = !env;
-  for (size_t i = 0; env && i < nenv; i++) oom |= !(env[i] = strdup(s->env[i]));
-  pthread_mutex_unlock(&rt_lock);
-
-  char exec_id[40];
-  new_id("exec", exec_id, sizeof exec_id);
-  int out[2], err[2];
-  int rc = 0;
-  spool b[2];
-  json->fd = b[0].fd = b[1].fd = -1;
-  if (oom) {
-    snprintf(why, wn, "out of memory");
-    rc = 500;
-    goto cleanup;
-  }
-  if (spool_open(&b[0]) || spool_open(&b[1]) || spool_open(json)) {
-    snprintf(why, wn, "cannot make room for the command's output: %s", strerror(errno));
-    rc = 500;
-    goto cleanup;
-  }
-  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-    snprintf(why, wn, "could not create pipes");
-    rc = 500;
-    goto cleanup;
-  }
-  int ctl = send_exec(dir, uid, gid, cwd, cmd, env, out[1], err[1]);
-  close(out[1]);
-  close(err[1]);
-  if (ctl < 0) {
-    close(out[0]), close(err[0]);
-    rc = 409; /* pid 1 is gone: the sandbox ended while we were asking */
-    goto cleanup;
-  }
-  struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {ctl, POLLIN, 0}};
-  int open_fds = 2, exited = 0, lost = 0, code = 0;
+/* Reads the command's stdout and stderr into b until it has ended (pid 1 answers on ctl) and
+ * what it printed is read; *code gets its status. -1 if the sandbox ended under it. */
+static int collect(int out, int err, int ctl, spool b[2], int *code, char *why, size_t wn) {
+  struct pollfd p[3] = {{out, POLLIN, 0}, {err, POLLIN, 0}, {ctl, POLLIN, 0}};
+  int open_fds = 2, exited = 0, lost = 0;
   char chunk[65536];
   /* The exec ends when its command does, even if something it started in the background
    * still holds the output pipes: once pid 1 says it exited, take what is buffered and stop. */
@@ -739,36 +695,75 @@ int runtime_exec(const char *id, json_t *cmd, spool *json, char *why, size_t wn)
       }
     }
     if (!exited && p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      lost = read_reply(ctl, &code, why, wn) != 0;
+      lost = read_reply(ctl, code, why, wn) != 0;
       exited = 1;
       p[2].fd = -1;
     }
   }
   for (int i = 0; i < 2; i++)
     if (p[i].fd >= 0) close(p[i].fd);
-  close(ctl);
-  if (lost) {
-    rc = 409; /* the sandbox ended under the command */
-  } else if (code < 0) {
+  return lost ? -1 : 0;
+}
+
+/* The command's output into the sandbox's logs, and the ExecResponse into json. */
+static int record_exec(const char *id, const char *exec_id, spool b[2], int code, spool *json, char *why, size_t wn) {
+  log_spool(id, "info", exec_id, &b[0]);
+  log_spool(id, "error", exec_id, &b[1]);
+  if (b[0].truncated || b[1].truncated) {
+    /* the rest was read and dropped, so the command never blocked on a full pipe */
+    static const char note[] = "exec output beyond 8 MiB per stream was dropped";
+    log_line(id, "warning", exec_id, note, sizeof note - 1);
+  }
+  if (spool_exec_json(json, &b[0], &b[1], code) == 0) return 0;
+  snprintf(why, wn, "cannot write the command's output: %s", strerror(errno));
+  return 500;
+}
+
+int runtime_exec(const char *id, json_t *cmd, spool *json, char *why, size_t wn) {
+  pthread_mutex_lock(&rt_lock);
+  sandbox_rt *s = find(id);
+  if (!s || !s->running || s->init <= 0) {
+    pthread_mutex_unlock(&rt_lock);
+    return 409;
+  }
+  unsigned uid = s->uid, gid = s->gid;
+  char cwd[1024], dir[4096];
+  snprintf(cwd, sizeof cwd, "%s", s->cwd);
+  snprintf(dir, sizeof dir, "%s", s->dir);
+  size_t nenv = 0;
+  while (s->env[nenv]) nenv++;
+  char **env = calloc(nenv + 1, sizeof *env);
+  int oom = !env;
+  for (size_t i = 0; env && i < nenv && !oom; i++) oom |= !(env[i] = strdup(s->env[i]));
+  pthread_mutex_unlock(&rt_lock);
+
+  char exec_id[40];
+  new_id("exec", exec_id, sizeof exec_id);
+  spool b[2];
+  spool_open(&b[0]), spool_open(&b[1]), spool_open(json);
+  int out[2], err[2], rc = 0, code = 0, ctl = -1;
+  if (oom) {
+    snprintf(why, wn, "out of memory");
+    rc = 500;
+  } else if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    snprintf(why, wn, "could not create pipes");
     rc = 500;
   } else {
-    log_spool(id, "info", exec_id, &b[0]);
-    log_spool(id, "error", exec_id, &b[1]);
-    if (b[0].truncated || b[1].truncated) {
-      /* the rest was read and dropped, so the command never blocked on a full pipe */
-      static const char note[] = "exec output beyond 8 MiB per stream was dropped";
-      log_line(id, "warning", exec_id, note, sizeof note - 1);
-    }
-    if (spool_exec_json(json, &b[0], &b[1], code) != 0) {
-      snprintf(why, wn, "cannot write the command's output: %s", strerror(errno));
-      rc = 500;
+    ctl = send_exec(dir, uid, gid, cwd, cmd, env, out[1], err[1]);
+    close(out[1]);
+    close(err[1]);
+    if (ctl < 0) {
+      close(out[0]), close(err[0]);
+      rc = 409; /* pid 1 is gone: the sandbox ended while we were asking */
+    } else {
+      int lost = collect(out[0], err[0], ctl, b, &code, why, wn);
+      close(ctl);
+      rc = lost ? 409 /* the sandbox ended under the command */ : code < 0 ? 500 : record_exec(id, exec_id, b, code, json, why, wn);
     }
   }
-cleanup:
   spool_close(&b[0]);
   spool_close(&b[1]);
   if (rc) spool_close(json);
-  for (size_t i = 0; env && i < nenv; i++) free(env[i]);
-  free(env);
+  free_env(env);
   return rc;
 }

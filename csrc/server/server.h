@@ -152,7 +152,7 @@ typedef struct spool {
   int truncated; /* more came than the cap */
   int failed;    /* a write failed (disk full): size is what was kept */
 } spool;
-int spool_open(spool *s);
+void spool_open(spool *s); /* empty, in memory: nothing to fail */
 void spool_close(spool *s);
 void spool_add(spool *s, const char *p, size_t n, size_t cap);
 ssize_t spool_read(const spool *s, size_t at, char *buf, size_t n);

@@ -14,10 +14,9 @@
 #define CHUNK 8192            /* with its escaped form, on a 512 KiB handler thread stack */
 #define SPOOL_MEM (64 << 10) /* bytes kept in memory before a file is made */
 
-int spool_open(spool *s) {
+void spool_open(spool *s) {
   memset(s, 0, sizeof *s);
   s->fd = -1;
-  return 0;
 }
 
 void spool_close(spool *s) {
