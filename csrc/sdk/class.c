@@ -110,3 +110,20 @@ int handle_client_lua(lua_State *L) {
   if (lua_getiuservalue(L, 1, 2) == LUA_TNONE) lua_pushnil(L);
   return 1;
 }
+
+int k_handle(lua_State *L, int status, lua_KContext ctx) {
+  handle_push(L, (const char *)ctx, 1, -1);
+  return 1;
+}
+
+void push_handles(lua_State *L, const char *mt, int client_idx, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  lua_createtable(L, (int)n, 2);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    handle_push(L, mt, client_idx, -1);
+    lua_rawseti(L, -3, i);
+    lua_pop(L, 1);
+  }
+}

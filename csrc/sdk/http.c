@@ -402,7 +402,8 @@ static void follow_redirect(lua_State *L, porter_preq *r, int preq_idx) {
   lua_pop(L, 1);
 }
 
-static void sleep_for(double s) {
+void porter_sleep(double s) {
+  if (!(s > 0)) return;
   struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
   }
@@ -612,7 +613,7 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
       follow_redirect(L, r, preq_idx);
       continue;
     }
-    sleep_for(backoff(c, r->attempt));
+    porter_sleep(backoff(c, r->attempt));
     r->attempt++;
   }
 }

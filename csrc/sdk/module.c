@@ -1,16 +1,9 @@
 /* luaopen_porter_sandbox_core: the C half of `require "porter_sandbox"`. */
-#include <errno.h>
-#include <time.h>
 #include "porter.h"
 
 /* _sleep(seconds): the blocking sleep of sync code (the façade's sleep() yields in tasks). */
 static int core_sleep(lua_State *L) {
-  double s = luaL_checknumber(L, 1);
-  if (s > 0) {
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-  }
+  porter_sleep(luaL_checknumber(L, 1));
   return 0;
 }
 

@@ -177,6 +177,10 @@ void ns_prologue(lua_State *L);
 int k_result(lua_State *L, int status, lua_KContext ctx);
 int k_field(lua_State *L, int status, lua_KContext ctx);
 int k_none(lua_State *L, int status, lua_KContext ctx);
+/* a handle of class (const char *)ctx (MT_SANDBOX, MT_VOLUME) made of the result */
+int k_handle(lua_State *L, int status, lua_KContext ctx);
+/* pushes an array of handles of class mt, one a record of the array at idx */
+void push_handles(lua_State *L, const char *mt, int client_idx, int idx);
 /* Reads an options table {timeout, range} at idx for raw calls and exec. */
 
 /* ---- the request pipeline (http.c) ---- */
@@ -258,6 +262,7 @@ void preq_done(porter_preq *r, CURL *easy, CURLcode cc);
 /* Common options of every easy handle a client uses. */
 void easy_init_common(porter_client *c, CURL *easy);
 double porter_now(void);
+void porter_sleep(double seconds); /* blocking, through EINTR; nothing for s <= 0 */
 
 /* ---- handles (class.c, sandbox.c, volume.c) ---- */
 /* Registers metatable mt (left on the stack): methods (and more, if any) in __index, then the

@@ -15,28 +15,18 @@ static void check_name(lua_State *L, int idx, const char *what, const char *arg)
 }
 
 /* ---- porter.sandboxes ---- */
-static int create_done(lua_State *L, int status, lua_KContext ctx) {
-  sandbox_push(L, 1, -1);
-  return 1;
-}
-
 static int sandboxes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
   call_spec cs = {OP(create_sandbox), "sandboxes.create", 1, 0, 0, 2, NULL, -1, 0};
-  return porter_call(L, &cs, create_done, 0);
-}
-
-static int get_done(lua_State *L, int status, lua_KContext ctx) {
-  sandbox_push(L, 1, -1);
-  return 1;
+  return porter_call(L, &cs, k_handle, (lua_KContext)MT_SANDBOX);
 }
 
 /* lookup answered the id; now the status */
 static int get_found(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "id");
   call_spec cs = {OP(get_sandbox), "sandboxes.get", 1, lua_gettop(L), 0, 0, NULL, -1, 0};
-  return porter_call(L, &cs, get_done, 0);
+  return porter_call(L, &cs, k_handle, (lua_KContext)MT_SANDBOX);
 }
 
 static int sandboxes_get(lua_State *L) {
@@ -53,15 +43,7 @@ static int sandboxes_get(lua_State *L) {
 static int list_done(lua_State *L, int status, lua_KContext ctx) {
   int res = lua_gettop(L);
   lua_getfield(L, res, "sandboxes");
-  int arr = lua_gettop(L);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, arr);
-  lua_createtable(L, (int)n, 2);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, arr, i);
-    sandbox_push(L, 1, -1);
-    lua_rawseti(L, -3, i);
-    lua_pop(L, 1);
-  }
+  push_handles(L, MT_SANDBOX, 1, -1);
   lua_getfield(L, res, "pagination");
   lua_setfield(L, -2, "pagination");
   lua_getfield(L, res, "filter_values");

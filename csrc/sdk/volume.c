@@ -41,30 +41,17 @@ void volume_push(lua_State *L, int client_idx, int record_idx) {
 }
 
 /* ---- porter.volumes ---- */
-static int one_done(lua_State *L, int status, lua_KContext ctx) {
-  volume_push(L, 1, -1);
-  return 1;
-}
-
 static int volumes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
   opt_table(L, 2);
   call_spec cs = {OP(create_volume), "volumes.create", 1, 0, 0, 2, NULL, -1, 0};
-  return porter_call(L, &cs, one_done, 0);
+  return porter_call(L, &cs, k_handle, (lua_KContext)MT_VOLUME);
 }
 
 static int list_done(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "volumes");
-  int arr = lua_gettop(L);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, arr);
-  lua_createtable(L, (int)n, 0);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, arr, i);
-    volume_push(L, 1, -1);
-    lua_rawseti(L, -3, i);
-    lua_pop(L, 1);
-  }
+  push_handles(L, MT_VOLUME, 1, -1);
   return 1;
 }
 
@@ -80,7 +67,7 @@ static int by_name_found(lua_State *L, int status, lua_KContext ctx) {
   lua_getfield(L, -1, "id");
   call_spec cs = {ctx ? OP(delete_volume) : OP(get_volume), ctx ? "volumes.delete" : "volumes.get", 1,
                   lua_gettop(L), 0, 0, NULL, -1, 0};
-  return porter_call(L, &cs, ctx ? k_none : one_done, 0);
+  return porter_call(L, &cs, ctx ? k_none : k_handle, (lua_KContext)MT_VOLUME);
 }
 
 static int by_name(lua_State *L, int del) {
