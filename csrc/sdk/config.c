@@ -98,67 +98,57 @@ static int jwt_project_id(lua_State *L, const char *key) {
   return (int)id;
 }
 
-void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
-  const char *who = async ? "AsyncPorter" : "Porter";
-  int top = lua_gettop(L);
-  if (opts) {
-    opts = lua_absindex(L, opts);
-    if (!lua_istable(L, opts)) porter_argerror(L, "%s: expected an options table (got %s)", who, luaL_typename(L, opts));
-    lua_pushnil(L);
-    while (lua_next(L, opts)) {
-      lua_pop(L, 1);
-      int known = 0;
-      if (lua_type(L, -1) == LUA_TSTRING)
-        for (const char *const *k = known_opts; *k; k++)
-          if (!strcmp(*k, lua_tostring(L, -1)) && (async || strcmp(*k, "concurrency"))) known = 1;
-      if (!known)
-        porter_argerror(L, "%s: unknown option '%s' (expected api_key, base_url, timeout, max_retries, max_response_bytes%s)", who,
-                        luaL_tolstring(L, -1, NULL), async ? ", concurrency" : "");
-    }
+/* Every key of the options table must be one of known_opts (concurrency: AsyncPorter only). */
+static void check_known(lua_State *L, int opts, const char *who, int async) {
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    lua_pop(L, 1);
+    int known = 0;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (const char *const *k = known_opts; *k; k++)
+        if (!strcmp(*k, lua_tostring(L, -1)) && (async || strcmp(*k, "concurrency"))) known = 1;
+    if (!known)
+      porter_argerror(L, "%s: unknown option '%s' (expected api_key, base_url, timeout, max_retries, max_response_bytes%s)", who,
+                      luaL_tolstring(L, -1, NULL), async ? ", concurrency" : "");
   }
+}
 
-  cfg->timeout = 30;
-  cfg->max_retries = 3;
-  cfg->concurrency = 32;
-  cfg->max_response_bytes = (lua_Integer)64 << 20;
-  if (opts) {
-    lua_getfield(L, opts, "timeout");
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
-        porter_argerror(L, "%s: 'timeout' must be a positive number of seconds (got %s)", who,
-                        porter_got(L, -1));
-      cfg->timeout = lua_tonumber(L, -1);
-    }
-    lua_getfield(L, opts, "max_retries");
-    if (!lua_isnil(L, -1)) {
-      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 100)
-        porter_argerror(L, "%s: 'max_retries' must be an integer from 0 to 100 (got %s)", who,
-                        porter_got(L, -1));
-      cfg->max_retries = (int)lua_tointeger(L, -1);
-    }
-    lua_getfield(L, opts, "max_response_bytes");
-    if (!lua_isnil(L, -1)) {
-      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1024)
-        porter_argerror(L, "%s: 'max_response_bytes' must be an integer of at least 1024 (got %s)", who,
-                        porter_got(L, -1));
-      cfg->max_response_bytes = lua_tointeger(L, -1);
-    }
-    lua_getfield(L, opts, "concurrency");
-    if (!lua_isnil(L, -1)) {
-      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 10000)
-        porter_argerror(L, "%s: 'concurrency' must be an integer from 1 to 10000 (got %s)", who,
-                        porter_got(L, -1));
-      cfg->concurrency = (int)lua_tointeger(L, -1);
-    }
-    lua_settop(L, top);
+/* The numeric options: each within its bounds (timeout above its minimum, the others at least
+ * theirs), read into the double it starts from. */
+static void read_number(lua_State *L, int opts, const char *who, const char *name, double min, double max,
+                        int integer, const char *expected, double *value) {
+  lua_getfield(L, opts, name);
+  if (!lua_isnil(L, -1)) {
+    int ok = lua_type(L, -1) == LUA_TNUMBER && (!integer || lua_isinteger(L, -1));
+    double v = lua_tonumber(L, -1);
+    ok = ok && (integer ? v >= min : v > min) && v <= max;
+    if (!ok) porter_argerror(L, "%s: '%s' must be %s (got %s)", who, name, expected, porter_got(L, -1));
+    *value = v;
   }
+  lua_pop(L, 1);
+}
 
-  const char *key = opt_string(L, opts, who, "api_key");
-  if (!key) key = env("PORTER_SANDBOX_API_KEY");
+static void read_numbers(lua_State *L, int opts, const char *who, porter_config *cfg) {
+  double timeout = 30, retries = 3, conc = 32, max_bytes = (double)((lua_Integer)64 << 20);
+  if (opts) {
+    read_number(L, opts, who, "timeout", 0, 1e12, 0, "a positive number of seconds", &timeout);
+    read_number(L, opts, who, "max_retries", 0, 100, 1, "an integer from 0 to 100", &retries);
+    read_number(L, opts, who, "max_response_bytes", 1024, 9e18, 1, "an integer of at least 1024", &max_bytes);
+    read_number(L, opts, who, "concurrency", 1, 10000, 1, "an integer from 1 to 10000", &conc);
+  }
+  cfg->timeout = timeout;
+  cfg->max_retries = (int)retries;
+  cfg->concurrency = (int)conc;
+  cfg->max_response_bytes = (lua_Integer)max_bytes;
+}
+
+/* Pushes the base URL: the option or PORTER_SANDBOX_BASE_URL, else the Porter Dashboard's for
+ * PORTER_CLUSTER_ID and the key's project, else the in-cluster service; or raises ConfigError
+ * naming the ways out. */
+static void push_base_url(lua_State *L, int opts, const char *who, const char *key) {
   const char *url = opt_string(L, opts, who, "base_url");
   if (!url) url = env("PORTER_SANDBOX_BASE_URL");
   const char *cluster = env("PORTER_CLUSTER_ID");
-
   if (url) {
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
       porter_raise(L, ERR_CONFIG, 0, 0, "base URL must start with http:// or https:// (got '%s')", url);
@@ -182,6 +172,20 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
                  "PORTER_SANDBOX_API_KEY, set base_url (or PORTER_SANDBOX_BASE_URL), or run the script with "
                  "`porter-lua --local` to use a local porter-sandboxd");
   }
+}
+
+void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
+  const char *who = async ? "AsyncPorter" : "Porter";
+  int top = lua_gettop(L);
+  if (opts) {
+    opts = lua_absindex(L, opts);
+    if (!lua_istable(L, opts)) porter_argerror(L, "%s: expected an options table (got %s)", who, luaL_typename(L, opts));
+    check_known(L, opts, who, async);
+  }
+  read_numbers(L, opts, who, cfg);
+  const char *key = opt_string(L, opts, who, "api_key");
+  if (!key) key = env("PORTER_SANDBOX_API_KEY");
+  push_base_url(L, opts, who, key);
   size_t n;
   const char *u = lua_tolstring(L, -1, &n);
   while (n > 0 && u[n - 1] == '/') n--;
@@ -190,7 +194,8 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
   if (!cfg->base_url || (key && !cfg->api_key)) {
     free(cfg->base_url);
     free(cfg->api_key);
-    luaL_error(L, "not enough memory");
+    cfg->base_url = cfg->api_key = NULL;
+    porter_raise(L, ERR_BASE, 0, 0, "not enough memory");
   }
   lua_settop(L, top);
 }
