@@ -237,19 +237,87 @@ static void encode_object(enc *e, int idx, const schema *s) {
   PUTS(e, "}");
 }
 
+
+/* a number of undeclared type: integers as such, other numbers finite, in full precision */
+static void encode_number(enc *e, int idx) {
+  char num[64];
+  double d = lua_tonumber(e->L, idx);
+  if (!isfinite(d)) fail(e, "a finite number", idx);
+  int n = snprintf(num, sizeof num, "%.17g", d);
+  put(e, num, (size_t)n);
+}
+
+/* 5.0 is accepted as 5: Lua arithmetic produces floats easily */
+static void encode_int(enc *e, int idx, const schema *s) {
+  lua_State *L = e->L;
+  if (lua_type(L, idx) != LUA_TNUMBER) fail(e, s->label, idx);
+  if (!lua_isinteger(L, idx)) {
+    double d = lua_tonumber(L, idx);
+    if (d != floor(d) || d < -9.2e18 || d > 9.2e18) fail(e, s->label, idx);
+    lua_pushinteger(L, (lua_Integer)d);
+    lua_replace(L, idx);
+  }
+  char num[32];
+  int n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+  put(e, num, (size_t)n);
+}
+
+static void encode_array(enc *e, int idx, const schema *s) {
+  lua_State *L = e->L;
+  lua_Integer n = 0;
+  if (!lua_istable(L, idx) || !is_sequence(L, idx, &n)) fail(e, s->label, idx);
+  if (n < s->min_items || (s->max_items && n > s->max_items)) {
+    const char *where = e->plen ? e->path : "value";
+    porter_argerror(L, "%s: '%s' must be %s (got %d items)", e->what, where, s->label, (int)n);
+  }
+  luaL_checkstack(L, 4, "nesting too deep");
+  PUTS(e, "[");
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (i > 1) PUTS(e, ",");
+    lua_rawgeti(L, idx, i);
+    size_t old = path_push(e, NULL, 1, i);
+    encode_value(e, lua_gettop(L), s->items);
+    path_pop(e, old);
+    lua_pop(L, 1);
+  }
+  PUTS(e, "]");
+}
+
+static void encode_map(enc *e, int idx, const schema *s) {
+  lua_State *L = e->L;
+  if (!lua_istable(L, idx)) fail(e, s->label, idx);
+  luaL_checkstack(L, 4, "nesting too deep");
+  PUTS(e, "{");
+  int first = 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING) fail(e, s->label, idx);
+    size_t kn;
+    const char *k = lua_tolstring(L, -2, &kn);
+    size_t old = path_push(e, k, 0, 0);
+    const char *expected = s->key_check ? s->key_check(L, lua_gettop(L) - 1) : NULL;
+    if (expected) {
+      char where[sizeof e->path];
+      snprintf(where, sizeof where, "%.*s", (int)old, e->path);
+      porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, where, expected);
+    }
+    if (!first) PUTS(e, ",");
+    first = 0;
+    put_string(e, k, kn);
+    PUTS(e, ":");
+    encode_value(e, lua_gettop(L), s->items);
+    path_pop(e, old);
+    lua_pop(L, 1);
+  }
+  PUTS(e, "}");
+}
+
 static void encode_value(enc *e, int idx, const schema *s) {
   lua_State *L = e->L;
   switch (s->k) {
     case K_ANY:
-      if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) {
-        char num[64];
-        double d = lua_tonumber(L, idx);
-        if (!isfinite(d)) fail(e, "a finite number", idx);
-        int n = snprintf(num, sizeof num, "%.17g", d);
-        put(e, num, (size_t)n);
-        return;
-      }
-      encode_any(e, idx);
+      if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) encode_number(e, idx);
+      else encode_any(e, idx);
       return;
     case K_STR: {
       if (lua_type(L, idx) != LUA_TSTRING) fail(e, s->label, idx);
@@ -259,78 +327,14 @@ static void encode_value(enc *e, int idx, const schema *s) {
       run_check(e, s->key_check, idx);
       return;
     }
-    case K_INT: {
-      if (lua_type(L, idx) != LUA_TNUMBER) fail(e, s->label, idx);
-      if (!lua_isinteger(L, idx)) {
-        /* 5.0 is accepted as 5: Lua arithmetic produces floats easily */
-        double d = lua_tonumber(L, idx);
-        if (d != floor(d) || d < -9.2e18 || d > 9.2e18) fail(e, s->label, idx);
-        lua_pushinteger(L, (lua_Integer)d);
-        lua_replace(L, idx);
-      }
-      char num[32];
-      int n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
-      put(e, num, (size_t)n);
-      return;
-    }
+    case K_INT: encode_int(e, idx, s); return;
     case K_BOOL:
       if (!lua_isboolean(L, idx)) fail(e, s->label, idx);
       if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
       return;
-    case K_ARR: {
-      lua_Integer n = 0;
-      if (!lua_istable(L, idx) || !is_sequence(L, idx, &n)) fail(e, s->label, idx);
-      if (n < s->min_items || (s->max_items && n > s->max_items)) {
-        const char *where = e->plen ? e->path : "value";
-        porter_argerror(L, "%s: '%s' must be %s (got %d items)", e->what, where, s->label, (int)n);
-      }
-      luaL_checkstack(L, 4, "nesting too deep");
-      PUTS(e, "[");
-      for (lua_Integer i = 1; i <= n; i++) {
-        if (i > 1) PUTS(e, ",");
-        lua_rawgeti(L, idx, i);
-        size_t old = path_push(e, NULL, 1, i);
-        encode_value(e, lua_gettop(L), s->items);
-        path_pop(e, old);
-        lua_pop(L, 1);
-      }
-      PUTS(e, "]");
-      return;
-    }
-    case K_MAP: {
-      if (!lua_istable(L, idx)) fail(e, s->label, idx);
-      luaL_checkstack(L, 4, "nesting too deep");
-      PUTS(e, "{");
-      int first = 1;
-      lua_pushnil(L);
-      while (lua_next(L, idx)) {
-        if (lua_type(L, -2) != LUA_TSTRING) fail(e, s->label, idx);
-        size_t kn;
-        const char *k = lua_tolstring(L, -2, &kn);
-        size_t old = path_push(e, k, 0, 0);
-        if (s->key_check) {
-          const char *expected = s->key_check(L, lua_gettop(L) - 1);
-          if (expected)
-          {
-            char where[sizeof e->path];
-            snprintf(where, sizeof where, "%.*s", (int)old, e->path);
-            porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, where, expected);
-          }
-        }
-        if (!first) PUTS(e, ",");
-        first = 0;
-        put_string(e, k, kn);
-        PUTS(e, ":");
-        encode_value(e, lua_gettop(L), s->items);
-        path_pop(e, old);
-        lua_pop(L, 1);
-      }
-      PUTS(e, "}");
-      return;
-    }
-    case K_OBJ:
-      encode_object(e, idx, s);
-      return;
+    case K_ARR: encode_array(e, idx, s); return;
+    case K_MAP: encode_map(e, idx, s); return;
+    case K_OBJ: encode_object(e, idx, s); return;
   }
 }
 
