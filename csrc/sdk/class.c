@@ -39,6 +39,26 @@ void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, const
   lua_setfield(L, -2, "__name");
 }
 
+/* the client at idx, Porter or AsyncPorter, or NULL */
+porter_client *client_test(lua_State *L, int idx) {
+  porter_client *c = luaL_testudata(L, idx, MT_CLIENT);
+  if (!c) c = luaL_testudata(L, idx, MT_ASYNC);
+  return c;
+}
+
+porter_client *client_check(lua_State *L, int idx) {
+  porter_client *c = client_test(L, idx);
+  if (!c) porter_argerror(L, "expected a Porter client (call methods with ':'), got %s", luaL_typename(L, idx));
+  if (c->closed) porter_raise(L, ERR_BASE, 0, 0, "attempt to use a closed client");
+  return c;
+}
+
+void ns_prologue(lua_State *L) {
+  if (lua_gettop(L) >= 1 && lua_rawequal(L, 1, lua_upvalueindex(2))) lua_remove(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+}
+
 void table_merge(lua_State *L, int dst, int src) {
   dst = lua_absindex(L, dst);
   src = lua_absindex(L, src);
@@ -73,21 +93,6 @@ porter_client *handle_prologue(lua_State *L, const char *mt) {
 
 void handle_fields(lua_State *L, int idx) {
   lua_getiuservalue(L, idx, 1);
-}
-
-int handle_call_spec(lua_State *L, call_spec *cs, lua_KFunction k, lua_KContext ctx) {
-  handle_fields(L, 2);
-  lua_getfield(L, -1, "id");
-  lua_remove(L, -2);
-  cs->client_idx = 1;
-  cs->path_idx = lua_gettop(L);
-  return porter_call(L, cs, k, ctx);
-}
-
-int handle_call(lua_State *L, const op_def *op, const char *what, int query_idx, int body_idx, double timeout,
-                lua_KFunction k, lua_KContext ctx) {
-  call_spec cs = {op, what, 1, 0, query_idx, body_idx, NULL, timeout, 0};
-  return handle_call_spec(L, &cs, k, ctx);
 }
 
 int handle_merge_k(lua_State *L, int status, lua_KContext ctx) {

@@ -7,25 +7,6 @@
 #include <unistd.h>
 #include "porter.h"
 
-static porter_client *client_test(lua_State *L, int idx) {
-  porter_client *c = luaL_testudata(L, idx, MT_CLIENT);
-  if (!c) c = luaL_testudata(L, idx, MT_ASYNC);
-  return c;
-}
-
-porter_client *client_check(lua_State *L, int idx) {
-  porter_client *c = client_test(L, idx);
-  if (!c) porter_argerror(L, "expected a Porter client (call methods with ':'), got %s", luaL_typename(L, idx));
-  if (c->closed) porter_raise(L, ERR_BASE, 0, 0, "attempt to use a closed client");
-  return c;
-}
-
-void ns_prologue(lua_State *L) {
-  if (lua_gettop(L) >= 1 && lua_rawequal(L, 1, lua_upvalueindex(2))) lua_remove(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-}
-
 /* close, __gc and __close: idempotent, so a client closed by hand is fine to collect. */
 static int client_close(lua_State *L) {
   porter_client *c = client_test(L, 1);

@@ -166,7 +166,9 @@ typedef struct porter_config {
  * ArgumentError; on success fills cfg with malloc'd strings. */
 void config_resolve(lua_State *L, int opts, int async, porter_config *cfg);
 
-/* The client userdata at idx (Porter or AsyncPorter); raises on a closed client. */
+/* The client userdata at idx (Porter or AsyncPorter), in class.c under the pipeline:
+ * client_test answers NULL if it is none; client_check raises then, and on a closed client. */
+porter_client *client_test(lua_State *L, int idx);
 porter_client *client_check(lua_State *L, int idx);
 void client_open(lua_State *L, int module_idx);
 
@@ -255,6 +257,9 @@ void call_opts(lua_State *L, int idx, call_spec *cs);
 void push_read_meta(lua_State *L, const porter_preq *r);
 /* Configures an easy handle for one attempt of r. */
 void preq_prepare(porter_preq *r, CURL *easy);
+/* an answer's headers past this are a protocol error, not something to retry */
+#define MAX_HEADER_BYTES (256u << 10)
+/* ---- the transfer layer (transfer.c) ---- */
 /* libcurl's header callback: keeps the headers a request needs, bounds their size. */
 size_t preq_on_header(char *line, size_t size, size_t n, void *ud);
 /* Records what an attempt's transfer ended with, before easy is reused. */
