@@ -357,6 +357,31 @@ static int choose_image(sandbox_rt *s, image_info *img) {
   return image_resolve("host", img, why, sizeof why);
 }
 
+/* How the sandbox ended, in its record and its logs: out of memory, stopped with the server,
+ * terminated, failed to start, or its workload's exit code. */
+static void record_end(sandbox_rt *s, pid_t init, int code) {
+  if (cgroup_oom_kills(s->id) > 0) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "the sandbox ran out of memory (its limit is %llu MiB): the kernel killed a process in it",
+             cfg.memory_max >> 20);
+    log_s(s->id, "error", msg);
+  }
+  pthread_mutex_lock(&rt_lock);
+  s->running = 0;
+  int terminated = s->terminating, stopped = stopping;
+  pthread_mutex_unlock(&rt_lock);
+  if (stopped && !terminated) {
+    log_s(s->id, "error", "porter-sandboxd stopped while this sandbox was live; it is gone");
+    sandbox_set_phase(s->id, "failed", 0, 0, 0);
+  } else if (terminated) {
+    sandbox_set_phase(s->id, "terminated", 0, 0, 0);
+  } else if (init <= 0) {
+    sandbox_set_phase(s->id, "failed", 0, 0, 0);
+  } else {
+    sandbox_set_phase(s->id, code == 0 ? "succeeded" : "failed", 1, code, 0);
+  }
+}
+
 static void *launcher(void *arg) {
   sandbox_rt *s = arg;
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
@@ -430,27 +455,7 @@ static void *launcher(void *arg) {
   if (init <= 0 && !s->terminating) log_s(s->id, "error", why);
 
   pump_output(s->id, out[0], err[0]);
-  int code = proc_wait(pid);
-  if (cgroup_oom_kills(s->id) > 0) {
-    char msg[200];
-    snprintf(msg, sizeof msg, "the sandbox ran out of memory (its limit is %llu MiB): the kernel killed a process in it",
-             cfg.memory_max >> 20);
-    log_s(s->id, "error", msg);
-  }
-  pthread_mutex_lock(&rt_lock);
-  s->running = 0;
-  int terminated = s->terminating, stopped = stopping;
-  pthread_mutex_unlock(&rt_lock);
-  if (stopped && !terminated) {
-    log_s(s->id, "error", "porter-sandboxd stopped while this sandbox was live; it is gone");
-    sandbox_set_phase(s->id, "failed", 0, 0, 0);
-  } else if (terminated) {
-    sandbox_set_phase(s->id, "terminated", 0, 0, 0);
-  } else if (init <= 0) {
-    sandbox_set_phase(s->id, "failed", 0, 0, 0);
-  } else {
-    sandbox_set_phase(s->id, code == 0 ? "succeeded" : "failed", 1, code, 0);
-  }
+  record_end(s, init, proc_wait(pid));
   goto done;
 failed:
   if (why[0]) log_s(s->id, "error", why);
