@@ -166,7 +166,7 @@ static char **build_env(json_t *spec, const char *name, const image_info *img, i
     argv_free(&env);
     return NULL;
   }
-  if (!env.v) env.v = calloc(1, sizeof *env.v);
+  if (!env.v) env.v = calloc(1, sizeof *env.v); /* NULL (out of memory) is the caller's error */
   return env.v;
 }
 
@@ -281,11 +281,17 @@ static void pump_output(const char *id, int out, int err) {
   size_t have[2] = {0, 0};
   const char *level[2] = {"info", "error"};
   int open_fds = 2;
+  size_t cap = 65536;
+  char small[2][2048];
+  if (!buf[0] || !buf[1]) { /* out of memory: lines are cut shorter, nothing else changes */
+    free(buf[0]), free(buf[1]);
+    buf[0] = small[0], buf[1] = small[1], cap = sizeof small[0];
+  }
   while (open_fds > 0) {
     if (poll(p, 2, -1) < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; i++) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t r = read(p[i].fd, buf[i] + have[i], 65536 - have[i]);
+      ssize_t r = read(p[i].fd, buf[i] + have[i], cap - have[i]);
       if (r <= 0) {
         if (have[i]) log_line(id, level[i], "", buf[i], have[i]);
         have[i] = 0;
@@ -301,7 +307,7 @@ static void pump_output(const char *id, int out, int err) {
           log_line(id, level[i], "", buf[i] + start, j - start);
           start = j + 1;
         }
-      if (start == 0 && have[i] == 65536) { /* a very long line: log it in pieces */
+      if (start == 0 && have[i] == cap) { /* a very long line: log it in pieces */
         log_line(id, level[i], "", buf[i], have[i]);
         start = have[i];
       }
@@ -309,8 +315,7 @@ static void pump_output(const char *id, int out, int err) {
       have[i] -= start;
     }
   }
-  free(buf[0]);
-  free(buf[1]);
+  if (buf[0] != small[0]) free(buf[0]), free(buf[1]);
 }
 
 /* Reads the launcher's status lines: "pid P" once pid 1 exists, then "ready" or "error MSG".
