@@ -7,15 +7,19 @@
 #include "server.h"
 
 /* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:
- * the tree is the sandbox's to shape while we read it). Returns its size, or -1. */
-static int64_t pack_tree(const char *from, const char *to) {
-  char helper[4096], base[24], out[128], err[512];
+ * the tree is the sandbox's to shape while we read it), at most twice --disk-max (what /tmp can
+ * hold, and room for headers). Returns its size, or -1 with why. */
+static int64_t pack_tree(const char *from, const char *to, char *why, size_t wn) {
+  char helper[4096], base[24], max[24], out[128], err[512];
   snprintf(base, sizeof base, "%lu", cfg.uid_base);
+  snprintf(max, sizeof max, "%llu", cfg.disk_max * 2);
   char *argv[] = {(char *)helper_path("porter-sandbox-unpack", helper, sizeof helper), "--pack", (char *)from, base,
-                  (char *)to, NULL};
+                  (char *)to, max, NULL};
   long long size;
-  if (proc_run(argv, out, sizeof out, err, sizeof err) != 0 || sscanf(out, "size %lld", &size) != 1) return -1;
-  return size;
+  if (proc_run(argv, out, sizeof out, err, sizeof err) == 0 && sscanf(out, "size %lld", &size) == 1) return size;
+  snprintf(why, wn, "%s", err[0] ? err : "the packer failed");
+  why[strcspn(why, "\n")] = '\0';
+  return -1;
 }
 
 #define SNAPSHOT_COLS "id, name, sandbox_id, created_ms, size_bytes"
@@ -54,11 +58,12 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   }
   new_id("snap", id, sizeof id);
   snprintf(dst, sizeof dst, "%s/snapshots/%s.tar", cfg.state_dir, id);
-  int64_t size = pack_tree(tmp, dst);
+  int64_t size = pack_tree(tmp, dst, why, sizeof why);
   if (size < 0) {
     unlink(dst);
     json_decref(spec);
-    return reply_error(c, 500, "could not copy the sandbox's files");
+    int too_big = strstr(why, "would be larger") != NULL;
+    return reply_error(c, too_big ? 507 : 500, "could not snapshot the sandbox's files: %s", why);
   }
   const char *name = json_string_value(json_object_get(spec, "name"));
   int64_t created = now_ms();

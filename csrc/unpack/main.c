@@ -1,4 +1,4 @@
-/* porter-sandbox-unpack --pack DIR BASE OUT: see pack.c.
+/* porter-sandbox-unpack --pack DIR BASE OUT MAX: see pack.c.
  * porter-sandbox-unpack ROOT BASE COUNT USER LAYER...: applies the layers, in order, to the new
  * directory ROOT, owned as in the image but shifted by BASE (the sandbox's uid 0 on the host).
  * Prints "size BYTES" and, when USER is not empty, "user UID GID HOME" or "user-error MSG";
@@ -20,7 +20,8 @@ static void leave(int code) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 5 && !strcmp(argv[1], "--pack")) leave(pack_main(argv[2], (uid_t)strtoul(argv[3], NULL, 10), argv[4]));
+  if (argc == 6 && !strcmp(argv[1], "--pack"))
+    leave(pack_main(argv[2], (uid_t)strtoul(argv[3], NULL, 10), argv[4], strtoll(argv[5], NULL, 10)));
   if (argc < 5) {
     fprintf(stderr, "usage: porter-sandbox-unpack ROOT BASE COUNT USER LAYER...\n");
     return 2;

@@ -1,4 +1,4 @@
-/* porter-sandbox-unpack --pack DIR BASE OUT: a snapshot of DIR (a sandbox's /tmp) as a tar
+/* porter-sandbox-unpack --pack DIR BASE OUT MAX: a snapshot (at most MAX bytes) of DIR (a sandbox's /tmp) as a tar
  * archive written to the new file OUT, ids shifted back by BASE. DIR's content is the
  * sandbox's to shape, and it may change while we read it: so we chroot into DIR first, and a
  * symlink, however swapped in, can only name what is in DIR. DIR is a tmpfs of the sandbox's
@@ -6,6 +6,7 @@
  * staying root in there reads what the sandbox's root could and nothing more. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,17 +36,50 @@ static void unshift(struct archive_entry *e, uid_t base) {
   archive_entry_set_gname(e, NULL);
 }
 
-int pack_main(const char *dir, uid_t base, const char *out_path) {
+/* The archive's bytes go to the file through here, counted: holes and hard links are stored
+ * as such, but a tree shaped to grow in the copy (a million tiny files, say) must still not fill
+ * the host's disk, so past max the write fails and the snapshot with it. */
+typedef struct sink {
+  int fd;
+  long long written, max;
+} sink;
+
+static la_ssize_t sink_write(struct archive *a, void *ud, const void *buf, size_t n) {
+  sink *k = ud;
+  if (k->written + (long long)n > k->max) {
+    archive_set_error(a, EFBIG, "the snapshot would be larger than %lld bytes", k->max);
+    return -1;
+  }
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(k->fd, (const char *)buf + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      archive_set_error(a, errno, "cannot write the snapshot: %s", strerror(errno));
+      return -1;
+    }
+    done += (size_t)w;
+  }
+  k->written += (long long)n;
+  return (la_ssize_t)n;
+}
+
+int pack_main(const char *dir, uid_t base, const char *out_path, long long max) {
   int out = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (out < 0) return perror("cannot create the snapshot"), 1;
   if (chdir(dir) != 0 || chroot(".") != 0 || chdir("/") != 0) return perror("cannot enter the sandbox's files"), 1;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return perror("no_new_privs"), 1;
   struct archive *disk = archive_read_disk_new(), *tar = archive_write_new();
   struct archive_entry *e = archive_entry_new();
-  if (!disk || !tar || !e) return fail("out of memory", NULL);
+  struct archive_entry_linkresolver *links = archive_entry_linkresolver_new();
+  if (!disk || !tar || !e || !links) return fail("out of memory", NULL);
   archive_read_disk_set_symlink_physical(disk);
-  if (archive_write_set_format_pax_restricted(tar) != ARCHIVE_OK || archive_write_open_fd(tar, out) != ARCHIVE_OK)
+  sink k = {out, 0, max};
+  if (archive_write_set_format_pax_restricted(tar) != ARCHIVE_OK ||
+      archive_write_open2(tar, &k, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
     return fail("cannot write the snapshot", tar);
+  /* a file's other names become links to its first: its bytes once, however many names */
+  archive_entry_linkresolver_set_strategy(links, archive_format(tar));
   if (archive_read_disk_open(disk, ".") != ARCHIVE_OK) return fail("cannot read the sandbox's files", disk);
   for (;;) {
     int r = archive_read_next_header2(disk, e);
@@ -55,16 +89,22 @@ int pack_main(const char *dir, uid_t base, const char *out_path) {
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) continue;
     archive_read_disk_descend(disk);
     unshift(e, base);
-    if (archive_write_header(tar, e) != ARCHIVE_OK) return fail("cannot write the snapshot", tar);
+    struct archive_entry *w = e, *spare = NULL;
+    archive_entry_linkify(links, &w, &spare);
+    if (!w) continue;
+    if (archive_write_header(tar, w) != ARCHIVE_OK) return fail("cannot write the snapshot", tar);
     /* a file cut short meanwhile is padded to the size its header says */
-    if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) copy_data(disk, tar);
+    if (archive_entry_filetype(w) == AE_IFREG && archive_entry_size(w) > 0 && copy_data(disk, tar) != 0 &&
+        archive_errno(tar) == EFBIG)
+      return fail("cannot write the snapshot", tar);
     if (archive_write_finish_entry(tar) == ARCHIVE_FATAL) return fail("cannot write the snapshot", tar);
   }
   archive_read_close(disk);
   if (archive_write_close(tar) != ARCHIVE_OK) return fail("cannot finish the snapshot", tar);
   archive_entry_free(e);
+  archive_entry_linkresolver_free(links);
   archive_read_free(disk);
   archive_write_free(tar);
-  printf("size %lld\n", (long long)lseek(out, 0, SEEK_CUR));
+  printf("size %lld\n", k.written);
   return 0;
 }

@@ -25,7 +25,7 @@ int layer_apply(unpack_ctx *c, int fd, int index);
 int remove_tree(const char *path);
 
 /* ---- snapshots (pack.c) ---- */
-int pack_main(const char *dir, uid_t base, const char *out_path);
+int pack_main(const char *dir, uid_t base, const char *out_path, long long max);
 
 /* ---- users (user.c) ---- */
 /* Resolves an image's User ("name", "uid", "name:group", ...) against the root's /etc/passwd and

@@ -106,6 +106,29 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_true(process.alive(srv.proc))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
+    it("cannot make a snapshot fill the host's disk: hard links stored once, the copy capped", function()
+      local id = run { image = "host" }
+      wait_running(id)
+      local function snapshot() return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} } end
+      -- 20 names for one 8 MiB file: 8 MiB in the snapshot, not 168
+      exec(id, "head -c 8M /dev/urandom > /tmp/a && i=0; while [ $i -lt 20 ]; do ln /tmp/a /tmp/l$i; i=$((i+1)); done")
+      local r = snapshot()
+      assert.equal(201, r.status, r.body)
+      assert.is_true(r.json.size_bytes < 9 * 1024 * 1024, r.json.size_bytes .. " bytes")
+      -- a FIFO and a 3 GiB hole neither hang the copy nor grow it
+      exec(id, "rm /tmp/a /tmp/l*; mkfifo /tmp/fifo && truncate -s 3G /tmp/hole")
+      r = snapshot()
+      assert.equal(201, r.status, r.body)
+      assert.is_true(r.json.size_bytes < 1024 * 1024, r.json.size_bytes .. " bytes")
+      -- 70,000 long names: more headers than twice --disk-max (32M here); refused, nothing kept
+      exec(id, "rm -f /tmp/hole; mkdir /tmp/n && cd /tmp/n && seq 70000 | sed 's/^/" .. ("x"):rep(140) .. "/' | xargs touch")
+      local before = tonumber(oci.run("du -sk " .. sh(srv.state_dir .. "/snapshots") .. " | cut -f1"))
+      r = snapshot()
+      assert.equal(507, r.status, r.body)
+      assert.matches("would be larger than", r.body)
+      assert.equal(before, tonumber(oci.run("du -sk " .. sh(srv.state_dir .. "/snapshots") .. " | cut -f1")))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
     it("sees no /root, /home, /var or the server's binaries", function()
       local out = exec(attacker, "ls -d /root /home /var " .. sh(helpers.build) .. " " .. sh(root_canary) .. " 2>&1")
       assert.is_nil(out:find(secret, 1, true))
