@@ -7,6 +7,13 @@ static int core_sleep(lua_State *L) {
   return 0;
 }
 
+/* _got(v): how an error describes a value ('the string "30"', 'a table'), as C's do */
+static int core_got(lua_State *L) {
+  luaL_checkany(L, 1);
+  porter_got(L, 1);
+  return 1;
+}
+
 static int core_now(lua_State *L) {
   lua_pushnumber(L, porter_now());
   return 1;
@@ -38,6 +45,8 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   lua_setfield(L, m, "_volpath");
   lua_pushcfunction(L, core_sleep);
   lua_setfield(L, m, "_sleep");
+  lua_pushcfunction(L, core_got);
+  lua_setfield(L, m, "_got");
   lua_pushcfunction(L, core_now);
   lua_setfield(L, m, "_now");
   /* the metatables, so the façade can add methods where Lua is clearer */

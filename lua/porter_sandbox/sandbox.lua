@@ -15,8 +15,7 @@ local function deadline_of(what, opts, default)
   if timeout == nil then timeout = default end
   if timeout == nil then return nil end
   if type(timeout) ~= "number" or timeout <= 0 then
-    argerror(what, "'timeout' must be a positive number of seconds (got " ..
-      (type(timeout) == "string" and ("the string %q"):format(timeout) or tostring(timeout)) .. ")")
+    argerror(what, "'timeout' must be a positive number of seconds (got " .. M.core._got(timeout) .. ")")
   end
   return M.core._now() + timeout, timeout
 end
@@ -71,6 +70,7 @@ local function follow(self, c_logs, opts)
   local interval = opts.interval or 0.25
   if type(interval) ~= "number" or interval <= 0 then argerror("Sandbox:logs", "'interval' must be a positive number of seconds") end
   local batch, i, last_ts, seen_at_last, ended = {}, 1, nil, 0, false
+  local ending = false
   return function()
     while true do
       if i <= #batch then
@@ -79,8 +79,6 @@ local function follow(self, c_logs, opts)
         return line
       end
       if ended then return nil end
-      -- the phase first: if it had ended before this poll, the poll has every line there is
-      local phase_before = self:refresh().phase
       local lines = c_logs(self, q)
       batch, i = {}, 1
       local skip = 0
@@ -96,8 +94,11 @@ local function follow(self, c_logs, opts)
       end
       q.since, q.limit = last_ts, nil
       if #batch == 0 then
-        -- no news: stop once the sandbox had ended before this poll (so nothing can follow)
-        if ENDED[phase_before] then ended = true else M.core.sleep(interval) end
+        -- no news: only now ask for the phase (one request a poll while lines flow). Once the
+        -- end is seen, the next poll to bring nothing has had every line there is.
+        if ending then ended = true
+        elseif ENDED[self:refresh().phase] then ending = true
+        else M.core.sleep(interval) end
       end
     end
   end
