@@ -32,6 +32,7 @@ static void usage(FILE *f) {
           "                         memory and counted in --memory-max (default 512M)\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
+          "  --max-log-bytes SIZE   bytes of log lines kept per sandbox (default 64M)\n"
           "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
 }
 
@@ -118,6 +119,8 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.disk_max = parse_size(v), i++;
     } else if (v && !strcmp(a, "--cpu-weight") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 10000) {
       cfg.cpu_weight = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--max-log-bytes") && parse_size(v) >= (64ull << 10)) {
+      cfg.max_log_bytes = parse_size(v), i++;
     } else if (v && !strcmp(a, "--max-log-lines") && strtol(v, NULL, 10) >= 10) {
       cfg.max_log_lines = strtol(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--env-group") && cfg.ngroups < 64) {
@@ -184,6 +187,7 @@ int main(int argc, char **argv) {
   cfg.disk_max = 512ull << 20;
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
+  cfg.max_log_bytes = 64ull << 20;
   if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
   for (int i = 0; i < OP__COUNT; i++)
     if (!routes[i].fn) {

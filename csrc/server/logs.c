@@ -1,15 +1,16 @@
-/* Sandbox log lines, persisted with the sandbox's record, at most cfg.max_log_lines a sandbox: a
- * workload printing `yes` must not fill the disk. */
+/* Sandbox log lines, persisted with the sandbox's record, at most cfg.max_log_lines and
+ * cfg.max_log_bytes a sandbox: a workload printing `yes`, or long lines, must not fill the disk. */
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
 
-#define LIMIT_NOTE "the sandbox's log limit is reached (--max-log-lines): later lines are dropped"
+#define LIMIT_NOTE "the sandbox's log limit is reached (--max-log-lines, --max-log-bytes): later lines are dropped"
 
 /* lines logged per sandbox since the server started; touched inside db_batch only, under the store's lock */
 typedef struct count {
   char id[40];
   long n;
+  long long bytes;
   struct count *next;
 } count;
 static count *buckets[4096];
@@ -34,9 +35,15 @@ static long room(const char *id) {
   return c ? cfg.max_log_lines - c->n : 0;
 }
 
-static void used(const char *id, long n) {
+/* How many more bytes of lines it may log. */
+static long long room_bytes(const char *id) {
   count *c = counter(id);
-  if (c) c->n += n;
+  return c ? (long long)cfg.max_log_bytes - c->bytes : 0;
+}
+
+static void used(const char *id, long n, long long bytes) {
+  count *c = counter(id);
+  if (c) c->n += n, c->bytes += bytes;
 }
 
 /* Lines go in through a sink: in one transaction of the store (db_batch), with one prepared
@@ -47,6 +54,7 @@ typedef struct sink {
   const char *id, *level, *exec_id;
   sqlite3_stmt *st;
   long left, wrote;
+  long long bytes_left, bytes;
   int64_t ts;
   char *fixed; /* a line made valid UTF-8, made when first needed */
 } sink;
@@ -56,20 +64,22 @@ typedef struct sink {
 static int sink_open(sink *k) {
   k->ts = now_ms();
   k->left = room(k->id);
+  k->bytes_left = room_bytes(k->id);
   k->st = db_prepare("INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES(?,?,?,?,?)");
   return k->st ? 0 : -1;
 }
 
 static void sink_close(sink *k) {
   sqlite3_finalize(k->st);
-  used(k->id, k->wrote);
+  used(k->id, k->wrote, k->bytes);
   free(k->fixed);
 }
 
 /* 0 once the sandbox has no room left; n is at most LINE_MAX_BYTES */
 static int sink_line(sink *k, const char *p, size_t n) {
-  if (!k->st || k->wrote >= k->left) return 0;
-  int last = k->wrote == k->left - 1;
+  if (!k->st || k->wrote >= k->left || k->bytes_left <= 0) return 0;
+  /* the last line that fits, in count or in bytes (with room for the note), is the note */
+  int last = k->wrote == k->left - 1 || (long long)(n + sizeof LIMIT_NOTE) > k->bytes_left;
   if (last) k->level = "warning", p = LIMIT_NOTE, n = strlen(LIMIT_NOTE);
   /* valid UTF-8 for the JSON answers, without an allocation a line */
   if (utf8_valid_prefix(p, n) != n) {
@@ -77,6 +87,8 @@ static int sink_line(sink *k, const char *p, size_t n) {
     n = utf8_sanitize(p, n, k->fixed), p = k->fixed;
   }
   k->wrote++;
+  k->bytes += (long long)n;
+  k->bytes_left = last ? 0 : k->bytes_left - (long long)n;
   sqlite3_bind_text(k->st, 1, k->id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(k->st, 2, k->ts);
   sqlite3_bind_text(k->st, 3, p, (int)n, SQLITE_STATIC);
@@ -103,7 +115,7 @@ static int write_one(void *ctx) {
 
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n) {
   if (n > LINE_MAX_BYTES) n = LINE_MAX_BYTES;
-  one_line j = {{sandbox_id, level, exec_id ? exec_id : "", NULL, 0, 0, 0, NULL}, line, n};
+  one_line j = {{.id = sandbox_id, .level = level, .exec_id = exec_id ? exec_id : ""}, line, n};
   db_batch(write_one, &j);
 }
 
@@ -151,7 +163,7 @@ static int write_spool(void *ctx) {
 
 void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s) {
   if (s->size == 0) return;
-  spooled j = {{sandbox_id, level, exec_id ? exec_id : "", NULL, 0, 0, 0, NULL}, s, malloc(LINE_MAX_BYTES * 2)};
+  spooled j = {{.id = sandbox_id, .level = level, .exec_id = exec_id ? exec_id : ""}, s, malloc(LINE_MAX_BYTES * 2)};
   if (j.buf) db_batch(write_spool, &j);
   free(j.buf);
 }

@@ -36,6 +36,7 @@ typedef struct srv_config {
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
   long max_log_lines;                /* kept per sandbox */
+  unsigned long long max_log_bytes;  /* of lines kept per sandbox */
 } srv_config;
 extern srv_config cfg;
 void default_state_dir(char *out, size_t n);

@@ -9,7 +9,7 @@ local cjson = require("cjson")
 describe("porter-sandboxd hardening", function()
   local srv, vol, base
   setup(function()
-    srv = helpers.sandboxd { args = { "--max-log-lines", "1000" } }
+    srv = helpers.sandboxd { args = { "--max-log-lines", "1000", "--max-log-bytes", "1M" } }
     vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
     base = srv.url .. "/v1/volume/" .. vol
   end)
@@ -175,6 +175,25 @@ describe("porter-sandboxd hardening", function()
     assert.equal(1000, #logs)
     assert.matches("log limit is reached", logs[#logs].line, 1, true)
     assert.equal("warning", logs[#logs].level)
+    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+  end)
+
+  it("keeps at most --max-log-bytes of a workload that prints long lines", function()
+    -- 200 lines of 60,000 bytes: 12 MB, where 1000 lines would be allowed
+    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                              json = { image = "host", command = { "sh", "-c",
+                                "head -c 60000 /dev/zero | tr '\\0' x > /tmp/l; i=0; while [ $i -lt 200 ]; do cat /tmp/l; echo; i=$((i+1)); done; sleep 1000" } } }.json.id
+    local logs
+    for _ = 1, 300 do
+      logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+      if #logs > 0 and logs[#logs].level == "warning" then break end
+      process.sleep(0.02)
+    end
+    local bytes = 0
+    for _, l in ipairs(logs) do bytes = bytes + #l.line end
+    assert.is_true(bytes <= 1024 * 1024, bytes .. " bytes kept")
+    assert.is_true(#logs > 10 and #logs < 200, #logs .. " lines kept")
+    assert.matches("log limit is reached", logs[#logs].line, 1, true)
     http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
   end)
 
