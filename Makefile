@@ -51,7 +51,7 @@ CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandbox $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
 
 # every object depends on this file: the flags live here
-$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) $(BUILD)/gen/ops_gen.h Makefile
+$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) $(BUILD)/gen/contract_gen.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -c $< -o $@
 # porter-lua finds lua-cjson where lua5.4 finds it at build time, whatever LUA_CPATH says later
@@ -59,7 +59,7 @@ CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(packag
 $(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h csrc/include/*.h) $(BUILD)/gen/embedded_lua.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
-$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h) $(BUILD)/gen/ops_gen.h Makefile
+$(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/include/*.h) $(BUILD)/gen/contract_gen.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -c $< -o $@
 $(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h csrc/include/*.h) Makefile
@@ -82,10 +82,12 @@ $(BUILD)/lua/%.lua: lua/%.lua
 	cp $< $@
 
 # porter-lua carries the Lua façade inside it, so it needs neither LUA_PATH nor LUA_CPATH.
-# the contract's operations, for the SDK's table and the server's routes (any build dir)
-%/gen/ops_gen.h: api/openapi.yaml scripts/gen_ops.lua
+# the contract's operations and types, for the SDK's tables and the server's routes and
+# checks (any build dir); contract_types.inc is written beside the header, by the same run
+.PRECIOUS: %/gen/contract_gen.h
+%/gen/contract_gen.h: api/openapi.yaml scripts/gen_contract.lua scripts/yaml.lua
 	@mkdir -p $(dir $@)
-	$(LUA) scripts/gen_ops.lua $< $@
+	$(LUA) scripts/gen_contract.lua $< $(dir $@)
 
 $(BUILD)/gen/embedded_lua.h: $(LUA_SRC) scripts/embed.lua
 	@mkdir -p $(dir $@)
@@ -141,11 +143,11 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGETS := server_spec sdk_decode
 
-$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/route_match.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h) $(FUZZ)/gen/ops_gen.h
+$(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/route_match.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h) $(FUZZ)/gen/contract_gen.h
 	@mkdir -p $(FUZZ)
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -I$(FUZZ)/gen -o $@ $(filter %.c,$^) -ljansson
 
-$(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h) $(FUZZ)/gen/ops_gen.h
+$(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h) $(FUZZ)/gen/contract_gen.h
 	@mkdir -p $(FUZZ)
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -I$(FUZZ)/gen -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
 

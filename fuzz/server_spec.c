@@ -1,8 +1,8 @@
 /* libFuzzer: what a client controls, as porter-sandboxd reads it: a request body for
  * POST /v1/sandbox/run ("{..."), a request line "METHOD /path" routed by the contract's own
- * table, and text taken as a Range header, a file path, an image reference, an egress rule
- * and a name. Every input must give an answer (accepted, or a reason); none may crash, overrun
- * or leak. */
+ * table, and text taken as a Range header, a file path, an image reference, an egress rule,
+ * a name and a mount path. Every input must give an answer (accepted, or a reason); none may
+ * crash, overrun or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +21,15 @@ static void spec_input(const uint8_t *data, size_t size) {
     return;
   }
   char buf[512];
-  const char *why = sandbox_spec_check(v, buf, sizeof buf);
+  /* as the server does: the contract's check (body_object), then its own on what passed */
+  const char *why = contract_check(v, &CT_SandboxSpec, buf, sizeof buf);
+  if (!why) why = sandbox_spec_check(v, buf, sizeof buf);
   if (why && !memchr(why, '\0', 512)) abort(); /* a reason is a string that ends */
   json_decref(v);
 }
 
 /* the contract's routes, without handlers: matching is all that is driven */
-#define ROW(op) [OP_##op] = {OPW_##op, 0, 0, 0, 0},
+#define ROW(op) [OP_##op] = {OPW_##op, OPT_##op, 0, 0, 0, 0},
 static const route table[OP__COUNT] = {PORTER_OPS(ROW)};
 
 static void route_input(const char *s) {
@@ -55,7 +57,8 @@ static void text_input(const uint8_t *data, size_t size) {
   image_ref ref;
   image_ref_parse(s, &ref, why, sizeof why);
   egress_rule(s);
-  dns_label(s);
+  contract_dns_label(s, size);
+  if (contract_mount_path(s, size) && (s[0] != '/' || strstr(s, "/../") || strstr(s, "//"))) abort();
   route_input(s);
   free(s);
 }

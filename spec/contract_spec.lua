@@ -1,28 +1,31 @@
--- The contract (api/openapi.yaml) against both sides: every operation with a JSON body takes
--- exactly the contract's fields in the SDK (which lists what it expects when refusing an
--- unknown one), and porter-sandboxd knows every one of them. Operations themselves come from
--- the contract at build time (scripts/gen_ops.lua); this catches drift in the request bodies,
--- which are still written by hand on each side.
+-- The contract (api/openapi.yaml) against both sides. Operations and types are generated from
+-- it at build time (scripts/gen_contract.lua) for the SDK and porter-sandboxd alike; this reads
+-- the same file with the same reader and checks what the generated tables do end to end: the
+-- SDK takes exactly the contract's request fields (it lists what it expects when refusing an
+-- unknown one), porter-sandboxd knows every one of them, and both refuse a bad value in the
+-- same words.
 local helpers = require("spec.helpers")
 local http = require("spec.support.http")
 local sandbox = require("porter_sandbox")
 
 local root = os.getenv("PORTER_ROOT") or "."
+package.path = root .. "/scripts/?.lua;" .. package.path
+local yaml = require("yaml")
 
 -- operationId -> request schema name, and schema name -> { property = type }
 local function contract()
+  local doc = yaml.read(root .. "/api/openapi.yaml")
   local ops, schemas = {}, {}
-  local op, schema, in_props
-  for line in io.lines(root .. "/api/openapi.yaml") do
-    op = line:match("^      operationId:%s*([%w_]+)") or op
-    local body = line:match('^      requestBody:.*application/json:.*%$ref: "#/components/schemas/([%w_]+)"')
-    if body and op then ops[op] = body end
-    local name = line:match("^    ([%w_]+):%s*$")
-    if name then schema, in_props = name, false end
-    if schema and line:match("^      properties:") then in_props, schemas[schema] = true, {} end
-    local prop, rest = line:match("^        ([%w_]+):%s*(.*)$")
-    if in_props and prop then
-      schemas[schema][prop] = rest:match("type: (%a+)") or (rest:match("%$ref") and "object") or "array"
+  for _, item in pairs(doc.paths) do
+    for _, o in pairs(item) do
+      local body = type(o) == "table" and o.requestBody and o.requestBody.content["application/json"]
+      if body then ops[o.operationId] = body.schema["$ref"]:match("([%w_]+)$") end
+    end
+  end
+  for name, s in pairs(doc.components.schemas) do
+    schemas[name] = {}
+    for prop, p in pairs(s.properties or {}) do
+      schemas[name][prop] = p.type or (p["$ref"] and "object")
     end
   end
   return ops, schemas
@@ -83,5 +86,31 @@ describe("the contract", function()
       end
     end
     http.request { method = "DELETE", url = server.url .. "/v1/sandbox/" .. sb }
+  end)
+
+  it("and the SDK and porter-sandboxd refuse a bad value in the same words", function()
+    local porter = sandbox.Porter { base_url = server.url, max_retries = 0 }
+    local cases = {
+      { image = "i", name = "Bad_Name" },
+      { image = "i", ttl_seconds = 0 },
+      { image = "i", networking = { { port = 80 } } },
+      { image = "i", networking = { { port = 8080 }, { port = 8081 } } },
+      { image = "i", networking = { { port = 8080, domains = { { visibility = "open" } } } } },
+      { image = "i", volume_mounts = { ["/a/.."] = "vol_1" } },
+      { image = "i", egress = {} },
+      { image = "i", command = { 1 } },
+    }
+    for _, body in ipairs(cases) do
+      local ok, e = pcall(porter.raw.sandboxes.create_sandbox, body)
+      assert.is_false(ok)
+      assert.equal("ArgumentError", e.name, tostring(e))
+      local r = http.request { method = "POST", url = server.url .. "/v1/sandbox/run", json = body }
+      assert.equal(400, r.status, e.message)
+      -- the same rule and wording; each side then shows the value its own way
+      local sdk = e.message:gsub("^create_sandbox: ", ""):gsub(" %(got .*%)$", "")
+      local srv = r.json.error:gsub(" %(got .*%)$", "")
+      assert.equal(sdk, srv)
+    end
+    porter:close()
   end)
 end)

@@ -44,7 +44,7 @@ describe("the reference manual", function()
     -- every option the clients take, as the refusal of an unknown one lists them
     local ok, e = pcall(sandbox.AsyncPorter, { base_url = "http://x", bogus = 1 })
     assert.is_false(ok)
-    for opt in e.message:match("%(expected (.-)%)"):gmatch("[%w_]+") do need(opt) end
+    for opt in e.message:match("%(expected one of: (.-)%)"):gmatch("[%w_]+") do need(opt) end
     porter:close()
     assert.same({}, missing)
   end)

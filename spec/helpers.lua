@@ -19,6 +19,25 @@ function helpers.registry()
   return require("spec.support.registry").start()
 end
 
+-- Answers as the contract (api/openapi.yaml) shapes them, for scripted servers: every field it
+-- requires (the SDK refuses an answer without one), then the fields given.
+local function with(base, t)
+  for k, v in pairs(t or {}) do base[k] = v end
+  return base
+end
+local T0 = "2026-11-22T10:00:00Z"
+helpers.answer = {
+  status = function(t) return with({ id = "sb_1", name = "one", image = "img", phase = "running", created_at = T0, host = "" }, t) end,
+  page = function(sandboxes)
+    return { sandboxes = sandboxes or {}, pagination = { current_page = 1, total_pages = 1, has_next_page = false } }
+  end,
+  volume = function(t)
+    return with({ id = "vol_1", name = "v", path = "vol_1", phase = "ready", attached_to = {}, created_at = T0 }, t)
+  end,
+  entry = function(t) return with({ name = "f", type = "file", size_bytes = 0 }, t) end,
+  listing = function(entries) return { path = "/", entries = entries or {}, truncated = false } end,
+}
+
 local PORTER_ENV = { "PORTER_SANDBOX_API_KEY", "PORTER_SANDBOX_BASE_URL", "PORTER_CLUSTER_ID", "KUBERNETES_SERVICE_HOST" }
 
 -- Runs Lua code in a fresh lua5.4 with exactly the given Porter environment variables (the

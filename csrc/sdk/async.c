@@ -30,9 +30,9 @@ static async_loop *loop_get(lua_State *L, porter_client *c) {
     porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
   }
   /* bounds the requests in flight; curl queues the rest until a connection frees up */
-  curl_multi_setopt(lp->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->concurrency);
-  curl_multi_setopt(lp->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency);
-  curl_multi_setopt(lp->multi, CURLMOPT_MAXCONNECTS, (long)c->concurrency);
+  curl_multi_setopt(lp->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->max_connections);
+  curl_multi_setopt(lp->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->max_connections);
+  curl_multi_setopt(lp->multi, CURLMOPT_MAXCONNECTS, (long)c->max_connections);
   c->loop = lp;
   return lp;
 }

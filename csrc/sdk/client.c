@@ -160,7 +160,7 @@ static int client_new(lua_State *L, int async) {
   c->api_key = cfg.api_key;
   c->timeout = cfg.timeout;
   c->max_retries = cfg.max_retries;
-  c->concurrency = cfg.concurrency;
+  c->max_connections = cfg.max_connections;
   c->max_response_bytes = cfg.max_response_bytes;
   c->async = async;
   c->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
@@ -205,11 +205,11 @@ static int client_new(lua_State *L, int async) {
 static int porter_new(lua_State *L) { return client_new(L, 0); }
 static int async_new(lua_State *L) { return client_new(L, 1); }
 
-/* core._twin(client, concurrency): an AsyncPorter with the client's configuration, API key
+/* core._twin(client, max_connections): an AsyncPorter with the client's configuration, API key
  * included (which Lua code cannot read), for transfers that run several requests at once. */
 static int client_twin(lua_State *L) {
   porter_client *c = client_check(L, 1);
-  lua_Integer n = luaL_optinteger(L, 2, c->concurrency);
+  lua_Integer n = luaL_optinteger(L, 2, c->max_connections);
   lua_createtable(L, 0, 6);
   lua_pushstring(L, c->base_url);
   lua_setfield(L, -2, "base_url");
@@ -221,7 +221,7 @@ static int client_twin(lua_State *L) {
   lua_pushinteger(L, c->max_response_bytes);
   lua_setfield(L, -2, "max_response_bytes");
   lua_pushinteger(L, n);
-  lua_setfield(L, -2, "concurrency");
+  lua_setfield(L, -2, "max_connections");
   lua_replace(L, 1);
   lua_settop(L, 1);
   return client_new(L, 1);

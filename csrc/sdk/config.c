@@ -7,8 +7,11 @@
 #define CLUSTER_URL "https://dashboard.porter.run/api/v2/alpha/projects/%d/clusters/%s"
 #define IN_CLUSTER_URL "http://sandbox-api.porter-sandbox-system.svc.cluster.local:8080"
 
+/* max_connections is AsyncPorter's alone; concurrency is its older name, still taken (gather's
+ * and the dir transfers' concurrency count tasks, so the client's now says what it counts) */
 static const char *const known_opts[] = {"api_key", "base_url", "timeout", "max_retries", "max_response_bytes",
-                                         "concurrency", NULL};
+                                         "max_connections", "concurrency", NULL};
+static const char *const sync_opts[] = {"api_key", "base_url", "timeout", "max_retries", "max_response_bytes", NULL};
 
 static const char *env(const char *name) {
   const char *v = getenv(name);
@@ -98,21 +101,6 @@ static int jwt_project_id(lua_State *L, const char *key) {
   return (int)id;
 }
 
-/* Every key of the options table must be one of known_opts (concurrency: AsyncPorter only). */
-static void check_known(lua_State *L, int opts, const char *who, int async) {
-  lua_pushnil(L);
-  while (lua_next(L, opts)) {
-    lua_pop(L, 1);
-    int known = 0;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (const char *const *k = known_opts; *k; k++)
-        if (!strcmp(*k, lua_tostring(L, -1)) && (async || strcmp(*k, "concurrency"))) known = 1;
-    if (!known)
-      porter_argerror(L, "%s: unknown option '%s' (expected api_key, base_url, timeout, max_retries, max_response_bytes%s)", who,
-                      luaL_tolstring(L, -1, NULL), async ? ", concurrency" : "");
-  }
-}
-
 /* The numeric options: each within its bounds (timeout above its minimum, the others at least
  * theirs), read into the double it starts from. */
 static void read_number(lua_State *L, int opts, const char *who, const char *name, double min, double max,
@@ -129,16 +117,22 @@ static void read_number(lua_State *L, int opts, const char *who, const char *nam
 }
 
 static void read_numbers(lua_State *L, int opts, const char *who, porter_config *cfg) {
-  double timeout = 30, retries = 3, conc = 32, max_bytes = (double)((lua_Integer)64 << 20);
+  double timeout = 30, retries = 3, conns = 32, max_bytes = (double)((lua_Integer)64 << 20);
   if (opts) {
     read_number(L, opts, who, "timeout", 0, 1e12, 0, "a positive number of seconds", &timeout);
     read_number(L, opts, who, "max_retries", 0, 100, 1, "an integer from 0 to 100", &retries);
     read_number(L, opts, who, "max_response_bytes", 1024, 9e18, 1, "an integer of at least 1024", &max_bytes);
-    read_number(L, opts, who, "concurrency", 1, 10000, 1, "an integer from 1 to 10000", &conc);
+    lua_getfield(L, opts, "max_connections");
+    lua_getfield(L, opts, "concurrency");
+    int both = !lua_isnil(L, -1) && !lua_isnil(L, -2);
+    lua_pop(L, 2);
+    if (both) porter_argerror(L, "%s: give 'max_connections' alone ('concurrency' is its older name)", who);
+    read_number(L, opts, who, "max_connections", 1, 10000, 1, "an integer from 1 to 10000", &conns);
+    read_number(L, opts, who, "concurrency", 1, 10000, 1, "an integer from 1 to 10000", &conns);
   }
   cfg->timeout = timeout;
   cfg->max_retries = (int)retries;
-  cfg->concurrency = (int)conc;
+  cfg->max_connections = (int)conns;
   cfg->max_response_bytes = (lua_Integer)max_bytes;
 }
 
@@ -180,7 +174,7 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
   if (opts) {
     opts = lua_absindex(L, opts);
     if (!lua_istable(L, opts)) porter_argerror(L, "%s: expected an options table (got %s)", who, luaL_typename(L, opts));
-    check_known(L, opts, who, async);
+    porter_check_options(L, opts, who, async ? known_opts : sync_opts);
   }
   read_numbers(L, opts, who, cfg);
   const char *key = opt_string(L, opts, who, "api_key");

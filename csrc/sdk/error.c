@@ -203,6 +203,30 @@ int porter_argerror(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
+void porter_check_options(lua_State *L, int idx, const char *who, const char *const *known) {
+  if (lua_isnoneornil(L, idx)) return;
+  idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) porter_argerror(L, "%s: options must be a table (got %s)", who, porter_got(L, idx));
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    const char *const *k = known;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      while (*k && strcmp(*k, lua_tostring(L, -1))) k++;
+    if (lua_type(L, -1) != LUA_TSTRING || !*k) {
+      luaL_Buffer b;
+      const char *name = luaL_tolstring(L, -1, NULL);
+      luaL_buffinit(L, &b);
+      for (k = known; *k; k++) {
+        if (k != known) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, *k);
+      }
+      luaL_pushresult(&b);
+      porter_argerror(L, "%s: unknown option '%s' (expected one of: %s)", who, name, lua_tostring(L, -1));
+    }
+  }
+}
+
 const char *porter_got(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   switch (lua_type(L, idx)) {

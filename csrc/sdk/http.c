@@ -16,7 +16,7 @@
 /* The last call, done == total, if curl's own did not make it. */
 static void progress_end(lua_State *L, porter_preq *r) {
   if (r->progress_ref == LUA_NOREF) return;
-  int up = r->upload || r->op->body == BODY_OCTETS;
+  int up = r->upload || r->op->body == CT_BODY_OCTETS;
   curl_off_t total = up ? (r->upload ? r->upload_size : (curl_off_t)r->octets_len) : (curl_off_t)r->resp.n;
   if (r->progress_done == total && total > 0) return;
   r->progress_done = total;
@@ -207,7 +207,7 @@ static void follow_redirect(lua_State *L, porter_preq *r, int preq_idx) {
     porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s redirected to %s, which is not a URL to follow", r->op->method,
                  r->url, to);
   if (strcmp(here, there) != 0) {
-    if (r->op->body != BODY_NONE)
+    if (r->op->body != CT_BODY_NONE)
       porter_raise(L, ERR_SANDBOX, (int)r->status, 0,
                    "%s %s redirected to another origin (%s): a request body is not sent to another origin",
                    r->op->method, r->url, to);
@@ -315,11 +315,11 @@ static void build_url(lua_State *L, porter_preq *r, const call_spec *cs, membuf 
 
 static void set_body(lua_State *L, porter_preq *r, const call_spec *cs, int preq_idx) {
   const op_def *op = cs->op;
-  if (op->body == BODY_JSON) {
+  if (op->body == CT_BODY_JSON) {
     model_encode(L, &r->body, cs->body_idx ? cs->body_idx : lua_gettop(L) + 1, op->body_schema, cs->what);
     return;
   }
-  if (op->body != BODY_OCTETS) return;
+  if (op->body != CT_BODY_OCTETS) return;
   int idx = cs->body_idx;
   luaL_Stream *fh = idx ? luaL_testudata(L, idx, LUA_FILEHANDLE) : NULL;
   if (fh) {
@@ -382,7 +382,7 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
   else if (op->query) {
     /* required query fields (name, path) must still be reported */
     for (const field *f = op->query->fields; f->name; f++)
-      if (f->flags & F_REQUIRED) porter_argerror(L, "%s: '%s' is required", cs->what, f->name);
+      if (f->required) porter_argerror(L, "%s: '%s' is required", cs->what, f->name);
   }
   call_spec s = *cs;
   if (s.query_idx && lua_isnil(L, s.query_idx)) s.query_idx = 0;

@@ -131,7 +131,7 @@ static void encode_any(enc *e, int idx) {
       if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
       return;
     case LUA_TNUMBER:
-      encode_value(e, idx, lua_isinteger(L, idx) ? &S_INT : &S_ANY);
+      encode_value(e, idx, lua_isinteger(L, idx) ? &CT_integer : &CT_any);
       return;
     case LUA_TTABLE: {
       lua_Integer n;
@@ -176,13 +176,10 @@ static void encode_any(enc *e, int idx) {
   }
 }
 
-static void run_check(enc *e, field_check check, int idx) {
-  if (!check) return;
-  const char *expected = check(e->L, idx);
-  if (expected) {
-    lua_State *L = e->L;
-    porter_argerror(L, "%s: '%s' must be %s (got %s)", e->what, e->path, expected, porter_got(L, idx));
-  }
+/* a value of the right type that the contract still refuses (a bound, an enum, a format) */
+static void refuse(enc *e, const schema *s, int idx) {
+  lua_State *L = e->L;
+  porter_argerror(L, "%s: '%s' must be %s (got %s)", e->what, e->plen ? e->path : "value", s->label, porter_got(L, idx));
 }
 
 static void encode_object(enc *e, int idx, const schema *s) {
@@ -218,7 +215,7 @@ static void encode_object(enc *e, int idx, const schema *s) {
     lua_getfield(L, idx, f->name);
     size_t old = path_push(e, f->name, 0, 0);
     if (lua_isnil(L, -1)) {
-      if (f->flags & F_REQUIRED) {
+      if (f->required) {
         if (old)
           porter_argerror(L, "%s: '%s' is required (%s)", e->what, e->path, f->type->label);
         porter_argerror(L, "%s: '%s' is required (%s)", e->what, f->name, f->type->label);
@@ -229,7 +226,6 @@ static void encode_object(enc *e, int idx, const schema *s) {
       put_string(e, f->name, strlen(f->name));
       PUTS(e, ":");
       encode_value(e, lua_gettop(L), f->type);
-      run_check(e, f->check, lua_gettop(L));
     }
     path_pop(e, old);
     lua_pop(L, 1);
@@ -257,6 +253,7 @@ static void encode_int(enc *e, int idx, const schema *s) {
     lua_pushinteger(L, (lua_Integer)d);
     lua_replace(L, idx);
   }
+  if (!ct_int_ok(s, (long long)lua_tointeger(L, idx))) refuse(e, s, idx);
   char num[32];
   int n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
   put(e, num, (size_t)n);
@@ -295,11 +292,10 @@ static void encode_map(enc *e, int idx, const schema *s) {
     size_t kn;
     const char *k = lua_tolstring(L, -2, &kn);
     size_t old = path_push(e, k, 0, 0);
-    const char *expected = s->key_check ? s->key_check(L, lua_gettop(L) - 1) : NULL;
-    if (expected) {
+    if (!ct_format_ok(s->format, k, kn)) {
       char where[sizeof e->path];
       snprintf(where, sizeof where, "%.*s", (int)old, e->path);
-      porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, where, expected);
+      porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, where, ct_key_text(s));
     }
     if (!first) PUTS(e, ",");
     first = 0;
@@ -314,27 +310,27 @@ static void encode_map(enc *e, int idx, const schema *s) {
 
 static void encode_value(enc *e, int idx, const schema *s) {
   lua_State *L = e->L;
-  switch (s->k) {
-    case K_ANY:
+  switch (s->kind) {
+    case CT_ANY:
       if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) encode_number(e, idx);
       else encode_any(e, idx);
       return;
-    case K_STR: {
+    case CT_STR: {
       if (lua_type(L, idx) != LUA_TSTRING) fail(e, s->label, idx);
       size_t n;
       const char *str = lua_tolstring(L, idx, &n);
+      if (!ct_string_ok(s, str, n)) refuse(e, s, idx);
       put_string(e, str, n);
-      run_check(e, s->key_check, idx);
       return;
     }
-    case K_INT: encode_int(e, idx, s); return;
-    case K_BOOL:
+    case CT_INT: encode_int(e, idx, s); return;
+    case CT_BOOL:
       if (!lua_isboolean(L, idx)) fail(e, s->label, idx);
       if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
       return;
-    case K_ARR: encode_array(e, idx, s); return;
-    case K_MAP: encode_map(e, idx, s); return;
-    case K_OBJ: encode_object(e, idx, s); return;
+    case CT_ARR: encode_array(e, idx, s); return;
+    case CT_MAP: encode_map(e, idx, s); return;
+    case CT_OBJ: encode_object(e, idx, s); return;
   }
 }
 
@@ -432,11 +428,11 @@ static const char *coerce_generic(lua_State *L, int idx) {
 
 static const char *coerce(lua_State *L, int idx, const schema *s, const char *name) {
   int t = lua_type(L, idx);
-  switch (s->k) {
-    case K_ANY: return coerce_generic(L, idx);
-    case K_STR: return t == LUA_TSTRING ? NULL : lua_pushfstring(L, "'%s' should be a string", name);
-    case K_BOOL: return t == LUA_TBOOLEAN ? NULL : lua_pushfstring(L, "'%s' should be a boolean", name);
-    case K_INT: {
+  switch (s->kind) {
+    case CT_ANY: return coerce_generic(L, idx);
+    case CT_STR: return t == LUA_TSTRING ? NULL : lua_pushfstring(L, "'%s' should be a string", name);
+    case CT_BOOL: return t == LUA_TBOOLEAN ? NULL : lua_pushfstring(L, "'%s' should be a boolean", name);
+    case CT_INT: {
       if (t != LUA_TNUMBER) return lua_pushfstring(L, "'%s' should be an integer", name);
       if (lua_isinteger(L, idx)) return NULL;
       double d = lua_tonumber(L, idx);
@@ -445,7 +441,7 @@ static const char *coerce(lua_State *L, int idx, const schema *s, const char *na
       lua_replace(L, idx);
       return NULL;
     }
-    case K_ARR: {
+    case CT_ARR: {
       if (t != LUA_TTABLE) return lua_pushfstring(L, "'%s' should be an array", name);
       lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
       for (lua_Integer i = 1; i <= n; i++) {
@@ -460,18 +456,18 @@ static const char *coerce(lua_State *L, int idx, const schema *s, const char *na
       }
       return NULL;
     }
-    case K_MAP: {
+    case CT_MAP: {
       if (t != LUA_TTABLE) return lua_pushfstring(L, "'%s' should be an object", name);
       return coerce_generic(L, idx);
     }
-    case K_OBJ: {
+    case CT_OBJ: {
       if (t != LUA_TTABLE) return lua_pushfstring(L, "expected %s", s->label);
       coerce_generic(L, idx); /* nulls anywhere become nil, unknown fields kept */
       for (const field *f = s->fields; f->name; f++) {
         lua_getfield(L, idx, f->name);
         if (lua_isnil(L, -1)) {
           lua_pop(L, 1);
-          if (f->flags & F_REQUIRED) return lua_pushfstring(L, "missing field '%s'", f->name);
+          if (f->required) return lua_pushfstring(L, "missing field '%s'", f->name);
           continue;
         }
         const char *err = coerce(L, lua_gettop(L), f->type, f->name);
@@ -498,7 +494,7 @@ int model_decode(lua_State *L, const char *text, size_t len, const schema *s) {
     lua_pop(L, 1);
     lua_pushnil(L);
   }
-  if (!s) s = &S_ANY;
+  if (!s) s = &CT_any;
   int top = lua_gettop(L);
   const char *err = coerce(L, top, s, "value");
   if (err) {

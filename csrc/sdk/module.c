@@ -14,6 +14,23 @@ static int core_got(lua_State *L) {
   return 1;
 }
 
+/* _options(who, opts, {known names}): the façade's option tables checked as C's are */
+static int core_options(lua_State *L) {
+  const char *who = luaL_checkstring(L, 1);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_Integer n = luaL_len(L, 3);
+  luaL_argcheck(L, n >= 0 && n < 64, 3, "at most 63 names");
+  const char *known[64];
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, 3, i);
+    known[i - 1] = luaL_checkstring(L, -1); /* the table keeps it alive */
+    lua_pop(L, 1);
+  }
+  known[n] = NULL;
+  porter_check_options(L, 2, who, known);
+  return 0;
+}
+
 static int core_now(lua_State *L) {
   lua_pushnumber(L, porter_now());
   return 1;
@@ -47,6 +64,8 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   lua_setfield(L, m, "_sleep");
   lua_pushcfunction(L, core_got);
   lua_setfield(L, m, "_got");
+  lua_pushcfunction(L, core_options);
+  lua_setfield(L, m, "_options");
   lua_pushcfunction(L, core_now);
   lua_setfield(L, m, "_now");
   /* the metatables, so the façade can add methods where Lua is clearer */

@@ -42,37 +42,17 @@ int porter_raise(lua_State *L, err_class cls, int status, int body_idx, const ch
 /* Pushes and returns how a value reads in an error: 'the string "30"', 'nil', '1.5', 'a table'. */
 const char *porter_got(lua_State *L, int idx);
 int porter_argerror(lua_State *L, const char *fmt, ...);
+/* The options table at idx (nil is none): a table whose every key is one of known
+ * (NULL-terminated), else an ArgumentError "WHO: unknown option 'k' (expected one of: ...)",
+ * the words every option check of the SDK, C or Lua, uses. */
+void porter_check_options(lua_State *L, int idx, const char *who, const char *const *known);
 
-/* ---- schemas and the JSON model (schema.c, model.c) ---- */
-typedef enum { K_ANY, K_STR, K_INT, K_BOOL, K_ARR, K_MAP, K_OBJ } kind;
-
-struct schema;
-/* Extra check on a present value at stack top; returns an error text or NULL. */
-typedef const char *(*field_check)(lua_State *L, int idx);
-
-typedef struct field {
-  const char *name;
-  const struct schema *type;
-  unsigned flags;
-  field_check check;
-} field;
-#define F_REQUIRED 1u
-
-typedef struct schema {
-  kind k;
-  const char *label;            /* what is expected, for messages ("an array of strings") */
-  const struct schema *items;   /* K_ARR element / K_MAP value type */
-  const field *fields;          /* K_OBJ */
-  field_check key_check;        /* K_MAP: each key; scalars: the value */
-  int min_items, max_items;     /* K_ARR bounds; max 0 = unbounded */
-} schema;
-
-extern const schema S_ANY, S_STR, S_INT, S_BOOL, S_STRARR, S_STRMAP;
-extern const schema S_SandboxSpec, S_ExecRequest, S_VolumeSpec, S_MoveRequest, S_SnapshotSpec;
-extern const schema S_StatusResponse, S_ListResponse, S_CountResponse, S_CreateResponse,
-    S_LookupResult, S_ExecResponse, S_LogsResponse, S_Volume, S_VolumeList, S_FileList,
-    S_Snapshot, S_SnapshotList, S_Health, S_Readiness, S_LogLine, S_Entry;
-extern const schema Q_ListSandboxes, Q_Counts, Q_Name, Q_Logs, Q_Snapshots, Q_Files, Q_Path;
+/* ---- the contract's types and the JSON model (schema.c, model.c) ---- */
+/* The operations and types of api/openapi.yaml (scripts/gen_contract.lua): op_id OP_<op>,
+ * OPW_<op> and OPT_<op> (the first nine fields of op_def), CT_<Schema> and CT_Q_<op>. */
+#include "contract_gen.h"
+typedef ct_type schema;
+typedef ct_field field;
 
 /* A growable byte buffer in C memory, for request and response bodies: owned by a
  * userdata whose __gc frees it, so an error never leaks it. */
@@ -105,23 +85,19 @@ void repr_push_all(lua_State *L);
 void localfs_open(lua_State *L, int module_idx);
 
 /* ---- operations of openapi.yaml (ops.c) ---- */
-typedef enum { BODY_NONE, BODY_JSON, BODY_OCTETS } body_kind;
-
-/* From api/openapi.yaml (scripts/gen_ops.lua): op_id OP_<operationId>, and OPW_<operationId>,
- * the first four fields below. */
-#include "ops_gen.h"
-
 typedef struct op_def {
+  /* from the contract (OPW_<op>, OPT_<op>) */
   const char *id;        /* operationId */
   const char *method;
   const char *path;      /* template; each {x} takes one positional argument */
   int npath;
-  const char *group;     /* raw sub-table: sandboxes, volumes, snapshots, health, readiness */
   const schema *query;
-  body_kind body;
+  ct_body body;
   const schema *body_schema;
-  const schema *resp;    /* NULL: no content expected */
+  const schema *resp;    /* NULL: no JSON content expected */
   int octets;            /* answer is raw bytes (Accept: application/octet-stream) */
+  /* the SDK's own */
+  const char *group;     /* raw sub-table: sandboxes, volumes, snapshots, health, readiness */
   int never_retry;       /* exec: a failed attempt may have run */
   int no_timeout;        /* exec: may run for hours */
 } op_def;
@@ -144,7 +120,7 @@ typedef struct porter_client {
   char *api_key;
   double timeout;                 /* seconds */
   int max_retries;
-  int concurrency;
+  int max_connections;
   lua_State *cb_L;                /* the state running curl now: progress functions run on it */
   lua_Integer max_response_bytes; /* of a JSON answer (file bytes are not counted) */
   int async;
@@ -158,7 +134,7 @@ typedef struct porter_config {
   char *api_key;  /* malloc'd or NULL */
   double timeout;
   int max_retries;
-  int concurrency;
+  int max_connections;
   lua_Integer max_response_bytes;
 } porter_config;
 

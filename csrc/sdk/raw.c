@@ -7,8 +7,9 @@
 
 /* Reads the options table at idx into cs; raises on anything unknown. */
 void call_opts(lua_State *L, int idx, call_spec *cs) {
+  static const char *const known[] = {"timeout", "range", "progress", NULL};
   if (lua_isnoneornil(L, idx)) return;
-  if (!lua_istable(L, idx)) porter_argerror(L, "%s: options must be a table (got %s)", cs->what, luaL_typename(L, idx));
+  porter_check_options(L, idx, cs->what, known);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
@@ -20,16 +21,13 @@ void call_opts(lua_State *L, int idx, call_spec *cs) {
     } else if (!strcmp(k, "range")) {
       const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
       if (!v || strncmp(v, "bytes=", 6) || !v[6])
-        porter_argerror(L, "%s: 'range' must be a string like \"bytes=0-99\"", cs->what);
+        porter_argerror(L, "%s: 'range' must be a string like \"bytes=0-99\" (got %s)", cs->what, porter_got(L, -1));
       cs->range = v + 6; /* the options table keeps it alive for the call */
     } else if (!strcmp(k, "progress")) {
       if (!lua_isfunction(L, -1))
         porter_argerror(L, "%s: 'progress' must be a function(done_bytes, total_bytes) (got %s)", cs->what,
                         porter_got(L, -1));
       cs->progress_idx = lua_absindex(L, idx); /* porter_call takes opts.progress from there */
-    } else {
-      porter_argerror(L, "%s: unknown option '%s' (expected timeout, range, progress)", cs->what,
-                      luaL_tolstring(L, -2, NULL));
     }
     lua_pop(L, 1);
   }
@@ -62,7 +60,7 @@ int raw_op(lua_State *L) {
   call_spec cs = {op, op->id, 1, 2, 0, 0, NULL, -1, 0};
   int n = 2 + op->npath;
   if (op->query) cs.query_idx = n++;
-  if (op->body != BODY_NONE) cs.body_idx = n++;
+  if (op->body != CT_BODY_NONE) cs.body_idx = n++;
   lua_settop(L, n);
   call_opts(L, n, &cs);
   return porter_call(L, &cs, raw_done, 0);

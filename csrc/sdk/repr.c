@@ -16,10 +16,10 @@ typedef struct repr {
 } repr;
 
 static const repr reprs[] = {
-  {&S_ExecResponse, "ExecResult", {"exit_code", "stdout", "stderr", "truncated"}, 3},
-  {&S_LogLine, "LogLine", {"timestamp", "level", "exec_id", "line"}, 0},
-  {&S_Entry, "FileEntry", {"path", "name", "type", "size_bytes", "modified_at", "truncated"}, 0},
-  {&S_StatusResponse, "SandboxStatus", {"id", "name", "phase", "exit_code", "image", "tags", "created_at", "started_at"}, 0},
+  {&CT_ExecResponse, "ExecResult", {"exit_code", "stdout", "stderr", "truncated"}, 3},
+  {&CT_LogLine, "LogLine", {"timestamp", "level", "exec_id", "line"}, 0},
+  {&CT_VolumeFileEntry, "FileEntry", {"path", "name", "type", "size_bytes", "modified_at", "truncated"}, 0},
+  {&CT_StatusResponse, "SandboxStatus", {"id", "name", "phase", "exit_code", "image", "tags", "created_at", "started_at"}, 0},
 };
 #define NREPRS (sizeof reprs / sizeof *reprs)
 

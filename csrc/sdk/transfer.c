@@ -102,7 +102,7 @@ static int on_seek(void *ud, curl_off_t off, int origin) {
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
   porter_preq *r = ud;
   lua_State *L = r->c->cb_L;
-  int up = r->upload || r->op->body == BODY_OCTETS;
+  int up = r->upload || r->op->body == CT_BODY_OCTETS;
   curl_off_t now = up ? ulnow : dlnow, total = up ? ultotal : dltotal;
   if (r->progress_ref == LUA_NOREF || !L || now == r->progress_done || (now == 0 && total == 0)) return 0;
   r->progress_done = now;
@@ -157,8 +157,8 @@ void preq_prepare(porter_preq *r, CURL *easy) {
                    (long)((r->timeout > 0 && r->timeout < 30 ? r->timeout : 30) * 1000.0));
   curl_easy_setopt(easy, CURLOPT_RANGE, r->range);
 
-  hdr_kind h = op->body == BODY_JSON     ? HDR_JSON_BODY
-               : op->body == BODY_OCTETS ? HDR_OCTETS_BODY
+  hdr_kind h = op->body == CT_BODY_JSON     ? HDR_JSON_BODY
+               : op->body == CT_BODY_OCTETS ? HDR_OCTETS_BODY
                : op->octets              ? HDR_OCTETS
                                          : HDR_JSON;
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, c->hdr[!r->foreign][h]);
@@ -168,10 +168,10 @@ void preq_prepare(porter_preq *r, CURL *easy) {
     curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, r->upload_size);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
-  } else if (op->body != BODY_NONE) {
+  } else if (op->body != CT_BODY_NONE) {
     curl_easy_setopt(easy, CURLOPT_UPLOAD, 0L); /* the handle may have uploaded a file last time */
-    const char *p = op->body == BODY_JSON ? r->body.p : r->octets;
-    size_t n = op->body == BODY_JSON ? r->body.n : r->octets_len;
+    const char *p = op->body == CT_BODY_JSON ? r->body.p : r->octets;
+    size_t n = op->body == CT_BODY_JSON ? r->body.n : r->octets_len;
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, p ? p : "");
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, strcmp(op->method, "POST") ? op->method : NULL);

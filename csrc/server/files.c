@@ -272,17 +272,11 @@ enum MHD_Result h_files_move(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
   json_t *body = body_object(c, r, &sent);
   if (!body) return sent;
-  static const field_rule rules[] = {{"from", JSON_STRING, 0, 1}, {"to", JSON_STRING, 0, 1}, {NULL, 0, 0, 0}};
-  char why[512];
-  const char *err = check_fields(body, rules, why, sizeof why);
-  if (err) {
-    json_decref(body);
-    return reply_error(c, 400, "%s", err);
-  }
   const char *from = json_string_value(json_object_get(body, "from"));
   const char *to = json_string_value(json_object_get(body, "to"));
   static __thread char fc[MAX_DEPTH][256], tc[MAX_DEPTH][256];
   int fn, tn;
+  char why[512];
   if (vfs_split(from, fc, MAX_DEPTH, &fn, why, sizeof why) || vfs_split(to, tc, MAX_DEPTH, &tn, why, sizeof why)) {
     json_decref(body);
     return reply_error(c, 400, "%s", why);

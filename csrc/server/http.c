@@ -45,14 +45,17 @@ const char *query_arg(struct MHD_Connection *c, const char *key) {
 
 json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent) {
   json_error_t err;
-  json_t *v = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &err);
+  json_t *v = r->len ? json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &err) : json_object();
   if (!v) {
-    *sent = reply_error(c, 400, "malformed JSON body: %s", err.text);
+    *sent = reply_error(c, 400, "malformed JSON body: %s", r->len ? err.text : "out of memory");
     return NULL;
   }
-  if (!json_is_object(v)) {
+  char buf[512];
+  const char *why = r->route->body_type ? contract_check(v, r->route->body_type, buf, sizeof buf)
+                                        : json_is_object(v) ? NULL : "the body must be a JSON object";
+  if (why) {
     json_decref(v);
-    *sent = reply_error(c, 400, "the body must be a JSON object");
+    *sent = reply_error(c, 400, "%s", why);
     return NULL;
   }
   return v;

@@ -22,10 +22,14 @@ static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static warm ready[POOL_SIZE];
 static int nready, stopping;
 
-static void discard(warm *w) {
+void pool_release(warm *w) {
   kill(w->pid, SIGKILL);
   close(w->out), close(w->err), close(w->status), close(w->config);
   proc_wait(w->pid);
+}
+
+static void discard(warm *w) {
+  pool_release(w);
   cgroup_remove(w->cgroup_id);
 }
 

@@ -1,9 +1,9 @@
 /* The route table of the Sandbox API: one handler an operation of api/openapi.yaml, whose
- * method and path come from the contract itself (build/gen/ops_gen.h); an operation without
+ * method and path come from the contract itself (build/gen/contract_gen.h); an operation without
  * a handler is caught at start. */
 #include "server.h"
 
-#define R(op, fn) [OP_##op] = {OPW_##op, fn, 0, 0, 0}
+#define R(op, fn) [OP_##op] = {OPW_##op, OPT_##op, fn, 0, 0, 0}
 
 const route routes[OP__COUNT] = {
   R(health_check, h_healthz),
@@ -26,6 +26,6 @@ const route routes[OP__COUNT] = {
   R(delete_volume, h_volume_delete),
   R(list_volume_files, h_files_list),
   R(read_volume_file, h_files_read),
-  [OP_write_volume_file] = {OPW_write_volume_file, h_files_write, files_write_begin, files_write_chunk, files_write_end},
+  [OP_write_volume_file] = {OPW_write_volume_file, OPT_write_volume_file, h_files_write, files_write_begin, files_write_chunk, files_write_end},
   R(move_volume_file, h_files_move),
 };

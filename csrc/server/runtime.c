@@ -387,87 +387,107 @@ static void record_end(sandbox_rt *s, pid_t init, int code) {
   }
 }
 
-static void *launcher(void *arg) {
-  sandbox_rt *s = arg;
-  sandbox_set_phase(s->id, "creating", 0, 0, 0);
-  image_info img;
-  char why[1024] = "";
-  argv_buf a = {0};
-  pid_t pid = -1, init = -1;
-  int out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
-  if (choose_image(s, &img) != 0) goto failed;
-  if (img.user_error[0]) {
-    snprintf(why, sizeof why, "%s", img.user_error);
-    goto failed;
+/* The image, the workload's environment, user and working directory, from the image's config. */
+static int prepare(sandbox_rt *s, image_info *img, char *why, size_t wn) {
+  if (choose_image(s, img) != 0) return -1;
+  if (img->user_error[0]) {
+    snprintf(why, wn, "%s", img->user_error);
+    return -1;
   }
-  char **env = build_env(s->spec, s->name, &img, s->allow != NULL);
-  const char *wd = json_string_value(json_object_get(img.config, "WorkingDir"));
+  char **env = build_env(s->spec, s->name, img, s->allow != NULL);
+  const char *wd = json_string_value(json_object_get(img->config, "WorkingDir"));
   pthread_mutex_lock(&rt_lock);
   s->env = env;
-  s->uid = img.uid, s->gid = img.gid;
+  s->uid = img->uid, s->gid = img->gid;
   if (pathf(s->cwd, sizeof s->cwd, "%s", wd && wd[0] == '/' ? wd : "") != 0) s->cwd[0] = '\0';
   pthread_mutex_unlock(&rt_lock);
   if (!env) {
-    snprintf(why, sizeof why, "out of memory");
-    goto failed;
+    snprintf(why, wn, "out of memory");
+    return -1;
   }
+  return 0;
+}
+
+/* A launcher that runs: its pid, the workload's output and its status pipe. */
+typedef struct launched {
+  pid_t pid;
+  int out, err, status;
+} launched;
+
+/* A new launcher, spawned with every option. */
+static int spawn_launcher(sandbox_rt *s, argv_buf *a, launched *l, char *why, size_t wn) {
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+    for (int i = 0; i < 2; i++) {
+      if (out[i] >= 0) close(out[i]);
+      if (err[i] >= 0) close(err[i]);
+      if (status[i] >= 0) close(status[i]);
+    }
+    snprintf(why, wn, "could not create pipes for the sandbox");
+    return -1;
+  }
+  pid_t pid = proc_spawn(a->v, s->env, out[1], err[1], status[1]);
+  close(out[1]), close(err[1]), close(status[1]);
+  if (pid < 0) {
+    close(out[0]), close(err[0]), close(status[0]);
+    snprintf(why, wn, "could not start the sandbox's launcher");
+    return -1;
+  }
+  *l = (launched){pid, out[0], err[0], status[0]};
+  return 0;
+}
+
+/* Its cgroups and a launcher: a warm one from the pool when the sandbox has the default network
+ * (it only needs the late options), else a new one. */
+static int start_launcher(sandbox_rt *s, const image_info *img, launched *l, char *why, size_t wn) {
   warm w;
   int pooled = s->network && !s->port && !s->allow && pool_take(s->id, &w) == 0;
   char cg[3][512];
-  int ncg = pooled ? cgroup_dirs(s->id, cg) : cgroup_create(s->id, cg, why, sizeof why);
-  if (ncg < 0) goto failed;
-  pthread_mutex_lock(&rt_lock);
-  memcpy(s->cgroups, cg, sizeof cg);
-  s->ncgroups = ncg;
-  pthread_mutex_unlock(&rt_lock);
-  argv_buf late = {0};
-  int built = (pooled || add_early(s, &a, why, sizeof why) == 0) && add_late(s, &img, &late, why, sizeof why) == 0;
-  if (built && pooled) {
-    pid = w.pid, out[0] = w.out, err[0] = w.err, status[0] = w.status;
-    if (send_late(w.config, &late, env) != 0) snprintf(why, sizeof why, "could not start the sandbox's launcher");
-  } else if (built) {
-    for (int i = 0; i < late.n; i++) add(&a, late.v[i]);
-    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
-      snprintf(why, sizeof why, "could not create pipes for the sandbox");
-      argv_free(&late);
-      goto failed;
-    }
-    pid = proc_spawn(a.v, env, out[1], err[1], status[1]);
-    close(out[1]), close(err[1]), close(status[1]);
-    if (pid < 0) {
-      close(out[0]), close(err[0]), close(status[0]);
-      snprintf(why, sizeof why, "could not start the sandbox's launcher");
-      argv_free(&late);
-      goto failed;
-    }
-  } else if (pooled) {
-    kill(w.pid, SIGKILL);
-    close(w.out), close(w.err), close(w.status), close(w.config);
-    proc_wait(w.pid);
+  int ncg = pooled ? cgroup_dirs(s->id, cg) : cgroup_create(s->id, cg, why, wn);
+  if (ncg >= 0) {
+    pthread_mutex_lock(&rt_lock);
+    memcpy(s->cgroups, cg, sizeof cg);
+    s->ncgroups = ncg;
+    pthread_mutex_unlock(&rt_lock);
   }
+  argv_buf early = {0}, late = {0};
+  int rc = -1;
+  if (ncg < 0 || (!pooled && add_early(s, &early, why, wn) != 0) || add_late(s, img, &late, why, wn) != 0) {
+    if (pooled) pool_release(&w); /* a warm launcher we cannot use goes, as with the sandbox */
+  } else if (pooled) {
+    *l = (launched){w.pid, w.out, w.err, w.status};
+    rc = 0;
+    /* a launcher that did not get its options ends; read_status then says it could not start */
+    if (send_late(w.config, &late, s->env) != 0) snprintf(why, wn, "could not start the sandbox's launcher");
+  } else {
+    for (int i = 0; i < late.n; i++) add(&early, late.v[i]);
+    if (early.oom) snprintf(why, wn, "out of memory");
+    else rc = spawn_launcher(s, &early, l, why, wn);
+  }
+  argv_free(&early);
   argv_free(&late);
-  if (!built) goto failed;
-  init = read_status(status[0], why, sizeof why);
-  close(status[0]);
+  return rc;
+}
+
+/* Waits for pid 1 (or the launcher's failure) and records it; returns pid 1's host pid or -1. */
+static pid_t await_ready(sandbox_rt *s, launched *l, char *why, size_t wn) {
+  pid_t init = read_status(l->status, why, wn);
+  close(l->status);
   pthread_mutex_lock(&rt_lock);
-  s->helper = pid;
+  s->helper = l->pid;
   s->init = init;
   s->running = init > 0 && !s->terminating;
   int killed_early = s->terminating && init > 0;
+  int terminating = s->terminating;
   pthread_mutex_unlock(&rt_lock);
   if (killed_early) kill(init, SIGKILL);
   if (init > 0 && !killed_early) sandbox_set_phase(s->id, "running", 0, 0, 1);
-  if (init <= 0 && !s->terminating) log_s(s->id, "error", why);
+  if (init <= 0 && !terminating) log_s(s->id, "error", why);
+  return init;
+}
 
-  pump_output(s->id, out[0], err[0]);
-  record_end(s, init, proc_wait(pid));
-  goto done;
-failed:
-  if (why[0]) log_s(s->id, "error", why);
-  sandbox_set_phase(s->id, s->terminating ? "terminated" : "failed", 0, 0, 0);
-done:
-  argv_free(&a);
-  image_info_free(&img);
+/* What is left of a sandbox that ended: its cgroups, its directory, its place in the list. */
+static void retire(sandbox_rt *s) {
   /* before the sandbox counts as gone: a 204 to DELETE means nothing is left */
   if (s->ncgroups) cgroup_remove(s->id);
   rm_rf(s->dir);
@@ -480,6 +500,24 @@ done:
   pthread_cond_broadcast(&rt_changed);
   pthread_mutex_unlock(&rt_lock);
   free_rt(s);
+}
+
+static void *launcher(void *arg) {
+  sandbox_rt *s = arg;
+  sandbox_set_phase(s->id, "creating", 0, 0, 0);
+  image_info img = {0};
+  char why[1024] = "";
+  launched l;
+  if (prepare(s, &img, why, sizeof why) == 0 && start_launcher(s, &img, &l, why, sizeof why) == 0) {
+    pid_t init = await_ready(s, &l, why, sizeof why);
+    pump_output(s->id, l.out, l.err);
+    record_end(s, init, proc_wait(l.pid));
+  } else {
+    if (why[0]) log_s(s->id, "error", why);
+    sandbox_set_phase(s->id, s->terminating ? "terminated" : "failed", 0, 0, 0);
+  }
+  image_info_free(&img);
+  retire(s);
   return NULL;
 }
 

@@ -109,6 +109,7 @@ typedef struct filter {
   int ntags;
   json_t *binds; /* strings and integers, in order */
   const char *error;
+  char error_buf[160]; /* an error composed here */
 } filter;
 
 static void add_cond(filter *f, const char *cond) {
@@ -192,7 +193,10 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
     size_t i;
     json_t *p;
     json_array_foreach(phases, i, p) {
-      if (contract_phase(json_string_value(p)) < 0) f->error = "'phase' must be one of " CONTRACT_PHASES_TEXT;
+      if (ct_enum_index(&CT_Phase, json_string_value(p)) < 0) {
+        snprintf(f->error_buf, sizeof f->error_buf, "'phase' must be %s", CT_Phase.label);
+        f->error = f->error_buf;
+      }
       strcat(cond, i ? ",?" : "?");
       json_array_append(f->binds, p);
     }
@@ -377,14 +381,6 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
   json_t *body = body_object(c, r, &sent);
   if (!body) return sent;
-  static const field_rule rules[] = {{"command", JSON_ARRAY, JSON_STRING, 1}, {NULL, 0, 0, 0}};
-  char buf[512];
-  const char *why = check_fields(body, rules, buf, sizeof buf);
-  if (!why && json_array_size(json_object_get(body, "command")) == 0) why = "'command' must not be empty";
-  if (why) {
-    json_decref(body);
-    return reply_error(c, 400, "%s", why);
-  }
   json_t *o = sandbox_status(r->params[0]);
   if (!o) {
     json_decref(body);

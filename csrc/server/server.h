@@ -58,14 +58,20 @@ typedef struct req {
 } req;
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c, req *r);
-/* From api/openapi.yaml (scripts/gen_ops.lua): op_id, and OPW_<op> = id, method, path, params. */
-#include "ops_gen.h"
+/* From api/openapi.yaml (scripts/gen_contract.lua): op_id, OPW_<op> = id, method, path, params;
+ * OPT_<op> = the query, body and answer types. */
+#include "contract_gen.h"
 
 typedef struct route {
   const char *op;      /* operationId */
   const char *method;
   const char *pattern; /* the contract's path; each "{name}" captures one segment */
   int nparams;
+  const ct_type *query;
+  ct_body body;
+  const ct_type *body_type; /* body_object() checks a JSON body against it */
+  const ct_type *answer;
+  int octets;
   handler_fn fn;
   /* streamed bodies: begin at the headers, chunk per piece of body, end when the request is
    * done, however it ended (frees route_ctx) */
@@ -82,7 +88,8 @@ const route *route_match(const route *table, size_t n_routes, const char *method
 enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, json_t *v); /* takes v */
 enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...);
 enum MHD_Result reply_empty(struct MHD_Connection *c, unsigned status);
-/* Parses the body as a JSON object; on failure replies 400 and returns NULL. */
+/* Parses the body as a JSON object (an empty body is {}) that the route's body type accepts;
+ * on failure replies 400 and returns NULL. */
 json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent);
 const char *query_arg(struct MHD_Connection *c, const char *key);
 int http_serve(const char *host, int port, int *bound_port); /* starts MHD; 0 on success */
@@ -90,14 +97,8 @@ void http_stop(void);
 
 /* ---- validation (validate.c) ---- */
 /* Checks obj against the allowed fields; returns an error message or NULL. */
-typedef struct field_rule {
-  const char *name;
-  int type;      /* JSON_STRING, JSON_INTEGER, JSON_ARRAY, JSON_OBJECT, JSON_TRUE (bool) */
-  int elem;      /* for arrays / objects: element type (JSON_STRING) or 0 */
-  int required;
-} field_rule;
-const char *check_fields(json_t *obj, const field_rule *rules, char *buf, size_t n);
-int dns_label(const char *s);
+/* NULL if body (a JSON object) is a value of t, else why not, naming the field by its path */
+const char *contract_check(json_t *body, const ct_type *t, char *buf, size_t n);
 /* An egress rule: hostname, *.wildcard, IP literal or CIDR range. */
 int egress_rule(const char *s);
 
@@ -233,6 +234,9 @@ typedef struct warm {
 void pool_start(void);
 /* A launcher already in a cgroup of its own, with its network up: renamed to id's cgroups. */
 int pool_take(const char *id, warm *out);
+/* Ends a warm launcher and closes its pipes (its cgroups are the caller's: a taken one's are
+ * the sandbox's). */
+void pool_release(warm *w);
 void pool_stop(void);
 
 /* ---- runtime (runtime.c): sandboxes as processes in namespaces of their own ---- */

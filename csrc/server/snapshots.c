@@ -36,22 +36,15 @@ static json_t *snapshots_of(json_t *rows) { return db_map(rows, snapshot_json); 
 
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
-  json_t *spec = r->len ? body_object(c, r, &sent) : json_object();
+  json_t *spec = body_object(c, r, &sent);
   if (!spec) return sent;
-  static const field_rule rules[] = {{"name", JSON_STRING, 0, 0}, {NULL, 0, 0, 0}};
-  char why[512];
-  const char *err = check_fields(spec, rules, why, sizeof why);
-  if (err) {
-    json_decref(spec);
-    return reply_error(c, 400, "%s", err);
-  }
   json_t *status = sandbox_status(r->params[0]);
   if (!status) {
     json_decref(spec);
     return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
   }
   json_decref(status);
-  char tmp[4096], id[40], dst[4300];
+  char tmp[4096], id[40], dst[4300], why[512];
   if (!runtime_tmpdir(r->params[0], tmp, sizeof tmp)) {
     json_decref(spec);
     return reply_error(c, 409, "the sandbox is not running");

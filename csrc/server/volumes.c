@@ -50,17 +50,9 @@ enum MHD_Result h_volume_list(struct MHD_Connection *c, req *r) {
 
 enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
-  json_t *spec = r->len ? body_object(c, r, &sent) : json_object();
+  json_t *spec = body_object(c, r, &sent);
   if (!spec) return sent;
-  static const field_rule rules[] = {{"name", JSON_STRING, 0, 0}, {NULL, 0, 0, 0}};
-  char buf[512];
-  const char *why = check_fields(spec, rules, buf, sizeof buf);
   const char *name = json_string_value(json_object_get(spec, "name"));
-  if (!why && name && !dns_label(name)) why = "'name' must be a DNS label (lowercase letters, digits and '-', at most 63)";
-  if (why) {
-    json_decref(spec);
-    return reply_error(c, 400, "%s", why);
-  }
   char id[40], dir[4200];
   new_id("vol", id, sizeof id);
   if (!name) name = id;

@@ -16,17 +16,12 @@ end
 local function spawn(core, sched, tasks, opts)
   if type(tasks) ~= "table" then argerror(core, "gather: expected an array of functions (got " .. type(tasks) .. ")") end
   local return_errors, limit = false, nil
+  core._options("gather", opts, { "return_errors", "concurrency" })
   if opts ~= nil then
-    if type(opts) ~= "table" then argerror(core, "gather: options must be a table") end
-    for k, v in pairs(opts) do
-      if k == "return_errors" then
-        return_errors = v and true or false
-      elseif k == "concurrency" then
-        if math.type(v) ~= "integer" or v < 1 then argerror(core, "gather: 'concurrency' must be a positive integer") end
-        limit = v
-      else
-        argerror(core, "gather: unknown option '" .. tostring(k) .. "' (expected return_errors, concurrency)")
-      end
+    return_errors = opts.return_errors and true or false
+    limit = opts.concurrency
+    if limit ~= nil and (math.type(limit) ~= "integer" or limit < 1) then
+      argerror(core, "gather: 'concurrency' must be a positive integer (got " .. core._got(limit) .. ")")
     end
   end
   local n = #tasks

@@ -159,13 +159,8 @@ end
 local function dir_argerror(what, msg) error(M.core.ArgumentError { message = what .. ": " .. msg }, 3) end
 
 local function dir_opts(what, opts)
-  if opts ~= nil and type(opts) ~= "table" then dir_argerror(what, "options must be a table") end
+  M.core._options(what, opts, { "progress", "concurrency" })
   opts = opts or {}
-  for k in pairs(opts) do
-    if k ~= "progress" and k ~= "concurrency" then
-      dir_argerror(what, "unknown option '" .. tostring(k) .. "' (expected progress, concurrency)")
-    end
-  end
   if opts.progress ~= nil and type(opts.progress) ~= "function" then
     dir_argerror(what, "'progress' must be a function(done_bytes, total_bytes, path)")
   end

@@ -4,7 +4,7 @@
 local sandbox = require "porter_sandbox"
 local now = sandbox._now
 local N, EXECS = tonumber(arg[2] or 200), tonumber(arg[3] or 50)
-local a = sandbox.AsyncPorter { base_url = arg[1], concurrency = 64 }
+local a = sandbox.AsyncPorter { base_url = arg[1], max_connections = 64 }
 local t0 = now()
 local tasks = {}
 for i = 1, N do

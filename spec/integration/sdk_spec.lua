@@ -277,7 +277,7 @@ describe("SDK against porter-sandboxd", function()
   end)
 
   it("fans out 50 sandboxes each running `sleep 1` concurrently with AsyncPorter", function()
-    local aporter = sandbox.AsyncPorter { base_url = server.url, concurrency = 64 }
+    local aporter = sandbox.AsyncPorter { base_url = server.url, max_connections = 64 }
     local t0 = sandbox._now()
     local tasks = {}
     for i = 1, 50 do

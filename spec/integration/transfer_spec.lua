@@ -113,7 +113,8 @@ describe("directory transfers against porter-sandboxd", function()
   it("refuses bad arguments before sending anything", function()
     local vol = porter.volumes.create {}
     assert.equal("ArgumentError", helpers.raises(vol.upload_dir, vol, "", "/").name)
-    assert.matches("unknown option 'speed'", helpers.raises(vol.upload_dir, vol, work, "/", { speed = 1 }).message)
+    assert.equal("Volume:upload_dir: unknown option 'speed' (expected one of: progress, concurrency)",
+      helpers.raises(vol.upload_dir, vol, work, "/", { speed = 1 }).message)
     assert.matches("'concurrency' must be", helpers.raises(vol.download_dir, vol, "/", work, { concurrency = 0 }).message)
     assert.matches("'progress' must be", helpers.raises(vol.write_file, vol, "/x", "y", { progress = 5 }).message)
   end)

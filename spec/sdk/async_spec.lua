@@ -16,7 +16,7 @@ describe("AsyncPorter", function()
   after_each(function() aporter:close() end)
 
   it("runs 50 tasks of 300 ms requests concurrently", function()
-    srv:script { { path = "/v1/sandbox/sb_1", times = 0, delay_ms = 300, json = { id = "sb_1", phase = "running" } } }
+    srv:script { { path = "/v1/sandbox/sb_1", times = 0, delay_ms = 300, json = helpers.answer.status() } }
     local tasks = {}
     for i = 1, 50 do
       tasks[i] = function() return aporter.raw.sandboxes.get_sandbox("sb_1").phase .. i end
@@ -104,7 +104,7 @@ describe("AsyncPorter", function()
   end)
 
   it("bounds requests in flight and reuses connections", function()
-    local a = sandbox.AsyncPorter { base_url = srv.url, concurrency = 4 }
+    local a = sandbox.AsyncPorter { base_url = srv.url, max_connections = 4 }
     srv:script { { path = "/healthz", times = 0, delay_ms = 50, json = { status = "ok" } } }
     local tasks = {}
     for i = 1, 20 do tasks[i] = function() return a.health.check().status end end
@@ -115,6 +115,21 @@ describe("AsyncPorter", function()
     for _ in pairs(conns) do n = n + 1 end
     assert.is_true(n <= 4, n .. " connections")
     a:close()
+  end)
+
+  it("takes concurrency, the older name of max_connections, but not both", function()
+    local old = sandbox.AsyncPorter { base_url = srv.url, concurrency = 2 }
+    srv:script { { path = "/healthz", times = 0, delay_ms = 50, json = { status = "ok" } } }
+    local tasks = {}
+    for i = 1, 6 do tasks[i] = function() return old.health.check().status end end
+    old:gather(tasks)
+    local conns, n = {}, 0
+    for _, r in ipairs(srv:requests()) do conns[r.conn] = true end
+    for _ in pairs(conns) do n = n + 1 end
+    assert.is_true(n <= 2, n .. " connections")
+    old:close()
+    local e = helpers.raises(sandbox.AsyncPorter, { base_url = srv.url, concurrency = 2, max_connections = 4 })
+    assert.equal("AsyncPorter: give 'max_connections' alone ('concurrency' is its older name)", e.message)
   end)
 
   it("sleeps without blocking other tasks", function()

@@ -115,7 +115,7 @@ describe("config resolution", function()
       resolve('{ base_url = "http://h", timeout = -1 }'))
     assert.equal([[ArgumentError: Porter: 'timeout' must be a positive number of seconds (got the string "30")]],
       resolve('{ base_url = "http://h", timeout = "30" }'))
-    assert.equal("ArgumentError: Porter: unknown option 'timeout_ms' (expected api_key, base_url, timeout, max_retries, max_response_bytes)",
+    assert.equal("ArgumentError: Porter: unknown option 'timeout_ms' (expected one of: api_key, base_url, timeout, max_retries, max_response_bytes)",
       resolve('{ base_url = "http://h", timeout_ms = 5 }'))
     assert.equal("ArgumentError: Porter: 'base_url' must be a string (got number)", resolve('{ base_url = 5 }'))
     assert.equal("ConfigError: base URL must start with http:// or https:// (got 'ftp://h')", resolve('{ base_url = "ftp://h" }'))

@@ -4,8 +4,7 @@ local helpers = require("spec.helpers")
 local sandbox = require("porter_sandbox")
 local cjson = require("cjson")
 
-local STATUS = { id = "sb_1", name = "one", phase = "running", tags = { team = "a" }, exit_code = cjson.null,
-                 created_at = "2026-11-22T10:00:00Z", extra_field = { nested = true } }
+local STATUS = helpers.answer.status { tags = { team = "a" }, exit_code = cjson.null, extra_field = { nested = true } }
 
 describe("the HTTP layer", function()
   local srv, porter
@@ -42,7 +41,7 @@ describe("the HTTP layer", function()
   end)
 
   it("encodes path parameters and repeats query arrays", function()
-    srv:script { { method = "GET", path = "/v1/sandbox", json = { sandboxes = {} } } }
+    srv:script { { method = "GET", path = "/v1/sandbox", json = helpers.answer.page() } }
     porter.sandboxes.list { tags = { team = "a b", env = "prod" }, phase = { "running", "failed" }, search = "x&y", page = 2,
                             include_filter_values = true }
     local r = only_request()
@@ -83,7 +82,7 @@ describe("the HTTP layer", function()
   end)
 
   it("makes every integral number an integer, declared or not; others stay floats", function()
-    srv:script { { method = "GET", path = "/v1/sandbox/sb_1", body = '{"id":"sb_1","phase":"running","exit_code":3.0,' ..
+    srv:script { { method = "GET", path = "/v1/sandbox/sb_1", body = '{"id":"sb_1","name":"one","image":"i","created_at":"","host":"","phase":"running","exit_code":3.0,' ..
                    '"extra":{"count":7,"ratio":1.5,"list":[1,2.0,3.25]},"big":1e300}', headers = { ["Content-Type"] = "application/json" } } }
     local st = porter.raw.sandboxes.get_sandbox("sb_1")
     assert.equal("integer", math.type(st.exit_code))
@@ -322,7 +321,7 @@ describe("the HTTP layer", function()
       assert.equal(sha, r.body_sha256)
       -- the download: 8 MiB ranged reads until the end that Content-Range reports
       srv:reset()
-      srv:script { { method = "POST", path = "/v1/volume", json = { id = "vol_1", name = "big" } },
+      srv:script { { method = "POST", path = "/v1/volume", json = helpers.answer.volume { name = "big" } },
                    { method = "GET", path = "/v1/volume/vol_1/files/content", times = 0, ranges = true,
                      gen_body = { size = n, byte = "z" } } }
       local handle = patient.volumes.create { name = "big" }
@@ -391,11 +390,11 @@ describe("the HTTP layer", function()
     end)
 
     it("refuses entry names from a listing that would leave the directory", function()
-      local vol = { id = "vol_1", name = "v", created_at = "2026-11-22T10:00:00Z" }
+      local vol = helpers.answer.volume()
       srv:script { { method = "GET", path = "/v1/volume/lookup", times = 0, json = { id = "vol_1" } },
                    { method = "GET", path = "/v1/volume/vol_1", times = 0, json = vol },
                    { method = "GET", path = "/v1/volume/vol_1/files", times = 0,
-                     json = { path = "/", entries = { { name = "../x", type = "directory", size = 0, truncated = true } } } } }
+                     json = helpers.answer.listing { helpers.answer.entry { name = "../x", type = "directory", truncated = true } } } }
       local handle = porter.volumes.get("vol_1")
       local e = helpers.raises(function() for _ in handle:iterdir("/") do end end)
       assert.equal("SandboxError", e.name)
@@ -405,7 +404,7 @@ describe("the HTTP layer", function()
     end)
 
     it("refuses a Content-Range that is not the range asked for", function()
-      local vol = { id = "vol_1", name = "v", created_at = "2026-11-22T10:00:00Z" }
+      local vol = helpers.answer.volume()
       srv:script { { method = "GET", path = "/v1/volume/lookup", times = 0, json = { id = "vol_1" } },
                    { method = "GET", path = "/v1/volume/vol_1", times = 0, json = vol },
                    { method = "GET", path = "/v1/volume/vol_1/files/content", times = 0, status = 206,
@@ -420,17 +419,17 @@ describe("the HTTP layer", function()
     end)
 
     it("walks listings hundreds of levels deep", function()
-      local vol = { id = "vol_1", name = "v", created_at = "2026-11-22T10:00:00Z" }
-      local root = { name = "d", type = "directory", size = 0, truncated = false, entries = {} }
+      local vol = helpers.answer.volume()
+      local root = helpers.answer.entry { name = "d", type = "directory", truncated = false, entries = {} }
       local at = root
       for _ = 2, 300 do
-        local sub = { name = "d", type = "directory", size = 0, truncated = false, entries = {} }
+        local sub = helpers.answer.entry { name = "d", type = "directory", truncated = false, entries = {} }
         at.entries[1] = sub
         at = sub
       end
       srv:script { { method = "GET", path = "/v1/volume/lookup", times = 0, json = { id = "vol_1" } },
                    { method = "GET", path = "/v1/volume/vol_1", times = 0, json = vol },
-                   { method = "GET", path = "/v1/volume/vol_1/files", times = 0, json = { path = "/", entries = { root } } } }
+                   { method = "GET", path = "/v1/volume/vol_1/files", times = 0, json = helpers.answer.listing { root } } }
       local handle = porter.volumes.get("vol_1")
       local n, deepest = 0, nil
       for e in handle:iterdir("/") do n, deepest = n + 1, e.path end
