@@ -213,11 +213,14 @@ describe("porter-sandboxd against hostile code", function()
     for _, name in ipairs { "mount", "umount", "unshare-user", "unshare-mnt", "unshare-net", "clone-user", "setns", "keyctl",
                             "add_key", "bpf", "perf_event_open", "init_module", "finit_module", "process_vm_readv",
                             "open_by_handle_at", "reboot", "kexec_load", "swapon", "pivot_root", "io_uring_setup",
-                            "userfaultfd", "settimeofday" } do
+                            "userfaultfd", "settimeofday", "pidfd_getfd", "sethostname", "vsock", "personality" } do
       it("refuses " .. name, function()
         assert.matches("^refused E", attack(name))
       end)
     end
+    it("is refused a call the allow list does not name (EPERM, not the kernel's ENOSYS)", function()
+      assert.equal("refused EPERM\n", attack("unknown-syscall"))
+    end)
     it("cannot ptrace the sandbox's init or any host process", function()
       assert.matches("^refused", attack("ptrace", "1"))
       assert.matches("^refused ESRCH", attack("ptrace", tostring(srv.proc.pid)))
