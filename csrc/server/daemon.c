@@ -30,6 +30,10 @@ static void usage(FILE *f) {
           "  --memory-max SIZE      memory per sandbox, no swap (default 1G; K, M, G suffixes)\n"
           "  --disk-max SIZE        /tmp and the image's writable layer together, per sandbox, in\n"
           "                         memory and counted in --memory-max (default 512M)\n"
+          "  --volume-size SIZE     the filesystem of each new volume, an ext4 image that takes on\n"
+          "                         the host's disk what is in it (default 1G; 0: plain directories,\n"
+          "                         without a bound)\n"
+          "  --snapshot-space SIZE  what all snapshots together may take of the host's disk (default 8G)\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
           "  --max-log-bytes SIZE   bytes of log lines kept per sandbox (default 64M)\n"
@@ -117,6 +121,10 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.memory_max = parse_size(v), i++;
     } else if (v && !strcmp(a, "--disk-max") && parse_size(v) >= (1ull << 20)) {
       cfg.disk_max = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--volume-size") && (!strcmp(v, "0") || parse_size(v) >= (16ull << 20))) {
+      cfg.volume_size = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--snapshot-space") && parse_size(v) >= (1ull << 20)) {
+      cfg.snapshot_space = parse_size(v), i++;
     } else if (v && !strcmp(a, "--cpu-weight") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 10000) {
       cfg.cpu_weight = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--max-log-bytes") && parse_size(v) >= (64ull << 10)) {
@@ -185,6 +193,8 @@ int main(int argc, char **argv) {
   cfg.pids_max = 1024;
   cfg.memory_max = 1ull << 30;
   cfg.disk_max = 512ull << 20;
+  cfg.volume_size = 1ull << 30;
+  cfg.snapshot_space = 8ull << 30;
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
   cfg.max_log_bytes = 64ull << 20;
@@ -210,7 +220,14 @@ int main(int argc, char **argv) {
   host[colon - listen] = '\0';
   int port = atoi(colon + 1);
 
+  /* before any thread: a namespace is unshared by one thread only */
+  if (cfg.volume_size && (voldisk_private_mounts() != 0 || access("/dev/loop-control", R_OK | W_OK) != 0)) {
+    fprintf(stderr, "porter-sandboxd: no mount namespace or loop devices here (%s): volumes are plain directories, without "
+            "a bound on their size\n", strerror(errno));
+    cfg.volume_size = 0;
+  }
   if (open_state(state) != 0) return 1;
+  volumes_mount_all();
   sandboxes_recover();
 
   /* signals are taken synchronously by main; every other thread blocks them */

@@ -18,6 +18,9 @@ static int open_root(const char *id) {
   return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* a volume that is full (its filesystem is --volume-size bytes) answers 507, the rest 500 */
+static unsigned storage_status(int e) { return e == ENOSPC || e == EDQUOT ? 507 : 500; }
+
 /* errno of a confined walk -> answer */
 static enum MHD_Result walk_error(struct MHD_Connection *c, const char *path) {
   if (errno == ELOOP || errno == ENOTDIR)
@@ -183,7 +186,7 @@ void files_write_begin(struct MHD_Connection *c, req *r) {
   u->dirfd = root >= 0 ? vfs_open_dir(root, comps, n - 1, 1) : -1;
   if (root >= 0) close(root);
   if (u->dirfd < 0) {
-    u->status = errno == ELOOP ? 400 : errno == ENOTDIR ? 409 : 500;
+    u->status = errno == ELOOP ? 400 : errno == ENOTDIR ? 409 : storage_status(errno);
     snprintf(u->error, sizeof u->error, "cannot write '%s': %s", path,
              errno == ELOOP ? "the path goes through a symlink" : strerror(errno));
     return;
@@ -199,7 +202,7 @@ void files_write_begin(struct MHD_Connection *c, req *r) {
   /* what the files API writes, a sandbox's root may change, and the other way round */
   if (u->fd >= 0) fchown(u->fd, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base);
   if (u->fd < 0) {
-    u->status = 500;
+    u->status = storage_status(errno);
     snprintf(u->error, sizeof u->error, "cannot create a temporary file: %s", strerror(errno));
   }
 }
@@ -211,7 +214,7 @@ void files_write_chunk(req *r, const char *data, size_t n) {
     ssize_t w = write(u->fd, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      u->status = errno == ENOSPC ? 507 : 500;
+      u->status = storage_status(errno);
       snprintf(u->error, sizeof u->error, "write failed: %s", strerror(errno));
       return;
     }
@@ -245,23 +248,25 @@ enum MHD_Result h_files_write(struct MHD_Connection *c, req *r) {
       snprintf(u->tmp, sizeof u->tmp, ".porter-upload-%08x", (unsigned)rand());
       named = linkat(AT_FDCWD, self, u->dirfd, u->tmp, AT_SYMLINK_FOLLOW) == 0;
     }
-    if (!named) return reply_error(c, 500, "could not store the file: %s", strerror(errno));
+    if (!named) return reply_error(c, storage_status(errno), "could not store the file: %s", strerror(errno));
   }
-  if (fsync(u->fd) != 0 || close(u->fd) != 0) {
-    u->fd = -1;
-    unlinkat(u->dirfd, u->tmp, 0);
-    return reply_error(c, 500, "could not store the file");
-  }
+  /* blocks are allocated late: a full volume may first say so here */
+  int e = fsync(u->fd) != 0 ? errno : 0;
+  if (close(u->fd) != 0 && !e) e = errno;
   u->fd = -1;
+  if (e) {
+    unlinkat(u->dirfd, u->tmp, 0);
+    return reply_error(c, storage_status(e), "could not store the file: %s", strerror(e));
+  }
   struct stat st;
   if (fstatat(u->dirfd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
     unlinkat(u->dirfd, u->tmp, 0);
     return reply_error(c, 409, "'%s' is a directory", u->name);
   }
   if (renameat(u->dirfd, u->tmp, u->dirfd, u->name) != 0) {
-    int e = errno;
+    e = errno;
     unlinkat(u->dirfd, u->tmp, 0);
-    return reply_error(c, 500, "could not store the file: %s", strerror(e));
+    return reply_error(c, storage_status(e), "could not store the file: %s", strerror(e));
   }
   return reply_empty(c, 204);
 }

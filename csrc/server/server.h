@@ -33,6 +33,8 @@ typedef struct srv_config {
   unsigned long pids_max;            /* per sandbox */
   unsigned long long memory_max;     /* bytes, per sandbox, no swap */
   unsigned long long disk_max;       /* bytes of /tmp and writable layer together, per sandbox */
+  unsigned long long volume_size;    /* bytes of a new volume's filesystem; 0: plain directories */
+  unsigned long long snapshot_space; /* bytes all snapshots together may take */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
   long max_log_lines;                /* kept per sandbox */
@@ -224,6 +226,18 @@ void cgroup_remove(const char *id); /* kills what is left in them, then removes 
 int cgroup_rename(const char *from, const char *to);
 int cgroup_dirs(const char *id, char out[][512]); /* its directories, made or not; how many */
 int cgroup_oom_kills(const char *id); /* processes the OOM killer took in the sandbox */
+
+/* ---- volume filesystems (voldisk.c) ---- */
+/* The server's own mount namespace, private: called before any thread exists. */
+int voldisk_private_mounts(void);
+/* A new volume's image (--volume-size), made and mounted on its data directory (which exists);
+ * nothing with --volume-size 0. */
+int voldisk_create(const char *id, char *why, size_t wn);
+/* Mounts a volume's image if it has one and it is not mounted yet. */
+int voldisk_mount(const char *id, char *why, size_t wn);
+void voldisk_unmount(const char *id);
+/* Every live volume's filesystem mounted (at start); warns of those that cannot be. */
+void volumes_mount_all(void);
 
 /* ---- warm launchers (pool.c) ---- */
 typedef struct warm {

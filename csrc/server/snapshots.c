@@ -1,4 +1,6 @@
-/* Snapshots (provisional API): a running sandbox's /tmp, kept as a tar file. */
+/* Snapshots (provisional API): a running sandbox's /tmp, kept as a tar file; all of them
+ * together within --snapshot-space bytes of the host's disk. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +11,10 @@
 /* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:
  * the tree is the sandbox's to shape while we read it), at most twice --disk-max (what /tmp can
  * hold, and room for headers). Returns its size, or -1 with why. */
-static int64_t pack_tree(const char *from, const char *to, char *why, size_t wn) {
+static int64_t pack_tree(const char *from, const char *to, unsigned long long room, char *why, size_t wn) {
   char helper[4096], base[24], max[24], out[128], err[512];
   snprintf(base, sizeof base, "%lu", cfg.uid_base);
-  snprintf(max, sizeof max, "%llu", cfg.disk_max * 2);
+  snprintf(max, sizeof max, "%llu", room < cfg.disk_max * 2 ? room : cfg.disk_max * 2);
   char *argv[] = {(char *)helper_path("porter-sandbox-unpack", helper, sizeof helper), "--pack", (char *)from, base,
                   (char *)to, max, NULL};
   long long size;
@@ -51,8 +53,21 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   }
   new_id("snap", id, sizeof id);
   snprintf(dst, sizeof dst, "%s/snapshots/%s.tar", cfg.state_dir, id);
-  int64_t size = pack_tree(tmp, dst, why, sizeof why);
+  /* one at a time, so that what is free is not counted twice */
+  static pthread_mutex_t space = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&space);
+  json_t *sum = first_column(db_rows("SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots", ""));
+  unsigned long long used = (unsigned long long)json_integer_value(json_array_get(sum, 0));
+  json_decref(sum);
+  if (used + (1u << 20) > cfg.snapshot_space) {
+    pthread_mutex_unlock(&space);
+    json_decref(spec);
+    return reply_error(c, 507, "snapshots take %llu MiB of the %llu MiB they may (--snapshot-space): delete some first",
+                       used >> 20, cfg.snapshot_space >> 20);
+  }
+  int64_t size = pack_tree(tmp, dst, cfg.snapshot_space - used, why, sizeof why);
   if (size < 0) {
+    pthread_mutex_unlock(&space);
     unlink(dst);
     json_decref(spec);
     int too_big = strstr(why, "would be larger") != NULL;
@@ -62,6 +77,7 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   int64_t created = now_ms();
   int rc = db_exec("INSERT INTO snapshots(" SNAPSHOT_COLS ") VALUES(?,?,?,?,?)", "sssii", id, name ? name : id,
                    r->params[0], created, size);
+  pthread_mutex_unlock(&space);
   json_decref(spec);
   json_t *list = rc == SQLITE_DONE ? snapshots_of(db_rows("SELECT " SNAPSHOT_COLS " FROM snapshots WHERE id=?", "s", id)) : NULL;
   if (!json_array_size(list)) {

@@ -1,4 +1,5 @@
 /* /v1/volume*: records in SQLite, data under <state>/volumes/<id>/data. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,26 @@
 
 void volume_data_dir(const char *id, char *out, size_t n) {
   snprintf(out, n, "%s/volumes/%s/data", cfg.state_dir, id);
+}
+
+/* A volume's files gone from the host: its filesystem unmounted, its directory removed. */
+static void volume_remove(const char *id) {
+  char dir[4200];
+  voldisk_unmount(id);
+  snprintf(dir, sizeof dir, "%s/volumes/%s", cfg.state_dir, id);
+  rm_rf(dir);
+}
+
+void volumes_mount_all(void) {
+  json_t *ids = first_column(db_rows("SELECT id FROM volumes WHERE deleted=0", ""));
+  size_t i;
+  json_t *v;
+  json_array_foreach(ids, i, v) {
+    char why[512];
+    if (voldisk_mount(json_string_value(v), why, sizeof why) != 0)
+      fprintf(stderr, "porter-sandboxd: volume %s: %s\n", json_string_value(v), why);
+  }
+  json_decref(ids);
 }
 
 /* the live sandboxes that mount the volume */
@@ -58,18 +79,20 @@ enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
   if (!name) name = id;
   volume_data_dir(id, dir, sizeof dir);
   /* owned by the sandboxes' root, so that their processes can write it as the files API does */
-  if (mkdir_p(dir, 0755) != 0 || chown(dir, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base) != 0) {
+  char why[512];
+  int made = mkdir_p(dir, 0755) == 0 && chown(dir, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base) == 0;
+  if (!made) snprintf(why, sizeof why, "cannot create its directory: %s", strerror(errno));
+  if (!made || voldisk_create(id, why, sizeof why) != 0) {
+    volume_remove(id);
     json_decref(spec);
-    return reply_error(c, 500, "could not create the volume's directory");
+    return reply_error(c, 500, "could not create the volume: %s", why);
   }
   int64_t created = now_ms();
   /* one statement: a name taken meanwhile by another request cannot slip in between */
   int added = db_update("INSERT INTO volumes(id, name, created_ms) SELECT ?,?,? WHERE NOT EXISTS "
                         "(SELECT 1 FROM volumes WHERE name=? AND deleted=0)", "ssis", id, name, created, name);
   if (added <= 0) {
-    char vdir[4200];
-    snprintf(vdir, sizeof vdir, "%s/volumes/%s", cfg.state_dir, id);
-    rm_rf(vdir);
+    volume_remove(id);
     enum MHD_Result ret = added == 0 ? reply_error(c, 409, "a volume named '%s' exists", name)
                                      : reply_error(c, 500, "could not record the volume");
     json_decref(spec);
@@ -117,8 +140,6 @@ enum MHD_Result h_volume_delete(struct MHD_Connection *c, req *r) {
   }
   json_decref(att);
   db_exec("UPDATE volumes SET deleted=1 WHERE id=?", "s", r->params[0]);
-  char dir[4200];
-  snprintf(dir, sizeof dir, "%s/volumes/%s", cfg.state_dir, r->params[0]);
-  rm_rf(dir);
+  volume_remove(r->params[0]);
   return reply_empty(c, 204);
 }

@@ -209,7 +209,7 @@ describe("SDK against porter-sandboxd", function()
 
   it("streams a 1 GiB file out of a volume in constant memory (under 32 MiB of RSS)", function()
     local vol = porter.volumes.create { name = unique("big") }
-    local path = server.state_dir .. "/volumes/" .. vol.id .. "/data/big.bin"
+    local path = server:path(server.state_dir .. "/volumes/" .. vol.id .. "/data/big.bin")
     assert.is_true(os.execute("truncate -s 1G " .. helpers.process.shquote(path)))
     local out = helpers.lua_eval(([[
       local s = require "porter_sandbox"

@@ -34,7 +34,7 @@ describe("porter-sandboxd hardening", function()
   end
 
   it("serves a FIFO a sandbox left in a volume as a 400, without blocking a thread", function()
-    os.execute("mkfifo " .. process.shquote(srv.state_dir .. "/volumes/" .. vol .. "/data/pipe"))
+    os.execute("mkfifo " .. process.shquote(srv:path(srv.state_dir .. "/volumes/" .. vol .. "/data/pipe")))
     for _ = 1, 20 do
       local r = http.request { url = base .. "/files/content?path=/pipe" }
       assert.equal(400, r.status)
@@ -125,9 +125,10 @@ describe("porter-sandboxd hardening", function()
     alive()
     -- and a volume as deep
     local v = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
-    oci.run("cd " .. process.shquote(srv.state_dir .. "/volumes/" .. v .. "/data") .. " && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
+    oci.run("cd " .. process.shquote(srv:path(srv.state_dir .. "/volumes/" .. v .. "/data")) .. " && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
     assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/volume/" .. v }.status)
-    assert.is_nil(io.open(srv.state_dir .. "/volumes/" .. v .. "/data", "r"))
+    assert.is_nil(io.open(srv:path(srv.state_dir .. "/volumes/" .. v .. "/data"), "r"))
+    assert.is_nil(io.open(srv.state_dir .. "/volumes/" .. v, "r"))
   end)
 
   it("bounds what an exec returns, marks the cut, and keeps the server's memory flat", function()

@@ -45,7 +45,8 @@ describe("porter-sandboxd against hostile code", function()
   setup(function()
     work = process.tmpdir()
     oci.run("cc -O1 -o " .. sh(work .. "/attack") .. " spec/support/attack.c")
-    srv = helpers.sandboxd { args = { "--memory-max", MEM_MB .. "M", "--pids-max", "512", "--disk-max", "32M" } }
+    srv = helpers.sandboxd { args = { "--memory-max", MEM_MB .. "M", "--pids-max", "512", "--disk-max", "32M",
+                                      "--volume-size", "32M", "--snapshot-space", "40M" } }
     oci.write(srv.state_dir .. "/" .. tag .. "-state.txt", secret)
     oci.run("mkdir -p " .. sh(work .. "/hostdir") .. " && echo " .. secret .. " > " .. sh(work .. "/hostdir/" .. tag .. "-host.txt"))
     oci.write(root_canary, secret)
@@ -129,6 +130,27 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal(before, tonumber(oci.run("du -sk " .. sh(srv.state_dir .. "/snapshots") .. " | cut -f1")))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
+    it("cannot fill the host's disk with many snapshots: together they stay within --snapshot-space", function()
+      local id = run { image = "host" }
+      wait_running(id)
+      local function snapshot() return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} } end
+      exec(id, "head -c 6M /dev/urandom > /tmp/a")
+      local r, made = nil, {}
+      for _ = 1, 12 do -- 12 x 6 MiB would be 72 MiB
+        r = snapshot()
+        if r.status ~= 201 then break end
+        made[#made + 1] = r.json.id
+      end
+      assert.equal(507, r.status, r.body)
+      local total = 0
+      for _, s in ipairs(http.request { url = srv.url .. "/v1/snapshot" }.json.snapshots) do total = total + s.size_bytes end
+      assert.is_true(total <= 40 * 1024 * 1024, total .. " bytes of snapshots")
+      assert.is_true(#made >= 1, "no snapshot made")
+      -- room again once one is deleted
+      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. made[1] }.status)
+      assert.equal(201, snapshot().status)
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
     it("sees no /root, /home, /var or the server's binaries", function()
       local out = exec(attacker, "ls -d /root /home /var " .. sh(helpers.build) .. " " .. sh(root_canary) .. " 2>&1")
       assert.is_nil(out:find(secret, 1, true))
@@ -194,7 +216,7 @@ describe("porter-sandboxd against hostile code", function()
     it("is root inside, an unprivileged uid on the host", function()
       assert.equal("0 100000 65536\n", (exec(attacker, "tr -s ' ' < /proc/self/uid_map | sed 's/^ //'")))
       exec(attacker, "touch /tools/owned")
-      local file = srv.state_dir .. "/volumes/" .. tools .. "/data/owned"
+      local file = srv:path(srv.state_dir .. "/volumes/" .. tools .. "/data/owned")
       assert.equal("100000\n", oci.run("stat -c %u " .. sh(file)))
     end)
     it("has Docker's default capabilities at most, no_new_privs and a seccomp filter", function()
@@ -382,6 +404,35 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
     end)
 
+    it("cannot fill the host's disk through a volume: it ends at --volume-size, and what is deleted goes back", function()
+      local fill = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+      local id = run { image = "host", volume_mounts = { ["/data"] = fill } }
+      wait_running(id)
+      local image = srv.state_dir .. "/volumes/" .. fill .. "/disk.img"
+      local du = "du -sk " .. sh(srv.state_dir) .. " | cut -f1"
+      local before = tonumber(oci.run(du))
+      local out, code = exec(id, "dd if=/dev/zero of=/data/fill bs=1M count=48 2>&1")
+      assert.equal(1, code, out)
+      assert.matches("No space left on device", out)
+      assert.is_true(tonumber(oci.run(du)) - before < 34 * 1024, "the state dir grew past the volume's size")
+      -- the files API meets the same end
+      local r = http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. fill .. "/files/content?path=/more",
+                               body = string.rep("x", 4 << 20) }
+      assert.equal(507, r.status, r.body)
+      assert.equal("hi\n", (exec(id, "rm /data/fill && echo hi > /data/x && cat /data/x")))
+      -- the deleted blocks are holes in the image again (discard), within the journal's commit
+      local used
+      for _ = 1, 100 do
+        used = tonumber(oci.run("du -k " .. sh(image) .. " | cut -f1"))
+        if used < 8 * 1024 then break end
+        process.sleep(0.1)
+      end
+      assert.is_true(used < 8 * 1024, used .. " KiB of the image still used")
+      -- and the host's mount table never held the volume
+      assert.is_nil(process.read_all("/proc/self/mountinfo"):find(srv.state_dir, 1, true))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
+
     it("kills what allocates past the memory limit, says so, and the server lives on", function()
       local id = run { image = "host", volume_mounts = { ["/tools"] = tools },
                        command = { "sh", "-c", "cp /tools/attack /tmp/a && chmod 755 /tmp/a && exec /tmp/a alloc " .. MEM_MB * 4 } }
@@ -451,19 +502,34 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
     end)
 
-    it("dies with a server that is killed", function()
+    it("dies with a server that is killed, and lets go of its volumes", function()
       local other = helpers.sandboxd()
+      local v = http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }.json.id
+      local image = other.state_dir .. "/volumes/" .. v .. "/disk.img"
       local r = http.request { method = "POST", url = other.url .. "/v1/sandbox/run",
-                               json = { image = "host", command = { "sh", "-c", "sleep 1006 & sleep 1007" } } }
+                               json = { image = "host", volume_mounts = { ["/data"] = v },
+                                        command = { "sh", "-c", "echo kept > /data/f; sleep 1006 & sleep 1007" } } }
       local id = r.json.id
       for _ = 1, 200 do
         if http.request { url = other.url .. "/v1/sandbox/" .. id }.json.phase == "running" then break end
         process.sleep(0.02)
       end
       assert.equal("1\n", oci.run("ps -eo args | grep -c '^sleep 1007' || true"))
+      assert.matches("^/dev/loop", oci.run("losetup -j " .. sh(image)))
       os.execute("kill -9 " .. other.proc.pid)
       process.sleep(0.3)
       assert.equal("0\n", oci.run("ps -eo args | grep -c '^sleep 100[67]' || true"))
+      -- its mount namespace went with it, and the loop device with the mount
+      local held
+      for _ = 1, 50 do
+        held = oci.run("losetup -j " .. sh(image))
+        if held == "" then break end
+        process.sleep(0.1)
+      end
+      assert.equal("", held)
+      -- the volume's files are still there for the next server
+      other:restart()
+      assert.equal("kept\n", http.request { url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f" }.body)
       other:stop()
     end)
   end)

@@ -86,7 +86,7 @@ describe("porter-sandboxd", function()
     local vid, data
     setup(function()
       vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
-      data = srv.state_dir .. "/volumes/" .. vid .. "/data"
+      data = srv:path(srv.state_dir .. "/volumes/" .. vid .. "/data")
     end)
 
     it("names are unique among live volumes and free again after deletion", function()

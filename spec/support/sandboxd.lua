@@ -37,6 +37,12 @@ function Server:stop(keep_state)
   end
 end
 
+-- A host path as the server sees it: volumes' filesystems are mounted in its own mount
+-- namespace, so their files are reached through its root.
+function Server:path(p)
+  return "/proc/" .. self.proc.pid .. "/root" .. p
+end
+
 -- Stops and starts again on the same port and state dir.
 function Server:restart()
   stop_checked(self)
