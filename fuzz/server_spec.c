@@ -1,8 +1,8 @@
-/* libFuzzer: what a client controls, as porter-sandboxd reads it: a request body for
- * POST /v1/sandbox/run ("{..."), a request line "METHOD /path" routed by the contract's own
- * table, and text taken as a Range header, a file path, an image reference, an egress rule,
- * a name and a mount path. Every input must give an answer (accepted, or a reason); none may
- * crash, overrun or leak. */
+/* libFuzzer: what a client controls, as porter-sandboxd reads it: a request body ("{...") for
+ * POST /v1/sandbox/run and for every other operation that takes one, a request line
+ * "METHOD /path" routed by the contract's own table, and text taken as a Range header, a file
+ * path, an image reference, an egress rule, a name and a mount path. Every input must give an
+ * answer (accepted, or a reason); none may crash, overrun or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,10 @@ srv_config cfg;
 
 /* the database's answer, which the fuzzer need not vary */
 int volume_exists(const char *id) { return id[0] == 'v'; }
+
+/* the contract's routes, without handlers: matching and the body types are what is driven */
+#define ROW(op) [OP_##op] = {OPW_##op, OPT_##op, 0, 0, 0, 0},
+static const route table[OP__COUNT] = {PORTER_OPS(ROW)};
 
 static void spec_input(const uint8_t *data, size_t size) {
   json_error_t err;
@@ -25,12 +29,12 @@ static void spec_input(const uint8_t *data, size_t size) {
   const char *why = contract_check(v, &CT_SandboxSpec, buf, sizeof buf);
   if (!why) why = sandbox_spec_check(v, buf, sizeof buf);
   if (why && !memchr(why, '\0', 512)) abort(); /* a reason is a string that ends */
+  /* and as the body of every other operation that takes one */
+  for (int op = 0; op < OP__COUNT; op++)
+    if (table[op].body_type && (why = contract_check(v, table[op].body_type, buf, sizeof buf)) && !memchr(why, '\0', 512))
+      abort();
   json_decref(v);
 }
-
-/* the contract's routes, without handlers: matching is all that is driven */
-#define ROW(op) [OP_##op] = {OPW_##op, OPT_##op, 0, 0, 0, 0},
-static const route table[OP__COUNT] = {PORTER_OPS(ROW)};
 
 static void route_input(const char *s) {
   char method[16], params[2][256];
