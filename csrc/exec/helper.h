@@ -45,6 +45,8 @@ int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, in
 /* Serves HTTP (CONNECT and absolute-URI requests) and SOCKS5 on the listening socket lfd,
  * connecting out from the network namespace we are in; never returns. */
 void proxy_serve(int lfd, char **rules, int n, const char *deny);
+/* Forwards what connects to lfd (the host's 127.0.0.1:port) to port on our own loopback. */
+void forward_serve(int lfd, int port);
 
 /* ---- pid 1's exec service (control.c) ---- */
 int control_listen(void); /* binds ../ctl.sock (we are in the root's directory); the fd or -1 */

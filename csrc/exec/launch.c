@@ -15,6 +15,8 @@
  *   --slirp                 outbound network through slirp4netns (never the host's loopback)
  *   --forward PORT SOCKET   with --slirp: 127.0.0.1:PORT on the host reaches PORT inside
  *                           (SOCKET: where slirp4netns's API listens meanwhile)
+ *   --forward-loopback PORT without --slirp: the same, by a forwarder of our own that connects
+ *                           to nothing but PORT on the sandbox's loopback
  *   --egress-proxy PORT     an HTTP and SOCKS5 proxy on the sandbox's 127.0.0.1:PORT, its only way
  *                           out, letting through what the --allow rules allow (repeatable) and
  *                           never --deny HOST:PORT (the API server)
@@ -106,6 +108,8 @@ static int parse(int argc, char **argv, opts *o) {
       o->slirp = 1;
     } else if (!strcmp(a, "--forward")) {
       NEED(2) o->forward_port = atoi(argv[i + 1]), o->slirp_api = argv[i + 2], i += 2;
+    } else if (!strcmp(a, "--forward-loopback")) {
+      NEED(1) o->forward_port = atoi(argv[++i]), o->slirp_api = NULL;
     } else if (!strcmp(a, "--parent")) {
       NEED(1) o->parent = (pid_t)atoi(argv[++i]);
     } else if (!strcmp(a, "--status-fd")) {
@@ -488,6 +492,41 @@ static int spawn_proxy(const opts *o, int *channel) {
   return 0;
 }
 
+/* The host's 127.0.0.1:PORT, listened on before the sandbox's network namespace is made. */
+static int host_listener(int port) {
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 128) != 0) {
+    report("cannot forward 127.0.0.1:%d to the sandbox (in use?): %s", port, strerror(errno));
+    if (lfd >= 0) close(lfd);
+    return -1;
+  }
+  return lfd;
+}
+
+/* The forwarder, in the sandbox's network namespace (made by now) with the host's listener:
+ * as nobody, in the sandbox's cgroups, gone with us. */
+static int spawn_forwarder(const opts *o, int lfd) {
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot start the port forward: %s", strerror(errno)), -1;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
+    if (getppid() == 1) _exit(1);
+    forward_serve(lfd, o->forward_port);
+  }
+  close(lfd);
+  return 0;
+}
+
 static int give_proxy_socket(const opts *o, int channel) {
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -556,8 +595,11 @@ int launch_main(int argc, char **argv) {
   }
   int proxy_channel = -1;
   if (o.proxy_port && spawn_proxy(&o, &proxy_channel) != 0) return EXIT_SETUP;
+  int forward_fd = o.forward_port && !o.slirp ? host_listener(o.forward_port) : -1;
+  if (o.forward_port && !o.slirp && forward_fd < 0) return EXIT_SETUP;
   if (make_network() != 0) return EXIT_SETUP;
   if (o.proxy_port && give_proxy_socket(&o, proxy_channel) != 0) return EXIT_SETUP;
+  if (forward_fd >= 0 && spawn_forwarder(&o, forward_fd) != 0) return EXIT_SETUP;
   int slirp_ready = o.slirp ? spawn_slirp(&o) : -1;
   if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
   if (o.prestart && o.slirp && finish_slirp(&o, slirp_ready) != 0) return EXIT_SETUP;

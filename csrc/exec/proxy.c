@@ -1,6 +1,9 @@
-/* The egress proxy of a sandbox with an allow list: it listens on the sandbox's own loopback
- * (the socket was made inside its network namespace) and connects out from the host's, for
- * destinations the rules allow. One port speaks both HTTP proxying (CONNECT, and plain requests
+/* Connections between the host's network and a sandbox's without slirp4netns. The egress proxy
+ * of a sandbox with an allow list listens on the sandbox's own loopback (the socket was made
+ * inside its network namespace) and connects out from the host's, for destinations the rules
+ * allow. The port forward of such a sandbox is the other way round: it listens on the host's
+ * 127.0.0.1:PORT (a socket made before the namespace) and connects to PORT on the sandbox's
+ * loopback, from inside; it never connects anywhere else. One port speaks both HTTP proxying (CONNECT, and plain requests
  * with an absolute URI) and SOCKS5, told apart by the first byte. Each connection is served by
  * a child process of its own, with timeouts, at most MAX_CLIENTS at a time; the proxy runs as
  * nobody, parsing what untrusted code sends. */
@@ -190,8 +193,18 @@ static void serve(int c) {
   else serve_http(c, buf, have);
 }
 
-void proxy_serve(int lfd, char **r, int n, const char *deny) {
-  rules = r, nrules = n, deny_addr = deny;
+/* one connection forwarded to the sandbox's loopback */
+static int forward_port;
+static void serve_forward(int c) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)forward_port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0) relay(c, s, NULL, 0);
+  if (s >= 0) close(s);
+}
+
+/* Accepts on lfd for ever, each connection served by a child of its own. */
+static void accept_loop(int lfd, void (*serve_one)(int)) {
   signal(SIGPIPE, SIG_IGN);
   int clients = 0;
   for (;;) {
@@ -209,10 +222,20 @@ void proxy_serve(int lfd, char **r, int n, const char *deny) {
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       close(lfd);
-      serve(c);
+      serve_one(c);
       _exit(0);
     }
     if (pid > 0) clients++;
     close(c);
   }
+}
+
+void proxy_serve(int lfd, char **r, int n, const char *deny) {
+  rules = r, nrules = n, deny_addr = deny;
+  accept_loop(lfd, serve);
+}
+
+void forward_serve(int lfd, int port) {
+  forward_port = port;
+  accept_loop(lfd, serve_forward);
 }

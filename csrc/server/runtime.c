@@ -210,7 +210,9 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
     json_t *v;
     json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));
   }
-  if (s->port) {
+  if (s->port && !s->network) {
+    add(a, "--forward-loopback"), addf(a, "%lu", (unsigned long)s->port);
+  } else if (s->port) {
     char sock[4200];
     if (pathf(sock, sizeof sock, "%s/slirp.sock", s->dir) != 0 || strlen(sock) >= 100) {
       snprintf(why, wn, "the state directory's path is too long for a port forward's socket");
@@ -530,11 +532,13 @@ int runtime_start(const char *id, const char *name, json_t *spec) {
   json_t *eg = json_object_get(spec, "egress");
   json_t *allowed = eg ? json_object_get(eg, "allowed_destinations") : NULL;
   /* no egress rule: outbound network through slirp4netns; an empty allow list: none at all; a
-   * non-empty one: only loopback, and a proxy there that lets through what the list allows */
+   * non-empty one: only loopback, and a proxy there that lets through what the list allows. An
+   * exposed port changes none of it: slirp4netns forwards it when it is there, else a forwarder
+   * of the launcher's that connects to the port and nowhere else. */
   s->network = !allowed;
   if (json_array_size(allowed)) s->allow = json_incref(allowed);
   json_t *net = json_array_get(json_object_get(spec, "networking"), 0);
-  if (net) s->network = 1, s->port = (int)json_integer_value(json_object_get(net, "port"));
+  if (net) s->port = (int)json_integer_value(json_object_get(net, "port"));
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl)) s->deadline_ms = now_ms() + json_integer_value(ttl) * 1000;
   snprintf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id);

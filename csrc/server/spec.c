@@ -48,8 +48,6 @@ const char *sandbox_spec_check(json_t *spec, char *buf, size_t n) {
         return buf;
       }
     }
-    if (json_array_size(ad) && json_array_size(json_object_get(spec, "networking")))
-      return "'networking' cannot go with a non-empty 'egress.allowed_destinations' in porter-sandboxd yet";
   }
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl) && json_integer_value(ttl) > MAX_TTL)

@@ -271,6 +271,45 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal("failed\n", connect(id, "127.0.0.1", srv.port))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
+    -- an exposed port of a sandbox without slirp4netns: what the host reads from 127.0.0.1:port
+    local function serving(egress_json)
+      local port = math.random(20000, 32000)
+      local cjson = require("cjson")
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                               body = ('{"image":"host","egress":%s,"networking":[{"port":%d}],"command":%s}'):format(egress_json,
+                                 port, cjson.encode { "sh", "-c", "while :; do echo served | busybox nc -l -p " .. port .. "; done" }) }
+      assert.equal(202, r.status, r.body)
+      local id = r.json.id
+      wait_running(id)
+      local got
+      for _ = 1, 100 do
+        local c = socket.connect("127.0.0.1", port)
+        if c then
+          c:settimeout(2)
+          got = c:receive("*l")
+          c:close()
+          if got then break end
+        end
+        process.sleep(0.02)
+      end
+      return id, got
+    end
+    it("keeps egress shut with an exposed port when egress allows nothing (the port still answers)", function()
+      local id, got = serving '{"allowed_destinations":[]}'
+      assert.equal("served", got)
+      assert.equal("lo\n", (exec(id, "awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
+      assert.equal("failed\n", connect(id, "10.0.2.2", listen_port))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
+    it("exposes a port beside an allow list, the proxy still its only way out", function()
+      local id, got = serving '{"allowed_destinations":["127.0.0.2"]}'
+      assert.equal("served", got)
+      assert.equal("lo\n", (exec(id, "awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
+      assert.matches("^http://127.0.0.1:3128", (exec(id, "echo $HTTP_PROXY")))
+      -- the forwarder connects to the port and nowhere else: not to the API server for it
+      assert.equal("failed\n", connect(id, "127.0.0.1", srv.port))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    end)
   end)
 
   describe("an egress allow list", function()
