@@ -206,8 +206,14 @@ local function describe(node, name)
   return t
 end
 
+local function plural(w) -- entry -> entries, status -> statuses, spec -> specs
+  if w:match("[^aeiou]y$") then return w:sub(1, -2) .. "ies" end
+  if w:match("s$") then return w .. "es" end
+  return w .. "s"
+end
+
 local function nouns(t, name)
-  if name then return words(name) .. "s", words(name) end
+  if name then return plural(words(name)), words(name) end
   if t.kind == "CT_STR" and not t.enums and not t.format then return "strings", "string" end
   if t.kind == "CT_INT" and not t.min and not t.max then return "integers", "integer" end
   if t.kind == "CT_BOOL" then return "booleans", "boolean" end

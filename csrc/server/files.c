@@ -14,6 +14,10 @@
 
 static int open_root(const char *id) {
   char dir[4200];
+  if (!voldisk_ready(id)) {
+    errno = EIO;
+    return -1;
+  }
   volume_data_dir(id, dir, sizeof dir);
   return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
@@ -46,7 +50,9 @@ enum MHD_Result h_files_list(struct MHD_Connection *c, req *r) {
   int n;
   if (vfs_split(path, comps, MAX_DEPTH, &n, why, sizeof why)) return reply_error(c, 400, "%s", why);
   int root = open_root(r->params[0]);
-  if (root < 0) return reply_error(c, 500, "the volume's directory is missing");
+  if (root < 0)
+    return reply_error(c, 500, errno == EIO ? "the volume's filesystem cannot be mounted (the server's log says why)"
+                                            : "the volume's directory is missing");
   int dir = vfs_open_dir(root, comps, n, 0);
   close(root);
   if (dir < 0) return walk_error(c, path);

@@ -252,6 +252,10 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
   json_t *v;
   json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
     char dir[4096];
+    if (!voldisk_ready(json_string_value(v))) {
+      snprintf(why, wn, "the filesystem of volume %s cannot be mounted (see the server's log)", json_string_value(v));
+      return -1;
+    }
     volume_data_dir(json_string_value(v), dir, sizeof dir);
     add(a, "--bind"), add(a, dir), add(a, k);
   }

@@ -236,6 +236,9 @@ int voldisk_create(const char *id, char *why, size_t wn);
 /* Mounts a volume's image if it has one and it is not mounted yet. */
 int voldisk_mount(const char *id, char *why, size_t wn);
 void voldisk_unmount(const char *id);
+/* 1 if the volume's files may be used: a plain directory, or its filesystem mounted (now, if it
+ * was not); never the bare directory under an image that is not mounted. */
+int voldisk_ready(const char *id);
 /* Every live volume's filesystem mounted (at start); warns of those that cannot be. */
 void volumes_mount_all(void);
 

@@ -128,6 +128,13 @@ int voldisk_create(const char *id, char *why, size_t wn) {
   return 0;
 }
 
+int voldisk_ready(const char *id) {
+  char img[4200], data[4200], why[512];
+  paths(id, img, data, sizeof img);
+  /* mounted now if it can be: one that could not be at start may be by now */
+  return access(img, F_OK) != 0 || mounted(data) || voldisk_mount(id, why, sizeof why) == 0;
+}
+
 void voldisk_unmount(const char *id) {
   char img[4200], data[4200];
   paths(id, img, data, sizeof img);

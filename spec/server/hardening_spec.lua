@@ -274,4 +274,34 @@ describe("porter-sandboxd hardening", function()
     assert.equal("", oci.run("ls -A " .. process.shquote(other.state_dir .. "/sandboxes")))
     other:stop()
   end)
+
+  it("never serves or mounts the bare directory under a volume image that cannot be mounted", function()
+    local other = helpers.sandboxd()
+    local v = http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }.json.id
+    assert.equal(204, http.request { method = "PUT", url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f",
+                                     body = "in the volume" }.status)
+    other:stop(true)
+    -- the image ruined while the server was down; a file left in the directory below it
+    local vdir = other.state_dir .. "/volumes/" .. v
+    oci.run("head -c 65536 /dev/zero | dd of=" .. process.shquote(vdir .. "/disk.img") .. " conv=notrunc 2>/dev/null")
+    oci.write(vdir .. "/data/f", "under the mount point")
+    other:restart()
+    local r = http.request { url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f" }
+    assert.equal(500, r.status, r.body)
+    assert.is_nil(r.body:find("under the mount point", 1, true))
+    r = http.request { method = "PUT", url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/g", body = "x" }
+    assert.equal(500, r.status, r.body)
+    local id = http.request { method = "POST", url = other.url .. "/v1/sandbox/run",
+                              json = { image = "host", volume_mounts = { ["/data"] = v } } }.json.id
+    local st
+    for _ = 1, 200 do
+      st = http.request { url = other.url .. "/v1/sandbox/" .. id }.json
+      if st.phase ~= "queued" and st.phase ~= "creating" then break end
+      process.sleep(0.02)
+    end
+    assert.equal("failed", st.phase)
+    local logs = http.request { url = other.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    assert.matches("cannot be mounted", logs[#logs].line, 1, true)
+    other:stop()
+  end)
 end)
