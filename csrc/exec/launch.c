@@ -461,6 +461,42 @@ static int finish_slirp(const opts *o, int ready) {
 
 /* The egress proxy: a child that stays in the host's network namespace (it is forked before we
  * leave it) and gets its listening socket, made inside the sandbox's, over a socketpair. */
+/* What the egress proxy and the port forward become once they hold their sockets: a root of
+ * their own (a tmpfs in a mount namespace of their own, holding copies of the host files named
+ * in keep and nothing else), nobody, no way to gain privileges, gone with us. The proxy parses
+ * what untrusted code sends: taken over, it would find nothing of the host's to read. Returns
+ * only if all of it was done. */
+static void become_helper(const char *const keep[]) {
+  int null = open("/dev/null", O_RDWR);
+  dup2(null, 0), dup2(null, 1), dup2(null, 2);
+  char *copy[8] = {0};
+  size_t len[8] = {0};
+  for (int i = 0; keep[i] && i < 8; i++) { /* read before the host's files are out of sight */
+    int fd = open(keep[i], O_RDONLY | O_CLOEXEC);
+    copy[i] = fd >= 0 ? malloc(65536) : NULL;
+    ssize_t n = copy[i] ? read(fd, copy[i], 65536) : -1;
+    len[i] = n > 0 ? (size_t)n : 0;
+    if (fd >= 0) close(fd);
+  }
+  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") != 0 ||
+      mkdir("/tmp/etc", 0755) != 0)
+    _exit(1);
+  for (int i = 0; keep[i] && i < 8; i++) {
+    char path[256];
+    snprintf(path, sizeof path, "/tmp%s", keep[i]);
+    int fd = copy[i] ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    if (fd >= 0 && write(fd, copy[i], len[i]) < 0) _exit(1);
+    if (fd >= 0) close(fd);
+    free(copy[i]);
+  }
+  if (chroot("/tmp") != 0 || chdir("/") != 0) _exit(1);
+  if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
+  if (getppid() == 1) _exit(1);
+}
+
 static int spawn_proxy(const opts *o, int *channel) {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) != 0) return report("cannot make a socketpair: %s", strerror(errno)), -1;
@@ -478,13 +514,11 @@ static int spawn_proxy(const opts *o, int *channel) {
     int lfd;
     memcpy(&lfd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof lfd);
     close(sp[1]);
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    /* it parses what untrusted code sends: as nobody, with no way to gain privileges */
-    if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
-    if (getppid() == 1) _exit(1);
+    /* the resolver's files, for the names the rules allow (glibc's files and dns services are
+     * in libc itself) */
+    static const char *const resolver[] = {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
+                                           "/etc/host.conf", NULL};
+    become_helper(resolver);
     proxy_serve(lfd, (char **)o->allow, o->nallow, o->deny);
   }
   close(sp[1]);
@@ -507,20 +541,16 @@ static int host_listener(int port) {
   return lfd;
 }
 
-/* The forwarder, in the sandbox's network namespace (made by now) with the host's listener:
- * as nobody, in the sandbox's cgroups, gone with us. */
+/* The forwarder, in the sandbox's network namespace (made by now) with the host's listener, in
+ * the sandbox's cgroups, confined as the proxy is (it needs no file at all). */
 static int spawn_forwarder(const opts *o, int lfd) {
   pid_t pid = fork();
   if (pid < 0) return report("cannot start the port forward: %s", strerror(errno)), -1;
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
-    if (getppid() == 1) _exit(1);
+    static const char *const nothing[] = {NULL};
+    become_helper(nothing);
     forward_serve(lfd, o->forward_port);
   }
   close(lfd);

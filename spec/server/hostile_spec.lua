@@ -308,6 +308,15 @@ describe("porter-sandboxd against hostile code", function()
       assert.matches("^http://127.0.0.1:3128", (exec(id, "echo $HTTP_PROXY")))
       -- the forwarder connects to the port and nowhere else: not to the API server for it
       assert.equal("failed\n", connect(id, "127.0.0.1", srv.port))
+      -- and it, as the proxy (both forks of the launcher, alike in ps), has a root of its own
+      -- with none of the host's files: the forwarder's holds nothing at all
+      local pids = oci.run("ps -eo pid=,user=,args= | awk '$2 == \"nobody\" && /--forward-loopback/ {print $1}'")
+      local empty = 0
+      for pid in pids:gmatch("%d+") do
+        assert.equal("etc\n", oci.run("ls -A /proc/" .. pid .. "/root/"))
+        if oci.run("ls -A /proc/" .. pid .. "/root/etc/") == "" then empty = empty + 1 end
+      end
+      assert.is_true(empty > 0, "no forwarder with an empty root among: " .. pids)
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
   end)
@@ -373,6 +382,14 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal("502\n", curl("http://sub.allowed.invalid:" .. port .. "/")) -- allowed, but no such host
       assert.equal("403\n", curl("http://allowed.invalid:" .. port .. "/"))
       assert.equal("403\n", curl("http://sub.other.invalid:" .. port .. "/"))
+    end)
+    it("is served by a proxy that sees none of the host's files, only copies of the resolver's", function()
+      local pids = oci.run("ps -eo pid=,user=,args= | awk '$2 == \"nobody\" && /--egress-proxy/ {print $1}'")
+      assert.truthy(pids:match("%d+"), "no proxy running")
+      for pid in pids:gmatch("%d+") do
+        assert.equal("etc\n", oci.run("ls -A /proc/" .. pid .. "/root/"))
+        assert.is_nil(oci.run("ls -A /proc/" .. pid .. "/root/etc/"):find("passwd", 1, true))
+      end
     end)
     it("never lets the API server through, whatever the list says", function()
       assert.equal("403\n", curl("-x http://127.0.0.1:3128 --noproxy '' http://localhost:" .. srv.port .. "/healthz"))
