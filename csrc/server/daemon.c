@@ -33,6 +33,7 @@ static void usage(FILE *f) {
           "  --volume-size SIZE     the filesystem of each new volume, an ext4 image that takes on\n"
           "                         the host's disk what is in it (default 1G; 0: plain directories,\n"
           "                         without a bound)\n"
+          "  --volume-space SIZE    what the live volumes' filesystems may add up to (default 64G)\n"
           "  --snapshot-space SIZE  what all snapshots together may take of the host's disk (default 8G)\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
@@ -123,6 +124,8 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.disk_max = parse_size(v), i++;
     } else if (v && !strcmp(a, "--volume-size") && (!strcmp(v, "0") || parse_size(v) >= (16ull << 20))) {
       cfg.volume_size = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--volume-space") && parse_size(v) >= (16ull << 20)) {
+      cfg.volume_space = parse_size(v), i++;
     } else if (v && !strcmp(a, "--snapshot-space") && parse_size(v) >= (1ull << 20)) {
       cfg.snapshot_space = parse_size(v), i++;
     } else if (v && !strcmp(a, "--cpu-weight") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 10000) {
@@ -195,6 +198,7 @@ int main(int argc, char **argv) {
   cfg.disk_max = 512ull << 20;
   cfg.volume_size = 1ull << 30;
   cfg.snapshot_space = 8ull << 30;
+  cfg.volume_space = 64ull << 30;
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
   cfg.max_log_bytes = 64ull << 20;

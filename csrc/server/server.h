@@ -35,6 +35,7 @@ typedef struct srv_config {
   unsigned long long disk_max;       /* bytes of /tmp and writable layer together, per sandbox */
   unsigned long long volume_size;    /* bytes of a new volume's filesystem; 0: plain directories */
   unsigned long long snapshot_space; /* bytes all snapshots together may take */
+  unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
   long max_log_lines;                /* kept per sandbox */

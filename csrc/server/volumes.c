@@ -1,5 +1,6 @@
 /* /v1/volume*: records in SQLite, data under <state>/volumes/<id>/data. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,10 +70,46 @@ enum MHD_Result h_volume_list(struct MHD_Connection *c, req *r) {
   return reply_json(c, 200, json_pack("{so}", "volumes", list));
 }
 
+/* What the live volumes' filesystems are allotted together: their images' sizes. */
+static unsigned long long volumes_allotted(void) {
+  json_t *ids = first_column(db_rows("SELECT id FROM volumes WHERE deleted=0", ""));
+  unsigned long long sum = 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(ids, i, v) {
+    char img[4200];
+    struct stat st;
+    snprintf(img, sizeof img, "%s/volumes/%s/disk.img", cfg.state_dir, json_string_value(v));
+    if (stat(img, &st) == 0) sum += (unsigned long long)st.st_size;
+  }
+  json_decref(ids);
+  return sum;
+}
+
+static pthread_mutex_t creating = PTHREAD_MUTEX_INITIALIZER;
+
+static enum MHD_Result create_volume(struct MHD_Connection *c, json_t *spec);
+
+/* One at a time, so that two creations do not both take the last of --volume-space. */
 enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
   json_t *spec = body_object(c, r, &sent);
   if (!spec) return sent;
+  pthread_mutex_lock(&creating);
+  unsigned long long allotted = cfg.volume_size ? volumes_allotted() : 0;
+  if (cfg.volume_size && allotted + cfg.volume_size > cfg.volume_space) {
+    pthread_mutex_unlock(&creating);
+    json_decref(spec);
+    return reply_error(c, 507, "the live volumes take %llu MiB of the %llu MiB they may (--volume-space): delete some first",
+                       allotted >> 20, cfg.volume_space >> 20);
+  }
+  sent = create_volume(c, spec);
+  pthread_mutex_unlock(&creating);
+  json_decref(spec);
+  return sent;
+}
+
+static enum MHD_Result create_volume(struct MHD_Connection *c, json_t *spec) {
   const char *name = json_string_value(json_object_get(spec, "name"));
   char id[40], dir[4200];
   new_id("vol", id, sizeof id);
@@ -84,7 +121,6 @@ enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
   if (!made) snprintf(why, sizeof why, "cannot create its directory: %s", strerror(errno));
   if (!made || voldisk_create(id, why, sizeof why) != 0) {
     volume_remove(id);
-    json_decref(spec);
     return reply_error(c, 500, "could not create the volume: %s", why);
   }
   int64_t created = now_ms();
@@ -93,14 +129,10 @@ enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r) {
                         "(SELECT 1 FROM volumes WHERE name=? AND deleted=0)", "ssis", id, name, created, name);
   if (added <= 0) {
     volume_remove(id);
-    enum MHD_Result ret = added == 0 ? reply_error(c, 409, "a volume named '%s' exists", name)
-                                     : reply_error(c, 500, "could not record the volume");
-    json_decref(spec);
-    return ret;
+    return added == 0 ? reply_error(c, 409, "a volume named '%s' exists", name)
+                      : reply_error(c, 500, "could not record the volume");
   }
-  json_t *out = volume_json(id, name, created);
-  json_decref(spec);
-  return reply_json(c, 201, out);
+  return reply_json(c, 201, volume_json(id, name, created));
 }
 
 enum MHD_Result h_volume_lookup(struct MHD_Connection *c, req *r) {

@@ -304,4 +304,20 @@ describe("porter-sandboxd hardening", function()
     assert.matches("cannot be mounted", logs[#logs].line, 1, true)
     other:stop()
   end)
+
+  it("keeps the live volumes within --volume-space together, and has room again after a delete", function()
+    local other = helpers.sandboxd { args = { "--volume-size", "16M", "--volume-space", "48M" } }
+    local made, r = {}, nil
+    for _ = 1, 6 do
+      r = http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }
+      if r.status ~= 201 then break end
+      made[#made + 1] = r.json.id
+    end
+    assert.equal(3, #made)
+    assert.equal(507, r.status, r.body)
+    assert.matches("--volume-space", r.body, 1, true)
+    assert.equal(204, http.request { method = "DELETE", url = other.url .. "/v1/volume/" .. made[1] }.status)
+    assert.equal(201, http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }.status)
+    other:stop()
+  end)
 end)
