@@ -75,8 +75,8 @@ for _, path in ipairs(yaml.keys(doc.paths)) do
     if o then
       local id = o.operationId or fail(m:upper() .. " " .. path .. " has no operationId")
       local query = {}
-      for _, list_ in ipairs({ item.parameters or {}, o.parameters or {} }) do
-        for _, p in ipairs(list_) do
+      for _, params in ipairs({ item.parameters or {}, o.parameters or {} }) do
+        for _, p in ipairs(params) do
           p = param(p)
           if p["in"] == "query" then query[#query + 1] = p end
         end
