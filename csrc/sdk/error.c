@@ -203,27 +203,34 @@ int porter_argerror(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
-void porter_check_options(lua_State *L, int idx, const char *who, const char *const *known) {
-  if (lua_isnoneornil(L, idx)) return;
-  idx = lua_absindex(L, idx);
+int porter_unknown_option(lua_State *L, int key_idx, const char *who, const char *const *known) {
+  const char *name = luaL_tolstring(L, key_idx, NULL);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const char *const *k = known; *k; k++) {
+    if (k != known) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, *k);
+  }
+  luaL_pushresult(&b);
+  return porter_argerror(L, "%s: unknown option '%s' (expected one of: %s)", who, name, lua_tostring(L, -1));
+}
+
+int porter_options_table(lua_State *L, int idx, const char *who) {
+  if (lua_isnoneornil(L, idx)) return 0;
   if (!lua_istable(L, idx)) porter_argerror(L, "%s: options must be a table (got %s)", who, porter_got(L, idx));
+  return 1;
+}
+
+void porter_check_options(lua_State *L, int idx, const char *who, const char *const *known) {
+  idx = lua_absindex(L, idx);
+  if (!porter_options_table(L, idx, who)) return;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     const char *const *k = known;
     if (lua_type(L, -1) == LUA_TSTRING)
       while (*k && strcmp(*k, lua_tostring(L, -1))) k++;
-    if (lua_type(L, -1) != LUA_TSTRING || !*k) {
-      luaL_Buffer b;
-      const char *name = luaL_tolstring(L, -1, NULL);
-      luaL_buffinit(L, &b);
-      for (k = known; *k; k++) {
-        if (k != known) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, *k);
-      }
-      luaL_pushresult(&b);
-      porter_argerror(L, "%s: unknown option '%s' (expected one of: %s)", who, name, lua_tostring(L, -1));
-    }
+    if (lua_type(L, -1) != LUA_TSTRING || !*k) porter_unknown_option(L, -1, who, known);
   }
 }
 

@@ -259,6 +259,14 @@ static void encode_int(enc *e, int idx, const schema *s) {
   put(e, num, (size_t)n);
 }
 
+/* the value at stack top as a member of what is being encoded (a key, or index i), popped */
+static void encode_member(enc *e, const schema *s, const char *key, lua_Integer i) {
+  size_t old = path_push(e, key, key == NULL, i);
+  encode_value(e, lua_gettop(e->L), s);
+  path_pop(e, old);
+  lua_pop(e->L, 1);
+}
+
 static void encode_array(enc *e, int idx, const schema *s) {
   lua_State *L = e->L;
   lua_Integer n = 0;
@@ -272,10 +280,7 @@ static void encode_array(enc *e, int idx, const schema *s) {
   for (lua_Integer i = 1; i <= n; i++) {
     if (i > 1) PUTS(e, ",");
     lua_rawgeti(L, idx, i);
-    size_t old = path_push(e, NULL, 1, i);
-    encode_value(e, lua_gettop(L), s->items);
-    path_pop(e, old);
-    lua_pop(L, 1);
+    encode_member(e, s->items, NULL, i);
   }
   PUTS(e, "]");
 }
@@ -291,19 +296,13 @@ static void encode_map(enc *e, int idx, const schema *s) {
     if (lua_type(L, -2) != LUA_TSTRING) fail(e, s->label, idx);
     size_t kn;
     const char *k = lua_tolstring(L, -2, &kn);
-    size_t old = path_push(e, k, 0, 0);
-    if (!ct_format_ok(s->format, k, kn)) {
-      char where[sizeof e->path];
-      snprintf(where, sizeof where, "%.*s", (int)old, e->path);
-      porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, where, ct_key_text(s));
-    }
+    if (!ct_format_ok(s->format, k, kn))
+      porter_argerror(L, "%s: key '%s' in '%s' must be %s", e->what, k, e->path, ct_key_text(s));
     if (!first) PUTS(e, ",");
     first = 0;
     put_string(e, k, kn);
     PUTS(e, ":");
-    encode_value(e, lua_gettop(L), s->items);
-    path_pop(e, old);
-    lua_pop(L, 1);
+    encode_member(e, s->items, k, 0);
   }
   PUTS(e, "}");
 }

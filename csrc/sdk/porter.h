@@ -46,6 +46,10 @@ int porter_argerror(lua_State *L, const char *fmt, ...);
  * (NULL-terminated), else an ArgumentError "WHO: unknown option 'k' (expected one of: ...)",
  * the words every option check of the SDK, C or Lua, uses. */
 void porter_check_options(lua_State *L, int idx, const char *who, const char *const *known);
+/* 1 if the value at idx is an options table, 0 if it is nil or none; else an ArgumentError. */
+int porter_options_table(lua_State *L, int idx, const char *who);
+/* Raises that refusal for the key at key_idx (for a parser that reads its options in one pass). */
+int porter_unknown_option(lua_State *L, int key_idx, const char *who, const char *const *known);
 
 /* ---- the contract's types and the JSON model (schema.c, model.c) ---- */
 /* The operations and types of api/openapi.yaml (scripts/gen_contract.lua): op_id OP_<op>,

@@ -8,8 +8,7 @@
 /* Reads the options table at idx into cs; raises on anything unknown. */
 void call_opts(lua_State *L, int idx, call_spec *cs) {
   static const char *const known[] = {"timeout", "range", "progress", NULL};
-  if (lua_isnoneornil(L, idx)) return;
-  porter_check_options(L, idx, cs->what, known);
+  if (!porter_options_table(L, idx, cs->what)) return;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
@@ -28,6 +27,8 @@ void call_opts(lua_State *L, int idx, call_spec *cs) {
         porter_argerror(L, "%s: 'progress' must be a function(done_bytes, total_bytes) (got %s)", cs->what,
                         porter_got(L, -1));
       cs->progress_idx = lua_absindex(L, idx); /* porter_call takes opts.progress from there */
+    } else {
+      porter_unknown_option(L, -2, cs->what, known);
     }
     lua_pop(L, 1);
   }

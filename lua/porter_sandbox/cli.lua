@@ -213,13 +213,19 @@ function commands.logs(porter, args)
   return 0
 end
 
-function commands.rm(porter, args)
-  local _, pos = parse("rm", args, {})
-  if #pos == 0 then usage_fail("rm", "porter-sandbox rm: expected at least one SANDBOX") end
-  for _, ref in ipairs(pos) do
-    sandbox_of(porter, ref):terminate()
+-- rm and vol rm: each ref removed in turn, named on stdout once it is gone
+local function remove_each(cmd, usage, refs, remove)
+  if #refs == 0 then usage_fail(cmd, usage) end
+  for _, ref in ipairs(refs) do
+    remove(ref)
     io.stdout:write(ref, "\n")
   end
+end
+
+function commands.rm(porter, args)
+  local _, pos = parse("rm", args, {})
+  remove_each("rm", "porter-sandbox rm: expected at least one SANDBOX", pos,
+    function(ref) sandbox_of(porter, ref):terminate() end)
   return 0
 end
 
@@ -239,11 +245,8 @@ function commands.vol(porter, args)
     io.stdout:write(porter.volumes.create { name = pos[1] }.id, "\n")
   elseif sub == "rm" then
     local _, pos = parse("vol", args, {})
-    if #pos == 0 then usage_fail("vol", "porter-sandbox vol rm: expected at least one NAME") end
-    for _, ref in ipairs(pos) do
-      volume_of(porter, ref):delete()
-      io.stdout:write(ref, "\n")
-    end
+    remove_each("vol", "porter-sandbox vol rm: expected at least one NAME", pos,
+      function(ref) volume_of(porter, ref):delete() end)
   elseif sub == "--help" or sub == "-h" then
     io.stdout:write(HELP.vol)
   else

@@ -107,10 +107,13 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_true(process.alive(srv.proc))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
+    local function snapshot_of(id)
+      return function() return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} } end
+    end
     it("cannot make a snapshot fill the host's disk: hard links stored once, the copy capped", function()
       local id = run { image = "host" }
       wait_running(id)
-      local function snapshot() return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} } end
+      local snapshot = snapshot_of(id)
       -- 20 names for one 8 MiB file: 8 MiB in the snapshot, not 168
       exec(id, "head -c 8M /dev/urandom > /tmp/a && i=0; while [ $i -lt 20 ]; do ln /tmp/a /tmp/l$i; i=$((i+1)); done")
       local r = snapshot()
@@ -133,7 +136,7 @@ describe("porter-sandboxd against hostile code", function()
     it("cannot fill the host's disk with many snapshots: together they stay within --snapshot-space", function()
       local id = run { image = "host" }
       wait_running(id)
-      local function snapshot() return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} } end
+      local snapshot = snapshot_of(id)
       exec(id, "head -c 6M /dev/urandom > /tmp/a")
       local r, made = nil, {}
       for _ = 1, 12 do -- 12 x 6 MiB would be 72 MiB
