@@ -295,7 +295,7 @@ describe("porter-sandboxd against hostile code", function()
         end
         process.sleep(0.02)
       end
-      return id, got
+      return id, got, port
     end
     it("keeps egress shut with an exposed port when egress allows nothing (the port still answers)", function()
       local id, got = serving '{"allowed_destinations":[]}'
@@ -305,7 +305,7 @@ describe("porter-sandboxd against hostile code", function()
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
     it("exposes a port beside an allow list, the proxy still its only way out", function()
-      local id, got = serving '{"allowed_destinations":["127.0.0.2"]}'
+      local id, got, port = serving '{"allowed_destinations":["127.0.0.2"]}'
       assert.equal("served", got)
       assert.equal("lo\n", (exec(id, "awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
       assert.matches("^http://127.0.0.1:3128", (exec(id, "echo $HTTP_PROXY")))
@@ -320,7 +320,19 @@ describe("porter-sandboxd against hostile code", function()
         if oci.run("ls -A /proc/" .. pid .. "/root/etc/") == "" then empty = empty + 1 end
       end
       assert.is_true(empty > 0, "no forwarder with an empty root among: " .. pids)
+      -- and neither outlives the sandbox: the port closes with it
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      local living
+      for _ = 1, 100 do
+        living = {}
+        for pid in pids:gmatch("%d+") do
+          if process.alive { pid = tonumber(pid) } then living[#living + 1] = pid end
+        end
+        if #living == 0 then break end
+        process.sleep(0.02)
+      end
+      assert.same({}, living)
+      assert.is_nil(socket.connect("127.0.0.1", port))
     end)
   end)
 
@@ -487,8 +499,9 @@ describe("porter-sandboxd against hostile code", function()
         process.sleep(0.1)
       end
       assert.is_true(used < 8 * 1024, used .. " KiB of the image still used")
-      -- and the host's mount table never held the volume
+      -- and the host's mount table never held the volume, nor can the sandbox find an image
       assert.is_nil(process.read_all("/proc/self/mountinfo"):find(srv.state_dir, 1, true))
+      assert.equal("", (exec(id, "find / -path /proc -prune -o -name disk.img -print 2>/dev/null")))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
 
