@@ -137,6 +137,10 @@ describe("porter-sandboxd against hostile code", function()
       local id = run { image = "host" }
       wait_running(id)
       local snapshot = snapshot_of(id)
+      -- from an empty budget: what the tests before left would make the count below a guess
+      for _, s in ipairs(http.request { url = srv.url .. "/v1/snapshot" }.json.snapshots) do
+        http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. s.id }
+      end
       exec(id, "head -c 6M /dev/urandom > /tmp/a")
       local r, made = nil, {}
       for _ = 1, 12 do -- 12 x 6 MiB would be 72 MiB
@@ -148,7 +152,7 @@ describe("porter-sandboxd against hostile code", function()
       local total = 0
       for _, s in ipairs(http.request { url = srv.url .. "/v1/snapshot" }.json.snapshots) do total = total + s.size_bytes end
       assert.is_true(total <= 40 * 1024 * 1024, total .. " bytes of snapshots")
-      assert.is_true(#made >= 1, "no snapshot made")
+      assert.is_true(#made >= 5, #made .. " snapshots made") -- 6 of 6 MiB fit in 40 MiB, less their headers
       -- room again once one is deleted
       assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. made[1] }.status)
       assert.equal(201, snapshot().status)

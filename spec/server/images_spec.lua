@@ -113,6 +113,16 @@ describe("porter-sandboxd images", function()
       assert.equal("/home/app\n", sh_out(id, "echo $HOME"))
     end)
 
+    it("answers an exec whose working directory the sandbox removed with 125, saying so", function()
+      local own = run { image = reg.host .. "/test/full:1" }
+      wait_phase(srv.url, own, "running")
+      sh_out(own, "cd / && rmdir /work/dir")
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. own .. "/exec", json = { command = { "pwd" } } }.json
+      assert.equal(125, r.exit_code)
+      assert.matches("cannot enter the working directory /work/dir", r.stderr, 1, true)
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. own }
+    end)
+
     it("puts the image's Env first and the spec's env over it", function()
       local env = sh_out(id, "env")
       assert.matches("MSG=from%-image", env)
