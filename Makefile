@@ -105,7 +105,7 @@ $(BUILD)/porter-sandboxd: $(SERVER_OBJ)
 
 # porter-sandboxd's exec helper, looked for next to it
 $(BUILD)/porter-sandbox-exec: $(EXEC_OBJ)
-	$(CC) -o $@ $^ -lseccomp $(LDSAN)
+	$(CC) -o $@ $^ -lseccomp -lnftables $(LDSAN)
 
 # porter-sandboxd's layer unpacker, also next to it
 $(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ)

@@ -48,6 +48,22 @@ void proxy_serve(int lfd, char **rules, int n, const char *deny);
 /* Forwards what connects to lfd (the host's 127.0.0.1:port) to port on our own loopback. */
 void forward_serve(int lfd, int port);
 
+/* ---- egress at the network layer (netfilter.c) ---- */
+typedef struct netfilter_spec {
+  const char *host4, *host6; /* the host's own addresses, ", A, B" (netfilter_host_addrs) */
+  int allow_private;         /* private ranges reachable (--allow-private-egress) */
+  int allow_list;            /* rules is an allow list: nothing else goes out */
+  char **rules;
+  int nrules;
+  int proxy_uid;             /* the egress proxy's uid, exempt from the list (it checks names), or -1 */
+} netfilter_spec;
+/* The host's interface addresses as two lists for netfilter_spec (malloc'd). 0 or -1. */
+int netfilter_host_addrs(char **v4, char **v6);
+/* The ruleset's text (malloc'd; NULL when out of memory), and installing it in the network
+ * namespace we are in. */
+char *netfilter_ruleset(const netfilter_spec *s);
+int netfilter_install(const char *rules);
+
 /* ---- pid 1's exec service (control.c) ---- */
 int control_listen(void); /* binds ../ctl.sock (we are in the root's directory); the fd or -1 */
 void control_loop(int lfd, pid_t workload); /* reaps, serves execs, ends with the workload */

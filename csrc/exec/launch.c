@@ -12,14 +12,16 @@
  *                           vanishes with the sandbox (even if the server is killed)
  *   --bind SRC DST          a volume (repeatable)
  *   --cgroup DIR            a cgroup of the sandbox's, joined before anything starts (repeatable)
- *   --slirp                 outbound network through slirp4netns (never the host's loopback)
- *   --forward PORT SOCKET   with --slirp: 127.0.0.1:PORT on the host reaches PORT inside
- *                           (SOCKET: where slirp4netns's API listens meanwhile)
- *   --forward-loopback PORT without --slirp: the same, by a forwarder of our own that connects
- *                           to nothing but PORT on the sandbox's loopback
- *   --egress-proxy PORT     an HTTP and SOCKS5 proxy on the sandbox's 127.0.0.1:PORT, its only way
- *                           out, letting through what the --allow rules allow (repeatable) and
- *                           never --deny HOST:PORT (the API server)
+ *   --slirp                 outbound network through slirp4netns, filtered by netfilter.c's
+ *                           rules (never the host, its loopback, link-local or metadata
+ *                           addresses; private ranges only with --allow-private)
+ *   --allow RULE            (repeatable) an allow list: with --slirp, only what it allows goes out
+ *   --forward PORT          the host's listener on fd 4 (the server's, on 127.0.0.1) reaches PORT
+ *                           on the sandbox's loopback, through a forwarder of ours that connects
+ *                           to nothing else
+ *   --egress-proxy PORT     an HTTP and SOCKS5 proxy on the sandbox's 127.0.0.1:PORT for names
+ *                           the --allow rules allow (wildcards too), never --deny HOST:PORT (the
+ *                           API server); inside the sandbox's network, so the rules bind it too
  *   --hostname NAME   --user UID GID   --cwd DIR
  *   --idle | -- command...  with the environment we were started with
  *   --prestart              a warm launcher: join the --cgroup dirs and bring the network up
@@ -50,6 +52,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -58,17 +61,18 @@
 #include "helper.h"
 
 #define MAX_BINDS 64
+#define SLIRP_MAX_FDS 512 /* slirp4netns holds a socket per connection it carries */
+#define SANDBOX_RESOLV "nameserver 10.0.2.3\n" /* slirp4netns's DNS forwarder */
 
 typedef struct opts {
   pid_t parent;
   unsigned long base, count;
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
   int host_root, idle, prestart;
-  int slirp, proxy_port;
+  int slirp, proxy_port, allow_private;
   char *allow[256];
   int nallow;
   const char *deny;
-  const char *slirp_api;
   int forward_port;
   uid_t uid;
   gid_t gid;
@@ -106,10 +110,10 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(1) o->deny = argv[++i];
     } else if (!strcmp(a, "--slirp")) {
       o->slirp = 1;
+    } else if (!strcmp(a, "--allow-private")) {
+      o->allow_private = 1;
     } else if (!strcmp(a, "--forward")) {
-      NEED(2) o->forward_port = atoi(argv[i + 1]), o->slirp_api = argv[i + 2], i += 2;
-    } else if (!strcmp(a, "--forward-loopback")) {
-      NEED(1) o->forward_port = atoi(argv[++i]), o->slirp_api = NULL;
+      NEED(1) o->forward_port = atoi(argv[++i]);
     } else if (!strcmp(a, "--parent")) {
       NEED(1) o->parent = (pid_t)atoi(argv[++i]);
     } else if (!strcmp(a, "--status-fd")) {
@@ -204,6 +208,33 @@ static int mount_scratch(const opts *o, uid_t root) {
   return 0;
 }
 
+/* The sandbox's resolver is slirp4netns's forwarder, whatever the image's /etc/resolv.conf says
+ * (as Docker's is its own): a file of ours bound over it, read-only. */
+static int sandbox_resolv(const opts *o, int rootfd) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/resolv.conf", o->scratch);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write(fd, SANDBOX_RESOLV, strlen(SANDBOX_RESOLV)) < 0) return -1;
+  close(fd);
+  int etc = root_mkdirs(rootfd, "/etc", (uid_t)o->base, (gid_t)o->base);
+  if (etc < 0) return -1;
+  struct stat st;
+  /* a symlink there (systemd's stub) is replaced; a read-only /etc (the host image's) keeps a
+   * file to bind over, so the bind is all it needs */
+  if (fstatat(etc, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) unlinkat(etc, "resolv.conf", 0);
+  int target = openat(etc, "resolv.conf", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (target < 0) target = openat(etc, "resolv.conf", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  close(etc);
+  if (target < 0) return -1;
+  if (fstat(target, &st) != 0 || !S_ISREG(st.st_mode)) { /* a symlink in a read-only /etc: left as it is */
+    close(target);
+    return 0;
+  }
+  int rc = bind_onto_fd(path, target, 1);
+  close(target);
+  return rc;
+}
+
 static int assemble(const opts *o) {
   uid_t root = (uid_t)o->base;
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
@@ -231,6 +262,8 @@ static int assemble(const opts *o) {
   if (rootfd < 0) return report("cannot open the root: %s", strerror(errno)), -1;
   if (o->host_root && make_host_root(rootfd, root, root) != 0)
     return report("cannot build the host image: %s", strerror(errno)), -1;
+  if (o->slirp && o->scratch && sandbox_resolv(o, rootfd) != 0)
+    return report("cannot write the sandbox's /etc/resolv.conf: %s", strerror(errno)), -1;
   int fd = root_topdir(rootfd, "proc", root, root);
   if (fd < 0) return report("cannot make /proc: %s", strerror(errno)), -1;
   close(fd);
@@ -404,69 +437,56 @@ static int pid1(const opts *o, int go, int net, int life) {
   _exit(EXIT_SETUP);
 }
 
-/* slirp4netns for our network namespace, started before the root is assembled so that its
- * start-up overlaps ours; gone with us (its exit fd is ours). Returns its ready fd. */
-static int spawn_slirp(const opts *o) {
+/* slirp4netns for our network namespace (made by now), run in the host's (hostns), where its
+ * connections go out: it is the sandbox's only way off its namespace. Confined as it confines
+ * itself (a mount namespace of its own with nothing of the host's but /etc and /run, no
+ * capability but NET_BIND_SERVICE, a seccomp filter), with a bounded number of descriptors
+ * whatever the sandbox asks of it, and gone with us (its exit fd is ours). Returns its ready fd. */
+static int spawn_slirp(int hostns) {
   int ready[2], ex[2];
   if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(ex, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), -1;
-  if (o->slirp_api) unlink(o->slirp_api);
   pid_t self = getpid();
   pid_t pid = fork();
   if (pid < 0) return report("cannot start slirp4netns: %s", strerror(errno)), -1;
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != self || setns(hostns, CLONE_NEWNET) != 0) _exit(1);
+    struct rlimit nofile = {SLIRP_MAX_FDS, SLIRP_MAX_FDS};
+    if (setrlimit(RLIMIT_NOFILE, &nofile) != 0) _exit(1);
     int null = open("/dev/null", O_RDWR);
     dup2(null, 0), dup2(null, 1), dup2(null, 2);
     dup2(ready[1], 3), dup2(ex[0], 4);
     syscall(SYS_close_range, 5, ~0u, 0);
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)self);
-    char *argv[] = {"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3", "--exit-fd=4",
-                    pidbuf, "tap0", NULL, NULL, NULL};
-    if (o->slirp_api) argv[6] = "--api-socket", argv[7] = (char *)o->slirp_api, argv[8] = pidbuf, argv[9] = "tap0";
+    char *argv[] = {"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                    "--enable-seccomp", "--ready-fd=3", "--exit-fd=4", pidbuf, "tap0", NULL};
     execvp(argv[0], argv);
     _exit(127);
   }
   close(ready[1]);
   close(ex[0]); /* ex[1] stays open as long as we live */
+  close(hostns);
   return ready[0];
 }
 
-/* Waits until slirp4netns is up, then sets up the port forward through its API socket. */
-static int finish_slirp(const opts *o, int ready) {
+static int finish_slirp(int ready) {
   struct pollfd p = {ready, POLLIN, 0};
   char b;
   int ok = poll(&p, 1, 10000) == 1 && read(ready, &b, 1) == 1;
   close(ready);
-  if (!ok) return report("slirp4netns did not start (is it installed?)"), -1;
-  if (!o->forward_port) return 0;
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", o->slirp_api);
-  char req[256], reply[512] = "";
-  int n = snprintf(req, sizeof req,
-                   "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", \"host_addr\": \"127.0.0.1\", "
-                   "\"host_port\": %d, \"guest_port\": %d}}",
-                   o->forward_port, o->forward_port);
-  ok = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && write(s, req, (size_t)n) == n;
-  if (ok) {
-    shutdown(s, SHUT_WR);
-    ssize_t r = read(s, reply, sizeof reply - 1);
-    reply[r > 0 ? r : 0] = '\0';
-  }
-  if (s >= 0) close(s);
-  if (!ok || !strstr(reply, "\"return\"")) return report("cannot forward 127.0.0.1:%d to the sandbox (in use?)", o->forward_port), -1;
-  return 0;
+  return ok ? 0 : (report("slirp4netns did not start (is it installed?)"), -1);
 }
 
-/* The egress proxy: a child that stays in the host's network namespace (it is forked before we
- * leave it) and gets its listening socket, made inside the sandbox's, over a socketpair. */
 /* What the egress proxy and the port forward become once they hold their sockets: a root of
  * their own (a tmpfs in a mount namespace of their own, holding copies of the host files named
  * in keep and nothing else), nobody, no way to gain privileges, gone with us. The proxy parses
  * what untrusted code sends: taken over, it would find nothing of the host's to read. Returns
  * only if all of it was done. */
-static void become_helper(const char *const keep[]) {
+static int host_netns = -1; /* open only while the network is being made */
+
+static void become_helper(const char *const keep[], const char *resolv) {
+  if (host_netns >= 0) close(host_netns);
   int null = open("/dev/null", O_RDWR);
   dup2(null, 0), dup2(null, 1), dup2(null, 2);
   char *copy[8] = {0};
@@ -490,6 +510,9 @@ static void become_helper(const char *const keep[]) {
     if (fd >= 0) close(fd);
     free(copy[i]);
   }
+  int fd = resolv ? open("/tmp/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+  if (resolv && (fd < 0 || write(fd, resolv, strlen(resolv)) < 0)) _exit(1);
+  if (fd >= 0) close(fd);
   if (chroot("/tmp") != 0 || chdir("/") != 0) _exit(1);
   if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -497,52 +520,33 @@ static void become_helper(const char *const keep[]) {
   if (getppid() == 1) _exit(1);
 }
 
-static int spawn_proxy(const opts *o, int *channel) {
-  int sp[2];
-  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) != 0) return report("cannot make a socketpair: %s", strerror(errno)), -1;
+/* The egress proxy, in the sandbox's network namespace (made by now): what it connects to
+ * passes the same rules as the sandbox's own packets. It resolves through slirp4netns's DNS
+ * forwarder, as the sandbox does. */
+static int spawn_proxy(const opts *o) {
   pid_t pid = fork();
   if (pid < 0) return report("cannot start the egress proxy: %s", strerror(errno)), -1;
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    close(sp[0]);
     for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    char byte;
-    struct iovec iov = {&byte, 1};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    if (recvmsg(sp[1], &m, 0) != 1 || !CMSG_FIRSTHDR(&m)) _exit(1);
-    int lfd;
-    memcpy(&lfd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof lfd);
-    close(sp[1]);
-    /* the resolver's files, for the names the rules allow (glibc's files and dns services are
-     * in libc itself) */
-    static const char *const resolver[] = {"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
-                                           "/etc/host.conf", NULL};
-    become_helper(resolver);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->proxy_port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 128) != 0)
+      _exit(1);
+    /* glibc's files and dns services are in libc itself */
+    static const char *const resolver[] = {"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", NULL};
+    become_helper(resolver, SANDBOX_RESOLV);
     proxy_serve(lfd, (char **)o->allow, o->nallow, o->deny);
   }
-  close(sp[1]);
-  *channel = sp[0];
   return 0;
 }
 
-/* The host's 127.0.0.1:PORT, listened on before the sandbox's network namespace is made. */
-static int host_listener(int port) {
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 128) != 0) {
-    report("cannot forward 127.0.0.1:%d to the sandbox (in use?): %s", port, strerror(errno));
-    if (lfd >= 0) close(lfd);
-    return -1;
-  }
-  return lfd;
-}
-
-/* The forwarder, in the sandbox's network namespace (made by now) with the host's listener, in
- * the sandbox's cgroups, confined as the proxy is (it needs no file at all). */
+/* The forwarder, in the sandbox's network namespace (made by now) with the host's listener (the
+ * server's, so that it chose a free port), in the sandbox's cgroups, confined as the proxy is
+ * (it needs no file at all). */
 static int spawn_forwarder(const opts *o, int lfd) {
   pid_t pid = fork();
   if (pid < 0) return report("cannot start the port forward: %s", strerror(errno)), -1;
@@ -550,33 +554,11 @@ static int spawn_forwarder(const opts *o, int lfd) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
     static const char *const nothing[] = {NULL};
-    become_helper(nothing);
+    become_helper(nothing, NULL);
     forward_serve(lfd, o->forward_port);
   }
   close(lfd);
   return 0;
-}
-
-static int give_proxy_socket(const opts *o, int channel) {
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->proxy_port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 128) != 0)
-    return report("cannot listen for the egress proxy: %s", strerror(errno)), -1;
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  char byte = 'p';
-  struct iovec iov = {&byte, 1};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &lfd, sizeof lfd);
-  int ok = sendmsg(channel, &m, 0) == 1;
-  close(lfd);
-  close(channel);
-  return ok ? 0 : (report("cannot hand the egress proxy its socket: %s", strerror(errno)), -1);
 }
 
 /* The sandbox's network namespace, made by us (the host's root) so that slirp4netns can start on
@@ -623,18 +605,29 @@ int launch_main(int argc, char **argv) {
       if (join_cgroup(o.cgroups[i]) != 0) return report("cannot join the sandbox's cgroup: %s", strerror(errno)), EXIT_SETUP;
     o.ncgroups = 0;
   }
-  int proxy_channel = -1;
-  if (o.proxy_port && spawn_proxy(&o, &proxy_channel) != 0) return EXIT_SETUP;
-  int forward_fd = o.forward_port && !o.slirp ? host_listener(o.forward_port) : -1;
-  if (o.forward_port && !o.slirp && forward_fd < 0) return EXIT_SETUP;
+  /* what the rules need of the host's namespace, read while we are in it */
+  char *rules = NULL;
+  if (o.slirp) {
+    char *host4 = NULL, *host6 = NULL;
+    host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_netns < 0 || netfilter_host_addrs(&host4, &host6) != 0)
+      return report("cannot read the host's network: %s", strerror(errno)), EXIT_SETUP;
+    netfilter_spec nf = {host4, host6, o.allow_private, o.nallow > 0, o.allow, o.nallow, o.proxy_port ? 65534 : -1};
+    rules = netfilter_ruleset(&nf);
+    free(host4), free(host6);
+    if (!rules) return report("cannot build the sandbox's egress rules: out of memory"), EXIT_SETUP;
+  }
   if (make_network() != 0) return EXIT_SETUP;
-  if (o.proxy_port && give_proxy_socket(&o, proxy_channel) != 0) return EXIT_SETUP;
-  if (forward_fd >= 0 && spawn_forwarder(&o, forward_fd) != 0) return EXIT_SETUP;
-  int slirp_ready = o.slirp ? spawn_slirp(&o) : -1;
+  if (rules && netfilter_install(rules) != 0) return EXIT_SETUP;
+  free(rules);
+  if (o.proxy_port && spawn_proxy(&o) != 0) return EXIT_SETUP;
+  if (o.forward_port && spawn_forwarder(&o, 4) != 0) return EXIT_SETUP;
+  int slirp_ready = o.slirp ? spawn_slirp(host_netns) : -1;
+  host_netns = -1; /* closed by spawn_slirp */
   if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
-  if (o.prestart && o.slirp && finish_slirp(&o, slirp_ready) != 0) return EXIT_SETUP;
+  if (o.prestart && o.slirp && finish_slirp(slirp_ready) != 0) return EXIT_SETUP;
   if (o.prestart) {
-    slirp_ready = -1, o.slirp = 0; /* up already */
+    slirp_ready = -1; /* up already */
     dprintf(status_fd, "warm\n"); /* the server may rename our cgroups now */
   }
   if (o.prestart && read_late(&o) != 0) return EXIT_SETUP;
@@ -664,7 +657,7 @@ int launch_main(int argc, char **argv) {
   dprintf(status_fd, "pid %d\n", (int)pid);
   if (write(go[1], "g", 1) != 1) return EXIT_SETUP;
   close(go[1]);
-  if (o.slirp && finish_slirp(&o, slirp_ready) != 0) {
+  if (slirp_ready >= 0 && finish_slirp(slirp_ready) != 0) {
     kill(pid, SIGKILL);
     return EXIT_SETUP;
   }

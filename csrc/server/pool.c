@@ -47,6 +47,7 @@ static int make_one(warm *w, unsigned long serial) {
   argv[k++] = "--parent", argv[k++] = parent;
   argv[k++] = "--status-fd", argv[k++] = "3";
   argv[k++] = "--slirp";
+  if (cfg.allow_private_egress) argv[k++] = "--allow-private";
   for (int i = 0; i < ncg; i++) argv[k++] = "--cgroup", argv[k++] = cg[i];
   argv[k] = NULL;
   int out[2], err[2], st[2], conf[2];

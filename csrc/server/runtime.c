@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "exec_proto.h"
@@ -37,8 +39,9 @@ typedef struct sandbox_rt {
   pid_t init;        /* the sandbox's pid 1, as the host sees it */
   int running;
   int network;         /* outbound network (slirp4netns); else loopback only */
-  int port;            /* networking: forwarded from 127.0.0.1:port */
-  json_t *allow;       /* egress.allowed_destinations, when not empty: through our proxy only */
+  int port;            /* networking: the sandbox's port, reached from host_fd */
+  int host_fd;         /* the listener on the host's loopback for it, until the launcher has it */
+  json_t *allow;       /* egress.allowed_destinations, when not empty: nothing else goes out */
   int terminating;
   int64_t deadline_ms; /* ttl; 0 = none */
   char **env;          /* KEY=VALUE, NULL-terminated; set before running */
@@ -67,6 +70,7 @@ static void free_env(char **env) {
 }
 
 static void free_rt(sandbox_rt *s) {
+  if (s->host_fd >= 0) close(s->host_fd);
   free_env(s->env);
   json_decref(s->allow);
   json_decref(s->spec);
@@ -203,6 +207,7 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
   addf(a, "%lu", (unsigned long)getpid());
   add(a, "--status-fd"), add(a, "3");
   if (s->network) add(a, "--slirp");
+  if (s->network && cfg.allow_private_egress) add(a, "--allow-private");
   if (s->allow) {
     add(a, "--egress-proxy"), addf(a, "%lu", PROXY_PORT);
     add(a, "--deny"), add(a, cfg.self_addr);
@@ -210,16 +215,7 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
     json_t *v;
     json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));
   }
-  if (s->port && !s->network) {
-    add(a, "--forward-loopback"), addf(a, "%lu", (unsigned long)s->port);
-  } else if (s->port) {
-    char sock[4200];
-    if (pathf(sock, sizeof sock, "%s/slirp.sock", s->dir) != 0 || strlen(sock) >= 100) {
-      snprintf(why, wn, "the state directory's path is too long for a port forward's socket");
-      return -1;
-    }
-    add(a, "--forward"), addf(a, "%lu", (unsigned long)s->port), add(a, sock);
-  }
+  if (s->port) add(a, "--forward"), addf(a, "%lu", (unsigned long)s->port);
   for (int i = 0; i < s->ncgroups; i++) add(a, "--cgroup"), add(a, s->cgroups[i]);
   return 0;
 }
@@ -432,8 +428,10 @@ static int spawn_launcher(sandbox_rt *s, argv_buf *a, launched *l, char *why, si
     snprintf(why, wn, "could not create pipes for the sandbox");
     return -1;
   }
-  pid_t pid = proc_spawn(a->v, s->env, out[1], err[1], status[1]);
+  pid_t pid = proc_spawn4(a->v, s->env, out[1], err[1], status[1], s->host_fd);
   close(out[1]), close(err[1]), close(status[1]);
+  if (s->host_fd >= 0) close(s->host_fd);
+  s->host_fd = -1; /* the launcher's now, gone with it */
   if (pid < 0) {
     close(out[0]), close(err[0]), close(status[0]);
     snprintf(why, wn, "could not start the sandbox's launcher");
@@ -527,19 +525,39 @@ static void *launcher(void *arg) {
   return NULL;
 }
 
-int runtime_start(const char *id, const char *name, json_t *spec) {
+int runtime_host_listener(int port, int *got) {
+  for (int k = 0; k < 2; k++) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(k ? 0 : port)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 128) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+      *got = ntohs(a.sin_port);
+      return fd;
+    }
+    if (fd >= 0) close(fd);
+  }
+  return -1;
+}
+
+int runtime_start(const char *id, const char *name, json_t *spec, int host_fd) {
   sandbox_rt *s = calloc(1, sizeof *s);
-  if (!s) return -1;
+  if (!s) {
+    if (host_fd >= 0) close(host_fd);
+    return -1;
+  }
+  s->host_fd = host_fd;
   snprintf(s->id, sizeof s->id, "%s", id);
   snprintf(s->name, sizeof s->name, "%s", name);
   s->spec = json_incref(spec);
   json_t *eg = json_object_get(spec, "egress");
   json_t *allowed = eg ? json_object_get(eg, "allowed_destinations") : NULL;
-  /* no egress rule: outbound network through slirp4netns; an empty allow list: none at all; a
-   * non-empty one: only loopback, and a proxy there that lets through what the list allows. An
-   * exposed port changes none of it: slirp4netns forwards it when it is there, else a forwarder
-   * of the launcher's that connects to the port and nowhere else. */
-  s->network = !allowed;
+  /* no egress rule: outbound network through slirp4netns (the launcher's rules keep the host
+   * and its neighbours out); an empty allow list: loopback only; a non-empty one: slirp4netns
+   * with rules that let out only what the list allows, and a proxy for names. An exposed port
+   * changes none of it: a forwarder of the launcher's connects to the port and nowhere else. */
+  s->network = !allowed || json_array_size(allowed) > 0;
   if (json_array_size(allowed)) s->allow = json_incref(allowed);
   json_t *net = json_array_get(json_object_get(spec, "networking"), 0);
   if (net) s->port = (int)json_integer_value(json_object_get(net, "port"));

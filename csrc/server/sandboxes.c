@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "contract.h"
 #include "server.h"
 
@@ -65,12 +66,20 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
     return reply_error(c, 400, "%s", why);
   }
   char id[40], host[64] = "";
+  int host_fd = -1;
   new_id("sb", id, sizeof id);
   const char *name = json_string_value(json_object_get(spec, "name"));
   if (!name) name = id;
   json_t *net = json_object_get(spec, "networking");
-  if (json_array_size(net) == 1)
-    snprintf(host, sizeof host, "127.0.0.1:%d", (int)json_integer_value(json_object_get(json_array_get(net, 0), "port")));
+  if (json_array_size(net) == 1) {
+    int want = (int)json_integer_value(json_object_get(json_array_get(net, 0), "port")), got;
+    host_fd = runtime_host_listener(want, &got);
+    if (host_fd < 0) {
+      json_decref(spec);
+      return reply_error(c, 503, "no port free on the host's loopback for the sandbox's port %d", want);
+    }
+    snprintf(host, sizeof host, "127.0.0.1:%d", got);
+  }
   char *spec_text = json_dumps(spec, JSON_COMPACT);
   json_t *tags = json_object_get(spec, "tags");
   char *tags_text = json_is_object(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("{}");
@@ -78,6 +87,7 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
   int rc = spec_text && tags_text && db_batch(insert_record, &rec) == 0 ? SQLITE_DONE : rec.rc ? rec.rc : SQLITE_ERROR;
   free(spec_text);
   free(tags_text);
+  if (rc != SQLITE_DONE && host_fd >= 0) close(host_fd);
   if (rc == SQLITE_CONSTRAINT) {
     enum MHD_Result ret = reply_error(c, 409, "the name '%s' is taken (names are never reused)", name);
     json_decref(spec); /* name points into it */
@@ -87,7 +97,7 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
     json_decref(spec);
     return reply_error(c, 500, "could not record the sandbox");
   }
-  if (runtime_start(id, name, spec) != 0) {
+  if (runtime_start(id, name, spec, host_fd) != 0) {
     /* no launcher thread (out of threads or memory): the record must not stay queued */
     static const char msg[] = "porter-sandboxd could not start this sandbox (out of threads or memory)";
     log_line(id, "error", "", msg, sizeof msg - 1);

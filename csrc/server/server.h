@@ -36,6 +36,7 @@ typedef struct srv_config {
   unsigned long long volume_size;    /* bytes of a new volume's filesystem; 0: plain directories */
   unsigned long long snapshot_space; /* bytes all snapshots together may take */
   unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
+  int allow_private_egress;          /* sandboxes may reach private ranges (10/8, ...) */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
   long max_log_lines;                /* kept per sandbox */
@@ -258,7 +259,12 @@ void pool_release(warm *w);
 void pool_stop(void);
 
 /* ---- runtime (runtime.c): sandboxes as processes in namespaces of their own ---- */
-int runtime_start(const char *id, const char *name, json_t *spec); /* spawns the launcher */
+/* Spawns the launcher; host_fd (or -1) is the listener of the sandbox's exposed port, which it
+ * takes, closed whatever happens. */
+int runtime_start(const char *id, const char *name, json_t *spec, int host_fd);
+/* A listener on the host's 127.0.0.1:port, or on a free port when that one is taken (as
+ * `docker run -p` gives each container its own); *got is the port. The fd or -1. */
+int runtime_host_listener(int port, int *got);
 int runtime_terminate(const char *id);  /* 1 if it was live */
 int runtime_live(const char *id);       /* running (exec possible) */
 int runtime_count(void);
