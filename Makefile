@@ -141,7 +141,7 @@ check: deps
 FUZZ        := build-fuzz
 FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS := server_spec sdk_decode
+FUZZ_TARGETS := server_spec sdk_decode dns_msg
 
 $(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/route_match.c csrc/server/validate.c csrc/server/imageref.c csrc/server/vfs.c csrc/server/util.c $(wildcard csrc/server/*.h csrc/include/*.h) $(FUZZ)/gen/contract_gen.h
 	@mkdir -p $(FUZZ)
@@ -150,6 +150,10 @@ $(FUZZ)/server_spec: fuzz/server_spec.c csrc/server/spec.c csrc/server/route_mat
 $(FUZZ)/sdk_decode: fuzz/sdk_decode.c $(SDK_SRC) $(wildcard csrc/sdk/*.h) $(FUZZ)/gen/contract_gen.h
 	@mkdir -p $(FUZZ)
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -I$(FUZZ)/gen -o $@ $(filter %.c,$^) $(SDK_LIBS) $(LUA_LIBS)
+
+$(FUZZ)/dns_msg: fuzz/dns_msg.c csrc/exec/dnsmsg.c csrc/exec/dnsmsg.h
+	@mkdir -p $(FUZZ)
+	clang $(FUZZ_CFLAGS) -Icsrc/exec -o $@ $(filter %.c,$^)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%)
 	FUZZ=$(FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FUZZ_TARGETS)

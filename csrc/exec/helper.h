@@ -45,6 +45,8 @@ int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, in
 /* Serves HTTP (CONNECT and absolute-URI requests) and SOCKS5 on the listening socket lfd,
  * connecting out from the network namespace we are in; never returns. */
 void proxy_serve(int lfd, char **rules, int n, const char *deny);
+/* The sandbox's resolver for an allow list (dns.c), on the UDP socket fd; never returns. */
+void dns_serve(int fd, char **rules, int n);
 /* Forwards what connects to lfd (the host's 127.0.0.1:port) to port on our own loopback. */
 void forward_serve(int lfd, int port);
 
@@ -55,7 +57,8 @@ typedef struct netfilter_spec {
   int allow_list;            /* rules is an allow list: nothing else goes out */
   char **rules;
   int nrules;
-  int proxy_uid;             /* the egress proxy's uid, exempt from the list (it checks names), or -1 */
+  int proxy_uid;             /* the egress proxy's and resolver's uid, exempt from the list (they
+                                check names), or -1 */
 } netfilter_spec;
 /* The host's interface addresses as two lists for netfilter_spec (malloc'd). 0 or -1. */
 int netfilter_host_addrs(char **v4, char **v6);

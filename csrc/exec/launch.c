@@ -51,6 +51,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -63,6 +64,8 @@
 #define MAX_BINDS 64
 #define SLIRP_MAX_FDS 512 /* slirp4netns holds a socket per connection it carries */
 #define SANDBOX_RESOLV "nameserver 10.0.2.3\n" /* slirp4netns's DNS forwarder */
+#define FILTERED_RESOLV "nameserver 127.0.0.53\n" /* ours, for an allow list (dns.c) */
+#define HELPER_UID 65534 /* nobody: the proxy, resolver and forwarder */
 
 typedef struct opts {
   pid_t parent;
@@ -214,7 +217,8 @@ static int sandbox_resolv(const opts *o, int rootfd) {
   char path[4200];
   snprintf(path, sizeof path, "%s/resolv.conf", o->scratch);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write(fd, SANDBOX_RESOLV, strlen(SANDBOX_RESOLV)) < 0) return -1;
+  const char *text = o->nallow ? FILTERED_RESOLV : SANDBOX_RESOLV;
+  if (fd < 0 || write(fd, text, strlen(text)) < 0) return -1;
   close(fd);
   int etc = root_mkdirs(rootfd, "/etc", (uid_t)o->base, (gid_t)o->base);
   if (etc < 0) return -1;
@@ -485,7 +489,7 @@ static int finish_slirp(int ready) {
  * only if all of it was done. */
 static int host_netns = -1; /* open only while the network is being made */
 
-static void become_helper(const char *const keep[], const char *resolv) {
+static void become_helper(const char *const keep[], const char *resolv, int net_admin) {
   if (host_netns >= 0) close(host_netns);
   int null = open("/dev/null", O_RDWR);
   dup2(null, 0), dup2(null, 1), dup2(null, 2);
@@ -514,7 +518,15 @@ static void become_helper(const char *const keep[], const char *resolv) {
   if (resolv && (fd < 0 || write(fd, resolv, strlen(resolv)) < 0)) _exit(1);
   if (fd >= 0) close(fd);
   if (chroot("/tmp") != 0 || chdir("/") != 0) _exit(1);
-  if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+  if (net_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) _exit(1);
+  if (setgroups(0, NULL) != 0 || setresgid(HELPER_UID, HELPER_UID, HELPER_UID) != 0 ||
+      setresuid(HELPER_UID, HELPER_UID, HELPER_UID) != 0)
+    _exit(1);
+  if (net_admin) { /* the resolver's one capability: adding to the sandbox's nftables sets */
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2] = {{1u << CAP_NET_ADMIN, 1u << CAP_NET_ADMIN, 0}, {0, 0, 0}};
+    if (syscall(SYS_capset, &h, d) != 0) _exit(1);
+  }
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
   if (getppid() == 1) _exit(1);
@@ -538,8 +550,28 @@ static int spawn_proxy(const opts *o) {
       _exit(1);
     /* glibc's files and dns services are in libc itself */
     static const char *const resolver[] = {"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", NULL};
-    become_helper(resolver, SANDBOX_RESOLV);
+    become_helper(resolver, SANDBOX_RESOLV, 0);
     proxy_serve(lfd, (char **)o->allow, o->nallow, o->deny);
+  }
+  return 0;
+}
+
+/* The resolver of a sandbox with an allow list (dns.c), in the sandbox's network namespace,
+ * nobody with CAP_NET_ADMIN over that namespace alone (to add to its sets), in a root with no
+ * file. */
+static int spawn_dns(const opts *o) {
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot start the sandbox's resolver: %s", strerror(errno)), -1;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
+    inet_pton(AF_INET, "127.0.0.53", &a.sin_addr);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) _exit(1);
+    static const char *const nothing[] = {NULL};
+    become_helper(nothing, NULL, 1);
+    dns_serve(fd, (char **)o->allow, o->nallow);
   }
   return 0;
 }
@@ -554,7 +586,7 @@ static int spawn_forwarder(const opts *o, int lfd) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
     static const char *const nothing[] = {NULL};
-    become_helper(nothing, NULL);
+    become_helper(nothing, NULL, 0);
     forward_serve(lfd, o->forward_port);
   }
   close(lfd);
@@ -612,7 +644,7 @@ int launch_main(int argc, char **argv) {
     host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (host_netns < 0 || netfilter_host_addrs(&host4, &host6) != 0)
       return report("cannot read the host's network: %s", strerror(errno)), EXIT_SETUP;
-    netfilter_spec nf = {host4, host6, o.allow_private, o.nallow > 0, o.allow, o.nallow, o.proxy_port ? 65534 : -1};
+    netfilter_spec nf = {host4, host6, o.allow_private, o.nallow > 0, o.allow, o.nallow, HELPER_UID};
     rules = netfilter_ruleset(&nf);
     free(host4), free(host6);
     if (!rules) return report("cannot build the sandbox's egress rules: out of memory"), EXIT_SETUP;
@@ -621,6 +653,7 @@ int launch_main(int argc, char **argv) {
   if (rules && netfilter_install(rules) != 0) return EXIT_SETUP;
   free(rules);
   if (o.proxy_port && spawn_proxy(&o) != 0) return EXIT_SETUP;
+  if (o.slirp && o.nallow && spawn_dns(&o) != 0) return EXIT_SETUP;
   if (o.forward_port && spawn_forwarder(&o, 4) != 0) return EXIT_SETUP;
   int slirp_ready = o.slirp ? spawn_slirp(host_netns) : -1;
   host_netns = -1; /* closed by spawn_slirp */

@@ -4,7 +4,9 @@
  * change the table; every packet the sandbox sends, by any protocol, proxy or not, passes it.
  *
  * Order of the chain, first match wins:
- *   1. the sandbox's own loopback, and slirp4netns's DNS forwarder (10.0.2.3:53);
+ *   1. the sandbox's own loopback, and slirp4netns's DNS forwarder (10.0.2.3:53): with an
+ *      allow list, only for our resolver and proxy (dns.c, proxy.c, as nobody), so that the
+ *      sandbox resolves only names the list allows;
  *   2. never, whatever the rules say: unspecified, loopback, link-local (the metadata
  *      endpoints are in it, and fd00:ec2::254 beside it), multicast and broadcast, slirp4netns's
  *      own network (its gateway is the host), IPv4-mapped IPv6, and every address of the host's
@@ -12,7 +14,8 @@
  *   3. the allow list's address rules;
  *   4. private ranges, unless --allow-private-egress;
  *   5. with an allow list: the egress proxy (nobody, which checks names itself), the addresses
- *      the list's names resolved to, and nothing else.
+ *      the list's names resolve to (sets named4 and named6: those resolved at the start, and
+ *      what our resolver adds as the sandbox looks names up), and nothing else.
  * A refused TCP connection gets a reset, anything else an ICMP unreachable: it fails at once. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +28,8 @@
 #include <string.h>
 #include "egress_rule.h"
 #include "helper.h"
+
+#define NAMED_MAX 65536 /* addresses a sandbox's names may add to its sets */
 
 typedef struct text {
   char *p;
@@ -125,11 +130,18 @@ char *netfilter_ruleset(const netfilter_spec *s) {
   put(&n4, "%s", ""), put(&n6, "%s", ""), put(&c4, "%s", ""), put(&c6, "%s", "");
   if (s->allow_list) allowed_lists(s->rules, s->nrules, &n4, &n6, &c4, &c6);
   put(&t, "table inet porter {\n"
+          " set named4 { type ipv4_addr; size %d;%s%s%s }\n"
+          " set named6 { type ipv6_addr; size %d;%s%s%s }\n"
           " chain refuse {\n  meta l4proto tcp reject with tcp reset\n  reject\n }\n"
           " chain out {\n  type filter hook output priority 0; policy accept;\n"
-          "  oifname \"lo\" accept\n"
-          "  ip daddr 10.0.2.3 meta l4proto { tcp, udp } th dport 53 accept\n"
-          "  ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 10.0.2.0/24, 224.0.0.0/3%s } goto refuse\n"
+          "  oifname \"lo\" accept\n",
+      NAMED_MAX, n4.n > 2 ? " elements = { " : "", n4.n > 2 ? n4.p + 2 : "", n4.n > 2 ? " };" : "",
+      NAMED_MAX, n6.n > 2 ? " elements = { " : "", n6.n > 2 ? n6.p + 2 : "", n6.n > 2 ? " };" : "");
+  if (s->allow_list && s->proxy_uid >= 0)
+    put(&t, "  ip daddr 10.0.2.3 meta l4proto { tcp, udp } th dport 53 meta skuid %d accept\n", s->proxy_uid);
+  else if (!s->allow_list)
+    put(&t, "  ip daddr 10.0.2.3 meta l4proto { tcp, udp } th dport 53 accept\n");
+  put(&t, "  ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 10.0.2.0/24, 224.0.0.0/3%s } goto refuse\n"
           "  ip6 daddr { ::/127, ::ffff:0:0/96, fe80::/10, fd00:ec2::254, ff00::/8%s } goto refuse\n",
       s->host4 ? s->host4 : "", s->host6 ? s->host6 : "");
   put_set(&t, "ip daddr", &c4, "accept");
@@ -139,9 +151,7 @@ char *netfilter_ruleset(const netfilter_spec *s) {
             "  ip6 daddr fc00::/7 goto refuse\n");
   if (s->allow_list) {
     if (s->proxy_uid >= 0) put(&t, "  meta skuid %d accept\n", s->proxy_uid);
-    put_set(&t, "ip daddr", &n4, "accept");
-    put_set(&t, "ip6 daddr", &n6, "accept");
-    put(&t, "  goto refuse\n");
+    put(&t, "  ip daddr @named4 accept\n  ip6 daddr @named6 accept\n  goto refuse\n");
   }
   put(&t, " }\n}\n");
   free(n4.p), free(n6.p), free(c4.p), free(c6.p);

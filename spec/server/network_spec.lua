@@ -158,23 +158,47 @@ describe("the sandbox network", function()
       assert.equal("403\n", via("http://wild.test/"))
       assert.equal("403\n", via("http://public2.test/"))
       assert.equal("403\n", via("http://198.51.100.2/"))
-      -- a wildcard names no address: without the proxy, nothing
+    end)
+    it("resolves only the names it allows, and opens what they resolve to for any protocol", function()
+      local id = run { egress = { allowed_destinations = { "*.wild.test" } } }
+      assert.equal("nameserver 127.0.0.53\n", exec(id, "cat /etc/resolv.conf"))
+      -- nothing named yet: the address is closed
       assert.equal("refused", fetch(id, "http://198.51.100.2/"))
+      -- a name the list does not allow does not even resolve; slirp4netns's forwarder is closed
+      assert.equal("rc6", fetch(id, "http://public1.test/"))
+      assert.matches("can't find public1.test: REFUSED", exec(id, "busybox nslookup public1.test 2>&1"), 1, true)
+      local direct = exec(id, "busybox nslookup -timeout=1 b.wild.test 10.0.2.3 2>&1")
+      assert.is_nil(direct:find("198.51.100.2", 1, true), direct)
+      assert.matches("no servers could be reached", direct, 1, true)
+      -- an allowed name resolves, and its address opens, by name or not, without the proxy
+      assert.equal("public-2", fetch(id, "http://b.wild.test/"))
+      assert.equal("public-2", fetch(id, "http://198.51.100.2/"))
+      assert.equal("refused", fetch(id, "http://198.51.100.1/"))
     end)
     it("is served by a proxy that sees none of the host's files, only what resolving needs", function()
-      run { egress = { allowed_destinations = { "public1.test" } } }
+      local id = run { egress = { allowed_destinations = { "public1.test" } } }
       local found = 0
-      for pid in io.popen("pgrep -u nobody -f -- '--egress-proxy'"):read("a"):gmatch("%d+") do
+      for pid in io.popen("pgrep -u nobody -f -- '--egress-proxy.*--hostname " .. id .. "'"):read("a"):gmatch("%d+") do
         local ppid = io.open("/proc/" .. pid .. "/stat"):read("a"):match("^%d+ %b() %a (%d+)")
         local gp = io.open("/proc/" .. ppid .. "/stat")
         if gp and tonumber(gp:read("a"):match("^%d+ %b() %a (%d+)")) == srv.proc.pid then
           found = found + 1
+          -- the proxy and the resolver (both forks of the launcher, alike in ps)
           assert.equal("etc\n", io.popen("ls -A /proc/" .. pid .. "/root/"):read("a"))
-          assert.is_nil(io.popen("ls -A /proc/" .. pid .. "/root/etc/"):read("a"):find("passwd", 1, true))
-          assert.equal("nameserver 10.0.2.3\n", io.open("/proc/" .. pid .. "/root/etc/resolv.conf"):read("a"))
+          local etc = io.popen("ls -A /proc/" .. pid .. "/root/etc/"):read("a")
+          assert.is_nil(etc:find("passwd", 1, true))
+          if etc:find("resolv.conf", 1, true) then
+            assert.equal("nameserver 10.0.2.3\n", io.open("/proc/" .. pid .. "/root/etc/resolv.conf"):read("a"))
+          else
+            -- the resolver: nobody with CAP_NET_ADMIN (its sets) and nothing else
+            assert.equal("", etc)
+            local status = io.open("/proc/" .. pid .. "/status"):read("a")
+            assert.equal(0x1000, tonumber(status:match("CapEff:%s*(%x+)"), 16))
+            assert.matches("Uid:%s+65534%s+65534%s+65534%s+65534", status)
+          end
         end
       end
-      assert.truthy(found > 0, "no proxy of this server")
+      assert.equal(2, found, "the proxy and the resolver of this sandbox")
     end)
     it("opens a private range only when a CIDR names it", function()
       local id = run { egress = { allowed_destinations = { "10.1.0.0/24" } } }
