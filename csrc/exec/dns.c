@@ -41,20 +41,24 @@ static void refuse(int fd, uint8_t *q, size_t n, const struct sockaddr *to, sock
   sendto(fd, q, n, 0, to, tolen);
 }
 
-/* Asks upstream and waits for the answer to this id and question; its length or -1. */
-static ssize_t ask(int up, uint8_t *q, size_t n, uint8_t *ans, size_t ansn) {
+/* Asks upstream and waits for its answer to this id; its length or -1. */
+static ssize_t ask(int up, const struct sockaddr_in *upstream, uint8_t *q, size_t n, uint8_t *ans, size_t ansn) {
   uint16_t id, theirs;
   memcpy(&theirs, q, 2);
   if (getrandom(&id, sizeof id, 0) != sizeof id) return -1;
   memcpy(q, &id, 2);
   ssize_t r = -1;
-  if (send(up, q, n, 0) == (ssize_t)n) {
+  if (sendto(up, q, n, 0, (const struct sockaddr *)upstream, sizeof *upstream) == (ssize_t)n) {
     for (int tries = 0; tries < 8; tries++) {
       struct pollfd p = {up, POLLIN, 0};
       if (poll(&p, 1, 3000) != 1) break;
-      r = recv(up, ans, ansn, 0);
-      if (r >= 12 && !memcmp(ans, &id, 2)) break;
-      r = -1; /* a late answer to an earlier query */
+      struct sockaddr_in from;
+      socklen_t fl = sizeof from;
+      r = recvfrom(up, ans, ansn, 0, (struct sockaddr *)&from, &fl);
+      if (r >= 12 && !memcmp(ans, &id, 2) && from.sin_addr.s_addr == upstream->sin_addr.s_addr &&
+          from.sin_port == upstream->sin_port)
+        break;
+      r = -1; /* a late answer to an earlier query, or not upstream's */
     }
   }
   memcpy(q, &theirs, 2);
@@ -67,7 +71,8 @@ void dns_serve(int fd, char **rules, int n) {
   int up = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in upstream = {.sin_family = AF_INET, .sin_port = htons(53)};
   inet_pton(AF_INET, "10.0.2.3", &upstream.sin_addr);
-  if (!nft || up < 0 || connect(up, (struct sockaddr *)&upstream, sizeof upstream) != 0) _exit(1);
+  /* not connected: slirp4netns may not have made the route to it yet when we start */
+  if (!nft || up < 0) _exit(1);
   nft_ctx_buffer_error(nft);
   nft_ctx_buffer_output(nft);
   static uint8_t q[4096], ans[65536];
@@ -85,7 +90,7 @@ void dns_serve(int fd, char **rules, int n) {
       refuse(fd, q, (size_t)len, (struct sockaddr *)&from, fromlen, 5); /* REFUSED */
       continue;
     }
-    ssize_t r = ask(up, q, (size_t)len, ans, sizeof ans);
+    ssize_t r = ask(up, &upstream, q, (size_t)len, ans, sizeof ans);
     if (r < 0) {
       refuse(fd, q, (size_t)len, (struct sockaddr *)&from, fromlen, 2); /* SERVFAIL */
       continue;

@@ -535,24 +535,36 @@ static void become_helper(const char *const keep[], const char *resolv, int net_
 /* The egress proxy, in the sandbox's network namespace (made by now): what it connects to
  * passes the same rules as the sandbox's own packets. It resolves through slirp4netns's DNS
  * forwarder, as the sandbox does. */
+/* A socket of the sandbox's loopback, bound here before the helper that serves it is forked:
+ * it answers (or queues) from the moment the sandbox exists. */
+static int loopback_socket(int type, const char *addr, int port) {
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  int one = 1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, addr, &a.sin_addr);
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || (type == SOCK_STREAM && listen(fd, 128) != 0)) {
+    report("cannot listen on the sandbox's %s:%d: %s", addr, port, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 static int spawn_proxy(const opts *o) {
+  int lfd = loopback_socket(SOCK_STREAM, "127.0.0.1", o->proxy_port);
+  if (lfd < 0) return -1;
   pid_t pid = fork();
   if (pid < 0) return report("cannot start the egress proxy: %s", strerror(errno)), -1;
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->proxy_port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 128) != 0)
-      _exit(1);
     /* glibc's files and dns services are in libc itself */
     static const char *const resolver[] = {"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", NULL};
     become_helper(resolver, SANDBOX_RESOLV, 0);
     proxy_serve(lfd, (char **)o->allow, o->nallow, o->deny);
   }
+  close(lfd);
   return 0;
 }
 
@@ -560,19 +572,18 @@ static int spawn_proxy(const opts *o) {
  * nobody with CAP_NET_ADMIN over that namespace alone (to add to its sets), in a root with no
  * file. */
 static int spawn_dns(const opts *o) {
+  int fd = loopback_socket(SOCK_DGRAM, "127.0.0.53", 53);
+  if (fd < 0) return -1;
   pid_t pid = fork();
   if (pid < 0) return report("cannot start the sandbox's resolver: %s", strerror(errno)), -1;
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
-    inet_pton(AF_INET, "127.0.0.53", &a.sin_addr);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) _exit(1);
     static const char *const nothing[] = {NULL};
     become_helper(nothing, NULL, 1);
     dns_serve(fd, (char **)o->allow, o->nallow);
   }
+  close(fd);
   return 0;
 }
 

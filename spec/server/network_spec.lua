@@ -108,7 +108,7 @@ describe("the sandbox network", function()
     it("is carried by slirp4netns without capabilities, with few descriptors after 200 refused connects", function()
       exec(id, "i=0; while [ $i -lt 200 ]; do busybox nc -w 1 169.254.169.254 80 </dev/null 2>/dev/null; i=$((i+1)); done")
       local pids = {}
-      for pid in io.popen("pgrep -x slirp4netns"):read("a"):gmatch("%d+") do
+      for pid in (netlab.run("pgrep -x slirp4netns")):gmatch("%d+") do
         -- ours only: a child of one of our server's launchers
         local ppid = io.open("/proc/" .. pid .. "/stat"):read("a"):match("^%d+ %b() %a (%d+)")
         local gp = ppid and io.open("/proc/" .. ppid .. "/stat")
@@ -121,9 +121,9 @@ describe("the sandbox network", function()
         -- CAP_NET_BIND_SERVICE at most, in a root of its own
         assert.truthy(tonumber(status:match("CapEff:%s*(%x+)"), 16) & ~0x400 == 0, status)
         local fds = 0
-        for _ in io.popen("ls /proc/" .. pid .. "/fd"):lines() do fds = fds + 1 end
+        for _ in netlab.run("ls /proc/" .. pid .. "/fd"):gmatch("[^\n]+") do fds = fds + 1 end
         assert.truthy(fds < 32, pid .. " holds " .. fds .. " descriptors")
-        assert.is_nil(io.popen("ls /proc/" .. pid .. "/root/"):read("a"):find("home", 1, true))
+        assert.is_nil((netlab.run("ls /proc/" .. pid .. "/root/")):find("home", 1, true))
       end
     end)
   end)
@@ -177,15 +177,20 @@ describe("the sandbox network", function()
     end)
     it("is served by a proxy that sees none of the host's files, only what resolving needs", function()
       local id = run { egress = { allowed_destinations = { "public1.test" } } }
-      local found = 0
-      for pid in io.popen("pgrep -u nobody -f -- '--egress-proxy.*--hostname " .. id .. "'"):read("a"):gmatch("%d+") do
+      local found, pids = 0, ""
+      for _ = 1, 100 do -- each is nobody once it has its socket and root
+        pids = (netlab.run("pgrep -u nobody -f -- '[-]-egress-proxy.*[-]-hostname " .. id .. "'"))
+        if select(2, pids:gsub("%d+", "")) >= 2 then break end
+        process.sleep(0.02)
+      end
+      for pid in pids:gmatch("%d+") do
         local ppid = io.open("/proc/" .. pid .. "/stat"):read("a"):match("^%d+ %b() %a (%d+)")
         local gp = io.open("/proc/" .. ppid .. "/stat")
         if gp and tonumber(gp:read("a"):match("^%d+ %b() %a (%d+)")) == srv.proc.pid then
           found = found + 1
           -- the proxy and the resolver (both forks of the launcher, alike in ps)
-          assert.equal("etc\n", io.popen("ls -A /proc/" .. pid .. "/root/"):read("a"))
-          local etc = io.popen("ls -A /proc/" .. pid .. "/root/etc/"):read("a")
+          assert.equal("etc\n", (netlab.run("ls -A /proc/" .. pid .. "/root/")))
+          local etc = (netlab.run("ls -A /proc/" .. pid .. "/root/etc/"))
           assert.is_nil(etc:find("passwd", 1, true))
           if etc:find("resolv.conf", 1, true) then
             assert.equal("nameserver 10.0.2.3\n", io.open("/proc/" .. pid .. "/root/etc/resolv.conf"):read("a"))
@@ -198,7 +203,8 @@ describe("the sandbox network", function()
           end
         end
       end
-      assert.equal(2, found, "the proxy and the resolver of this sandbox")
+      assert.equal(2, found, "the proxy and the resolver of this sandbox, among:\n"
+        .. (netlab.run("ps -eo pid,ppid,user,stat,comm,args | grep -- " .. id)))
     end)
     it("opens a private range only when a CIDR names it", function()
       local id = run { egress = { allowed_destinations = { "10.1.0.0/24" } } }
@@ -208,6 +214,26 @@ describe("the sandbox network", function()
     it("means loopback only when empty", function()
       local id = run '{"image":"host","egress":{"allowed_destinations":[]}}'
       assert.equal("lo\n", exec(id, "awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev"))
+    end)
+  end)
+
+  describe("from a server with --allow-private-egress", function()
+    local main
+    setup(function()
+      main = srv
+      srv = sandboxd.start { listen = "0.0.0.0", args = { "--allow-private-egress" },
+                             wrap = function(argv) return lab:wrap(argv) end }
+    end)
+    teardown(function()
+      srv:stop()
+      srv = main
+    end)
+    it("reaches the private network, and still never the metadata endpoint or the host", function()
+      local id = run {}
+      assert.equal("private-SECRET", fetch(id, "http://10.1.0.5/"))
+      assert.equal("refused", fetch(id, "http://169.254.169.254/"))
+      assert.equal("refused", fetch(id, "http://198.51.100.254:" .. srv.port .. "/healthz"))
+      assert.equal("refused", fetch(id, "http://10.1.0.254:" .. srv.port .. "/healthz"))
     end)
   end)
 
@@ -238,9 +264,9 @@ describe("the sandbox network", function()
   it("leaves nothing of a sandbox's network once it is terminated", function()
     local id = run { networking = { { port = 8090 } } }
     local _, st = api("GET", "/v1/sandbox/" .. id)
-    local launcher = io.popen("pgrep -f -- '--launch.*--forward 8090'"):read("a"):match("%d+")
+    local launcher = (netlab.run("pgrep -f -- '[-]-launch.*[-]-forward 8090'")):match("%d+")
     assert.truthy(launcher)
-    local kids = io.popen("pgrep -P " .. launcher):read("a")
+    local kids = (netlab.run("pgrep -P " .. launcher))
     assert.equal(204, (api("DELETE", "/v1/sandbox/" .. id)))
     local living
     for _ = 1, 100 do

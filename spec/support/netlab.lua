@@ -8,6 +8,8 @@
 --   192.0.2.53    DNS (dnsmasq): public1.test, public2.test, private.test, wild.test and every
 --                 name below it (198.51.100.2), and two rebinding names, loop.test (127.0.0.1)
 --                 and meta.test (169.254.169.254)
+-- dnsmasq answers the .test names alone (--local), so a name without an AAAA record gets
+-- NXDOMAIN for it, as from a real server, not REFUSED (which makes glibc give up on the name).
 -- Processes in srv are reached with nsenter --net (never `ip netns exec`, which remounts /sys).
 local process = require("spec.support.process")
 local sh = process.shquote
@@ -20,12 +22,15 @@ local HOSTS = { ["198.51.100.1"] = "public-1", ["198.51.100.2"] = "public-2",
                 ["169.254.169.254"] = "metadata-SECRET", ["10.1.0.5"] = "private-SECRET" }
 M.HOSTS = HOSTS
 
+-- without the sanitizer preloads of `make asan-test`: ip, curl and the rest are not ours
 local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1")
+  local p = io.popen("env -u LD_PRELOAD sh -c " .. sh(cmd) .. " 2>&1")
   local out = p:read("a")
   local ok, _, code = p:close()
   return out, ok and 0 or code
 end
+
+M.run = run
 
 local function must(cmd)
   local out, code = run(cmd)
@@ -60,7 +65,7 @@ local function start_hosts(self)
     "socat", "TCP-LISTEN:7,bind=198.51.100.1,reuseaddr,fork", "EXEC:cat" }
   self.procs[#self.procs + 1] = process.spawn { "nsenter", "--net=/run/netns/" .. self.hosts,
     "dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=",
-    "--user=root", "--listen-address=192.0.2.53", "--bind-interfaces",
+    "--user=root", "--listen-address=192.0.2.53", "--bind-interfaces", "--local=/test/",
     "--address=/public1.test/198.51.100.1", "--address=/public2.test/198.51.100.2",
     "--address=/private.test/10.1.0.5", "--address=/loop.test/127.0.0.1",
     "--address=/meta.test/169.254.169.254", "--address=/wild.test/198.51.100.2" }
