@@ -147,6 +147,12 @@ static int parse_args(int argc, char **argv, args *o) {
       return 2;
     }
   }
+  /* the network helpers run as nobody, whom the sandbox's nftables rules let through */
+  if (cfg.uid_base <= 65534 && 65534 < cfg.uid_base + cfg.uid_count) {
+    fprintf(stderr, "porter-sandboxd: --uid-base %lu: the sandboxes' %lu ids may not include 65534 (nobody, the uid of "
+                    "the network helpers)\n", cfg.uid_base, cfg.uid_count);
+    return 2;
+  }
   return 0;
 }
 

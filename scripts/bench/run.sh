@@ -59,3 +59,5 @@ echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 200 50 | awk '{ printf "%-20s : %s\n", $1, $2 }'
 echo "== porter-sandboxd: 1000 idle sandboxes alive at once, /healthz meanwhile"
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 1000 0 | awk '{ printf "%-20s : %s\n", $1, $2 }'
+echo "== the sandbox network: a ${NET_MB:-100} MB download and connect time from a lab test host, median of $ROUNDS (connects: $((ROUNDS * 4)))"
+PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/network.lua "$B" "$ROUNDS"

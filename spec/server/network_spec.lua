@@ -261,6 +261,19 @@ describe("the sandbox network", function()
     end)
   end)
 
+  it("keeps nobody, the helpers' uid, out of the sandboxes' ids", function()
+    local p = process.spawn { (os.getenv("PORTER_BUILD") or "build") .. "/porter-sandboxd", "--listen", "127.0.0.1:0",
+                              "--state-dir", lab.dir .. "/uidstate", "--uid-base", "60000" }
+    for _ = 1, 250 do
+      if not process.alive(p) then break end
+      process.sleep(0.02)
+    end
+    local alive, err = process.alive(p), process.read_all(p.stderr)
+    process.stop(p)
+    assert.is_false(alive)
+    assert.matches("--uid-base 60000: the sandboxes' 65536 ids may not include 65534", err, 1, true)
+  end)
+
   it("leaves nothing of a sandbox's network once it is terminated", function()
     local id = run { networking = { { port = 8090 } } }
     local _, st = api("GET", "/v1/sandbox/" .. id)

@@ -117,6 +117,8 @@ function Lab:wrap(argv)
 end
 
 function Lab:stop()
+  -- all told at once, then each awaited: one by one, each wait is a second or two
+  for _, p in ipairs(self.procs) do os.execute("kill -TERM " .. p.pid .. " 2>/dev/null") end
   for _, p in ipairs(self.procs) do process.stop(p) end
   self.procs = {}
   run("ip netns del " .. self.srv .. "; ip netns del " .. self.hosts)
