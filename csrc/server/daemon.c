@@ -34,6 +34,9 @@ static void usage(FILE *f) {
           "                         the host's disk what is in it (default 1G; 0: plain directories,\n"
           "                         without a bound)\n"
           "  --volume-space SIZE    what the live volumes' filesystems may add up to (default 64G)\n"
+          "  --allow-host NAME      answer requests with Host NAME too (besides addresses, localhost\n"
+          "                         and *.localhost, and the --listen host; repeatable, at most 16)\n"
+          "  --allow-origin ORIGIN  answer requests from web pages at ORIGIN (others are 403)\n"
           "  --allow-private-egress sandboxes may reach private ranges (10/8, 172.16/12, 192.168/16,\n"
           "                         100.64/10, fc00::/7); else only an allow list's own CIDR opens one\n"
           "  --snapshot-space SIZE  what all snapshots together may take of the host's disk (default 8G)\n"
@@ -126,6 +129,10 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.disk_max = parse_size(v), i++;
     } else if (v && !strcmp(a, "--volume-size") && (!strcmp(v, "0") || parse_size(v) >= (16ull << 20))) {
       cfg.volume_size = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--allow-host") && cfg.nallow_hosts < 16) {
+      cfg.allow_hosts[cfg.nallow_hosts++] = (char *)v, i++;
+    } else if (v && !strcmp(a, "--allow-origin") && cfg.nallow_origins < 16) {
+      cfg.allow_origins[cfg.nallow_origins++] = (char *)v, i++;
     } else if (!strcmp(a, "--allow-private-egress")) {
       cfg.allow_private_egress = 1;
     } else if (v && !strcmp(a, "--volume-space") && parse_size(v) >= (16ull << 20)) {

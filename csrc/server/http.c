@@ -117,13 +117,16 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
     if (!r) return MHD_NO;
     *con_cls = r;
     r->authorized = check_auth(c, url);
+    r->foreign = api_client_refusal(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"),
+                                    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), r->refusal,
+                                    sizeof r->refusal) != NULL;
     int mismatch;
     r->route = route_match(routes, OP__COUNT, method, url, r->params, &mismatch);
     MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, check_arg, r);
     int framing[2] = {0, 0};
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, framing);
     r->bad_framing = framing[0] > 1 || (framing[0] && framing[1]);
-    if (r->bad_framing) r->route = NULL, r->authorized = 0; /* nothing of it reaches a handler */
+    if (r->bad_framing || r->foreign) r->route = NULL, r->authorized = 0; /* nothing of it reaches a handler */
     if (r->authorized && r->route && r->route->begin && !r->bad_query[0]) r->route->begin(c, r);
     return MHD_YES;
   }
@@ -149,6 +152,7 @@ static enum MHD_Result dispatch(void *cls, struct MHD_Connection *c, const char 
   }
   if (r->bad_framing)
     return reply_close(c, 400, "conflicting Content-Length / Transfer-Encoding headers: the body's length is ambiguous");
+  if (r->foreign) return reply_error(c, 403, "%s", r->refusal);
   if (!r->authorized) return reply_error(c, 401, "missing or invalid API key (Authorization: Bearer <key>)");
   if (!r->route) {
     int mismatch;

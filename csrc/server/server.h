@@ -39,6 +39,10 @@ typedef struct srv_config {
   int allow_private_egress;          /* sandboxes may reach private ranges (10/8, ...) */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char self_addr[80];                /* HOST:PORT we listen on: never an egress destination */
+  char *allow_hosts[16];             /* --allow-host: Host names answered besides loopback's */
+  int nallow_hosts;
+  char *allow_origins[16];           /* --allow-origin: web origins answered */
+  int nallow_origins;
   long max_log_lines;                /* kept per sandbox */
   unsigned long long max_log_bytes;  /* of lines kept per sandbox */
 } srv_config;
@@ -57,6 +61,8 @@ typedef struct req {
   int too_big;
   char bad_query[160]; /* a query argument with a NUL or control character */
   int bad_framing;     /* two Content-Lengths, or one with Transfer-Encoding */
+  int foreign;         /* from a web page, or to a Host we do not answer to (clients.c) */
+  char refusal[320];   /* why, then */
   /* what the route keeps for a streamed body (files.c's upload), freed by its end hook */
   void *route_ctx;
 } req;
@@ -265,6 +271,14 @@ int runtime_start(const char *id, const char *name, json_t *spec, int host_fd);
 /* A listener on the host's 127.0.0.1:port, or on a free port when that one is taken (as
  * `docker run -p` gives each container its own); *got is the port. The fd or -1. */
 int runtime_host_listener(int port, int *got);
+
+/* ---- which clients the API answers (clients.c) ---- */
+/* Host (a header's value, port and all) is an address, a loopback name, listen_host or one of
+ * names; origin is NULL or one of origins. */
+int api_host_allowed(const char *host, const char *listen_host, char *const *names, int n);
+int api_origin_allowed(const char *origin, char *const *origins, int n);
+/* Why a request with these headers is refused (in buf), or NULL. */
+const char *api_client_refusal(const char *host, const char *origin, char *buf, size_t n);
 int runtime_terminate(const char *id);  /* 1 if it was live */
 int runtime_live(const char *id);       /* running (exec possible) */
 int runtime_count(void);
