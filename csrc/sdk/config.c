@@ -168,6 +168,15 @@ static void push_base_url(lua_State *L, int opts, const char *who, const char *k
   }
 }
 
+/* A header's value must be one line of text: a CR or LF in it would start a header (or a
+ * request) of the caller's choosing. The value itself is not repeated: it may be a secret. */
+static void check_text(lua_State *L, const char *what, const char *s) {
+  for (size_t i = 0; s && s[i]; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+      porter_raise(L, ERR_CONFIG, 0, 0, "%s must not hold control characters such as CR or LF (one at byte %d)", what,
+                   (int)i + 1);
+}
+
 void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
   const char *who = async ? "AsyncPorter" : "Porter";
   int top = lua_gettop(L);
@@ -179,9 +188,11 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
   read_numbers(L, opts, who, cfg);
   const char *key = opt_string(L, opts, who, "api_key");
   if (!key) key = env("PORTER_SANDBOX_API_KEY");
+  check_text(L, "the API key (api_key or PORTER_SANDBOX_API_KEY)", key);
   push_base_url(L, opts, who, key);
   size_t n;
   const char *u = lua_tolstring(L, -1, &n);
+  check_text(L, "the base URL (base_url or PORTER_SANDBOX_BASE_URL)", u);
   while (n > 0 && u[n - 1] == '/') n--;
   cfg->base_url = strndup(u, n);
   cfg->api_key = key ? strdup(key) : NULL;

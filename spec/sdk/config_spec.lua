@@ -41,6 +41,16 @@ describe("config resolution", function()
     assert.equal("http://env.example:2/api 30", resolve(nil, { PORTER_SANDBOX_BASE_URL = "http://env.example:2/api/" }))
   end)
 
+  it("refuses CR, LF and other control characters in the key or the URL, before anything is sent", function()
+    assert.equal("ConfigError: the API key (api_key or PORTER_SANDBOX_API_KEY) must not hold control characters such "
+                 .. "as CR or LF (one at byte 4)",
+                 resolve([[{ base_url = "http://127.0.0.1:1", api_key = "abc\r\nX-Injected: 1" }]]))
+    assert.matches("^ConfigError: the API key %(api_key or PORTER_SANDBOX_API_KEY%) must not hold control characters",
+                   resolve([[{ base_url = "http://127.0.0.1:1" }]], { PORTER_SANDBOX_API_KEY = "k\tey" }))
+    assert.equal("ConfigError: the base URL (base_url or PORTER_SANDBOX_BASE_URL) must not hold control characters "
+                 .. "such as CR or LF (one at byte 17)", resolve([[{ base_url = "http://127.0.0.1\n:1" }]]))
+  end)
+
   it("treats an empty PORTER_SANDBOX_BASE_URL as unset", function()
     local out = resolve(nil, { PORTER_SANDBOX_BASE_URL = "" })
     assert.matches("^ConfigError: no Porter Sandbox API", out)
