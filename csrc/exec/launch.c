@@ -535,6 +535,17 @@ static void become_helper(const char *const keep[], const char *resolv, int net_
 /* The egress proxy, in the sandbox's network namespace (made by now): what it connects to
  * passes the same rules as the sandbox's own packets. It resolves through slirp4netns's DNS
  * forwarder, as the sandbox does. */
+/* A helper's fork: in the sandbox's cgroups, gone with us. 0 in the child, its pid here, or -1. */
+static pid_t fork_helper(const opts *o, const char *what) {
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot start the %s: %s", what, strerror(errno)), -1;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
+  }
+  return pid;
+}
+
 /* A socket of the sandbox's loopback, bound here before the helper that serves it is forked:
  * it answers (or queues) from the moment the sandbox exists. */
 static int loopback_socket(int type, const char *addr, int port) {
@@ -554,11 +565,9 @@ static int loopback_socket(int type, const char *addr, int port) {
 static int spawn_proxy(const opts *o) {
   int lfd = loopback_socket(SOCK_STREAM, "127.0.0.1", o->proxy_port);
   if (lfd < 0) return -1;
-  pid_t pid = fork();
-  if (pid < 0) return report("cannot start the egress proxy: %s", strerror(errno)), -1;
+  pid_t pid = fork_helper(o, "egress proxy");
+  if (pid < 0) return -1;
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
     /* glibc's files and dns services are in libc itself */
     static const char *const resolver[] = {"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", NULL};
     become_helper(resolver, SANDBOX_RESOLV, 0);
@@ -574,11 +583,9 @@ static int spawn_proxy(const opts *o) {
 static int spawn_dns(const opts *o) {
   int fd = loopback_socket(SOCK_DGRAM, "127.0.0.53", 53);
   if (fd < 0) return -1;
-  pid_t pid = fork();
-  if (pid < 0) return report("cannot start the sandbox's resolver: %s", strerror(errno)), -1;
+  pid_t pid = fork_helper(o, "sandbox's resolver");
+  if (pid < 0) return -1;
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
     static const char *const nothing[] = {NULL};
     become_helper(nothing, NULL, 1);
     dns_serve(fd, (char **)o->allow, o->nallow);
@@ -591,11 +598,9 @@ static int spawn_dns(const opts *o) {
  * server's, so that it chose a free port), in the sandbox's cgroups, confined as the proxy is
  * (it needs no file at all). */
 static int spawn_forwarder(const opts *o, int lfd) {
-  pid_t pid = fork();
-  if (pid < 0) return report("cannot start the port forward: %s", strerror(errno)), -1;
+  pid_t pid = fork_helper(o, "port forward");
+  if (pid < 0) return -1;
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
     static const char *const nothing[] = {NULL};
     become_helper(nothing, NULL, 0);
     forward_serve(lfd, o->forward_port);

@@ -325,16 +325,7 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_true(empty > 0, "no forwarder with an empty root among: " .. pids)
       -- and neither outlives the sandbox: the port closes with it
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
-      local living
-      for _ = 1, 100 do
-        living = {}
-        for pid in pids:gmatch("%d+") do
-          if process.alive { pid = tonumber(pid) } then living[#living + 1] = pid end
-        end
-        if #living == 0 then break end
-        process.sleep(0.02)
-      end
-      assert.same({}, living)
+      assert.same({}, process.wait_gone(pids))
       assert.is_nil(socket.connect("127.0.0.1", port))
     end)
   end)

@@ -281,16 +281,7 @@ describe("the sandbox network", function()
     assert.truthy(launcher)
     local kids = (netlab.run("pgrep -P " .. launcher))
     assert.equal(204, (api("DELETE", "/v1/sandbox/" .. id)))
-    local living
-    for _ = 1, 100 do
-      living = {}
-      for pid in kids:gmatch("%d+") do
-        if process.alive { pid = tonumber(pid) } then living[#living + 1] = pid end
-      end
-      if #living == 0 then break end
-      process.sleep(0.02)
-    end
-    assert.same({}, living)
+    assert.same({}, process.wait_gone(kids))
     assert.equal("", (lab:sh("srv", "socat -u -T 1 TCP:" .. st.host .. " - 2>/dev/null")))
   end)
 end)

@@ -72,4 +72,18 @@ function M.stop(proc, keep_dir)
   if not keep_dir then os.execute("rm -rf " .. shquote(proc.dir)) end
 end
 
+-- Waits (2 s at most) until none of the pids in text is alive; those still alive.
+function M.wait_gone(text)
+  local living
+  for _ = 1, 100 do
+    living = {}
+    for pid in text:gmatch("%d+") do
+      if M.alive { pid = tonumber(pid) } then living[#living + 1] = pid end
+    end
+    if #living == 0 then break end
+    sleep(0.02)
+  end
+  return living
+end
+
 return M
