@@ -43,7 +43,18 @@ const char *query_arg(struct MHD_Connection *c, const char *key) {
   return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/* application/json, with parameters or not: what every client of ours sends, and what a web
+ * page cannot send across sites without a preflight (which we never answer) */
+static int json_media_type(const char *ct) {
+  return ct && !strncasecmp(ct, "application/json", 16) && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
 json_t *body_object(struct MHD_Connection *c, req *r, enum MHD_Result *sent) {
+  const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+  if (r->len && !json_media_type(ct)) {
+    *sent = reply_error(c, 415, "the body must be sent as Content-Type: application/json (got %.100s)", ct ? ct : "none");
+    return NULL;
+  }
   json_error_t err;
   json_t *v = r->len ? json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &err) : json_object();
   if (!v) {

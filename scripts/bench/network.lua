@@ -25,7 +25,7 @@ local ok, err = pcall(function()
   local srv = sandboxd.start { wrap = function(argv) return lab:wrap(argv) end }
   local function api(method, path, body)
     local out = lab:sh("srv", ("curl -s -m 120 -X %s %s http://127.0.0.1:%d%s"):format(method,
-      body and ("-d " .. sh(cjson.encode(body))) or "", srv.port, path))
+      body and ("-H 'content-type: application/json' -d " .. sh(cjson.encode(body))) or "", srv.port, path))
     return out ~= "" and cjson.decode(out) or nil
   end
   local id = api("POST", "/v1/sandbox/run", { image = "host" }).id

@@ -47,6 +47,22 @@ describe("porter-sandboxd's clients", function()
     assert.equal(before, count())
   end)
 
+  it("takes a JSON body only as application/json (415 otherwise: a page's text/plain form post)", function()
+    local before = count()
+    for _, ct in ipairs { "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                          "application/jsonp" } do
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", headers = { ["content-type"] = ct },
+                               body = '{"image":"host","command":["true"]}' }
+      assert.equal(415, r.status, ct)
+      assert.matches("the body must be sent as Content-Type: application/json", r.body, 1, true)
+    end
+    assert.equal(before, count())
+    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
+                             headers = { ["content-type"] = "Application/JSON; charset=utf-8" },
+                             body = '{"image":"host","command":["true"]}' }
+    assert.equal(202, r.status, r.body)
+  end)
+
   it("answers an origin --allow-origin names", function()
     local r = http.request { url = srv.url .. "/v1/sandbox", headers = { origin = "https://console.test" } }
     assert.equal(200, r.status)

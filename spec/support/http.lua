@@ -17,6 +17,9 @@ function M.request(req)
     body = cjson.encode(req.json)
     headers["content-type"] = headers["content-type"] or "application/json"
   end
+  -- a body is the API's JSON unless the spec says otherwise (porter-sandboxd answers 415 to
+  -- one sent as anything else)
+  if body and not headers["content-type"] then headers["content-type"] = "application/json" end
   if body then headers["content-length"] = tostring(#body) end
   local chunks, sink = {}, nil
   local f
