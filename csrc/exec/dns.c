@@ -71,7 +71,9 @@ void dns_serve(int fd, char **rules, int n) {
   int up = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in upstream = {.sin_family = AF_INET, .sin_port = htons(53)};
   inet_pton(AF_INET, "10.0.2.3", &upstream.sin_addr);
-  /* not connected: slirp4netns may not have made the route to it yet when we start */
+  /* not connected: slirp4netns may not have made the route to it yet when we start. Made here,
+   * as nobody, since the rules match the socket's owner. Without either, nothing would answer:
+   * the sandbox's lookups then fail at once (ICMP unreachable), as with no resolver at all. */
   if (!nft || up < 0) _exit(1);
   nft_ctx_buffer_error(nft);
   nft_ctx_buffer_output(nft);

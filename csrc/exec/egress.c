@@ -1,8 +1,8 @@
 /* Egress rules: which destinations a sandbox's allow list lets through. A rule is a hostname
  * (exact, case-insensitive), "*.suffix" (any name below suffix), an IPv4 or IPv6 literal, or a
  * CIDR range. A name allowed by a name rule may connect to whatever it resolves to; any other
- * name only to addresses an address rule allows. Some addresses are never allowed: the API
- * server's own. */
+ * name only to addresses an address rule allows. What is never allowed (the host, its loopback,
+ * link-local, metadata) the sandbox's nftables rules refuse, for the proxy too (netfilter.c). */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -42,24 +42,7 @@ int egress_name_allowed(const char *host, char **rules, int n) {
   return 0;
 }
 
-int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, int n, const char *deny) {
-  /* deny is "HOST:PORT", the API server's own address */
-  if (deny) {
-    char host[64], self[80];
-    int port = sa->sa_family == AF_INET ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
-                                        : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-    inet_ntop(sa->sa_family,
-              sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                                       : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr,
-              host, sizeof host);
-    snprintf(self, sizeof self, "%s:%d", host, port);
-    if (!strcmp(self, deny)) return 0;
-    /* the server listens on 127.0.0.1: any loopback address reaches it on that port */
-    const char *dport = strrchr(deny, ':');
-    if (dport && atoi(dport + 1) == port && (sa->sa_family == AF_INET ? (host[0] == '1' && !strncmp(host, "127.", 4))
-                                                                       : !strcmp(host, "::1")))
-      return 0;
-  }
+int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, int n) {
   if (by_name) return 1;
   for (int i = 0; i < n; i++) {
     egress_addr r;

@@ -40,12 +40,15 @@ extern int status_fd;
 struct sockaddr;
 int egress_is_address(const char *rule);
 int egress_name_allowed(const char *host, char **rules, int n);
-/* by_name: the name was allowed by a name rule. deny: "HOST:PORT" never allowed. */
-int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, int n, const char *deny);
+/* by_name: the name was allowed by a name rule. What is never allowed, whatever the rules say,
+ * the sandbox's nftables rules refuse (netfilter.c), for the proxy as for the sandbox. */
+int egress_addr_allowed(const struct sockaddr *sa, int by_name, char **rules, int n);
 /* Serves HTTP (CONNECT and absolute-URI requests) and SOCKS5 on the listening socket lfd,
  * connecting out from the network namespace we are in; never returns. */
-void proxy_serve(int lfd, char **rules, int n, const char *deny);
-/* The sandbox's resolver for an allow list (dns.c), on the UDP socket fd; never returns. */
+void proxy_serve(int lfd, char **rules, int n);
+/* The sandbox's resolver for an allow list (dns.c), on the UDP socket fd; never returns. Its
+ * upstream socket is its own, made as nobody: the rules let only nobody's packets reach
+ * slirp4netns's forwarder. */
 void dns_serve(int fd, char **rules, int n);
 /* Forwards what connects to lfd (the host's 127.0.0.1:port) to port on our own loopback. */
 void forward_serve(int lfd, int port);

@@ -20,8 +20,8 @@
  *                           on the sandbox's loopback, through a forwarder of ours that connects
  *                           to nothing else
  *   --egress-proxy PORT     an HTTP and SOCKS5 proxy on the sandbox's 127.0.0.1:PORT for names
- *                           the --allow rules allow (wildcards too), never --deny HOST:PORT (the
- *                           API server); inside the sandbox's network, so the rules bind it too
+ *                           the --allow rules allow (wildcards too), inside the sandbox's
+ *                           network, so the rules bind it as they bind the sandbox
  *   --hostname NAME   --user UID GID   --cwd DIR
  *   --idle | -- command...  with the environment we were started with
  *   --prestart              a warm launcher: join the --cgroup dirs and bring the network up
@@ -75,7 +75,6 @@ typedef struct opts {
   int slirp, proxy_port, allow_private;
   char *allow[256];
   int nallow;
-  const char *deny;
   int forward_port;
   uid_t uid;
   gid_t gid;
@@ -109,8 +108,6 @@ static int parse(int argc, char **argv, opts *o) {
     } else if (!strcmp(a, "--allow")) {
       NEED(1) if (o->nallow == 256) return report("too many egress rules (at most 256)"), -1;
       o->allow[o->nallow++] = argv[++i];
-    } else if (!strcmp(a, "--deny")) {
-      NEED(1) o->deny = argv[++i];
     } else if (!strcmp(a, "--slirp")) {
       o->slirp = 1;
     } else if (!strcmp(a, "--allow-private")) {
@@ -441,19 +438,30 @@ static int pid1(const opts *o, int go, int net, int life) {
   _exit(EXIT_SETUP);
 }
 
+/* A helper's fork: in the sandbox's cgroups, gone with us. 0 in the child, its pid here, or -1. */
+static pid_t fork_helper(const opts *o, const char *what) {
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot start the %s: %s", what, strerror(errno)), -1;
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
+  }
+  return pid;
+}
+
 /* slirp4netns for our network namespace (made by now), run in the host's (hostns), where its
  * connections go out: it is the sandbox's only way off its namespace. Confined as it confines
  * itself (a mount namespace of its own with nothing of the host's but /etc and /run, no
  * capability but NET_BIND_SERVICE, a seccomp filter), with a bounded number of descriptors
  * whatever the sandbox asks of it, and gone with us (its exit fd is ours). Returns its ready fd. */
-static int spawn_slirp(int hostns) {
+static int spawn_slirp(const opts *o, int hostns) {
   int ready[2], ex[2];
   if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(ex, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), -1;
   pid_t self = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return report("cannot start slirp4netns: %s", strerror(errno)), -1;
+  /* in the sandbox's cgroups: what the sandbox makes it carry is the sandbox's to pay */
+  pid_t pid = fork_helper(o, "slirp4netns");
+  if (pid < 0) return -1;
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != self || setns(hostns, CLONE_NEWNET) != 0) _exit(1);
     struct rlimit nofile = {SLIRP_MAX_FDS, SLIRP_MAX_FDS};
     if (setrlimit(RLIMIT_NOFILE, &nofile) != 0) _exit(1);
@@ -535,17 +543,6 @@ static void become_helper(const char *const keep[], const char *resolv, int net_
 /* The egress proxy, in the sandbox's network namespace (made by now): what it connects to
  * passes the same rules as the sandbox's own packets. It resolves through slirp4netns's DNS
  * forwarder, as the sandbox does. */
-/* A helper's fork: in the sandbox's cgroups, gone with us. 0 in the child, its pid here, or -1. */
-static pid_t fork_helper(const opts *o, const char *what) {
-  pid_t pid = fork();
-  if (pid < 0) return report("cannot start the %s: %s", what, strerror(errno)), -1;
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
-  }
-  return pid;
-}
-
 /* A socket of the sandbox's loopback, bound here before the helper that serves it is forked:
  * it answers (or queues) from the moment the sandbox exists. */
 static int loopback_socket(int type, const char *addr, int port) {
@@ -571,7 +568,7 @@ static int spawn_proxy(const opts *o) {
     /* glibc's files and dns services are in libc itself */
     static const char *const resolver[] = {"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", NULL};
     become_helper(resolver, SANDBOX_RESOLV, 0);
-    proxy_serve(lfd, (char **)o->allow, o->nallow, o->deny);
+    proxy_serve(lfd, (char **)o->allow, o->nallow);
   }
   close(lfd);
   return 0;
@@ -583,6 +580,7 @@ static int spawn_proxy(const opts *o) {
 static int spawn_dns(const opts *o) {
   int fd = loopback_socket(SOCK_DGRAM, "127.0.0.53", 53);
   if (fd < 0) return -1;
+
   pid_t pid = fork_helper(o, "sandbox's resolver");
   if (pid < 0) return -1;
   if (pid == 0) {
@@ -671,7 +669,7 @@ int launch_main(int argc, char **argv) {
   if (o.proxy_port && spawn_proxy(&o) != 0) return EXIT_SETUP;
   if (o.slirp && o.nallow && spawn_dns(&o) != 0) return EXIT_SETUP;
   if (o.forward_port && spawn_forwarder(&o, 4) != 0) return EXIT_SETUP;
-  int slirp_ready = o.slirp ? spawn_slirp(host_netns) : -1;
+  int slirp_ready = o.slirp ? spawn_slirp(&o, host_netns) : -1;
   host_netns = -1; /* closed by spawn_slirp */
   if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
   if (o.prestart && o.slirp && finish_slirp(slirp_ready) != 0) return EXIT_SETUP;

@@ -27,7 +27,6 @@
 
 static char **rules;
 static int nrules;
-static const char *deny_addr;
 
 static int read_some(int fd, char *buf, size_t n, int timeout_ms) {
   struct pollfd p = {fd, POLLIN, 0};
@@ -59,7 +58,7 @@ static int dial(const char *host, const char *port, int *why) {
   *why = 403;
   int fd = -1;
   for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-    if (!egress_addr_allowed(a->ai_addr, by_name, rules, nrules, deny_addr)) continue;
+    if (!egress_addr_allowed(a->ai_addr, by_name, rules, nrules)) continue;
     *why = 502;
     fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
@@ -230,8 +229,8 @@ static void accept_loop(int lfd, void (*serve_one)(int)) {
   }
 }
 
-void proxy_serve(int lfd, char **r, int n, const char *deny) {
-  rules = r, nrules = n, deny_addr = deny;
+void proxy_serve(int lfd, char **r, int n) {
+  rules = r, nrules = n;
   accept_loop(lfd, serve);
 }
 

@@ -45,11 +45,7 @@ int api_origin_allowed(const char *origin, char *const *origins, int n) {
 }
 
 const char *api_client_refusal(const char *host, const char *origin, char *buf, size_t n) {
-  char listen_host[80];
-  snprintf(listen_host, sizeof listen_host, "%s", cfg.self_addr);
-  char *colon = strrchr(listen_host, ':');
-  if (colon) *colon = '\0';
-  if (!api_host_allowed(host, listen_host, cfg.allow_hosts, cfg.nallow_hosts)) {
+  if (!api_host_allowed(host, cfg.listen_host, cfg.allow_hosts, cfg.nallow_hosts)) {
     snprintf(buf, n, "this server answers only its own clients: Host '%.100s' is not an address, a loopback name, "
              "the name it listens on or an --allow-host name", host);
     return buf;

@@ -270,7 +270,7 @@ int main(int argc, char **argv) {
     db_close();
     return 1;
   }
-  snprintf(cfg.self_addr, sizeof cfg.self_addr, "%s:%d", host, bound);
+  snprintf(cfg.listen_host, sizeof cfg.listen_host, "%s", host);
   pool_start();
   pthread_t ttl;
   pthread_create(&ttl, NULL, ttl_thread, NULL);

@@ -210,7 +210,6 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
   if (s->network && cfg.allow_private_egress) add(a, "--allow-private");
   if (s->allow) {
     add(a, "--egress-proxy"), addf(a, "%lu", PROXY_PORT);
-    add(a, "--deny"), add(a, cfg.self_addr);
     size_t i;
     json_t *v;
     json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));

@@ -116,6 +116,18 @@ describe("the sandbox network", function()
         if tonumber(gp) == srv.proc.pid then pids[#pids + 1] = pid end
       end
       assert.truthy(#pids > 0, "no slirp4netns of this server")
+      -- a sandbox started cold (an allow list is never pooled) too: each in its sandbox's cgroups
+      run { egress = { allowed_destinations = { "198.51.100.1" } } }
+      for pid in (netlab.run("pgrep -x slirp4netns")):gmatch("%d+") do
+        local ppid = io.open("/proc/" .. pid .. "/stat"):read("a"):match("^%d+ %b() %a (%d+)")
+        local gp = ppid and io.open("/proc/" .. ppid .. "/stat")
+        gp = gp and gp:read("a"):match("^%d+ %b() %a (%d+)")
+        if tonumber(gp) == srv.proc.pid then
+          local cg = io.open("/proc/" .. pid .. "/cgroup"):read("a")
+          assert.matches("porter%-sandboxd/[%w_-]+\n", cg)
+          if not table.concat(pids, " "):find(pid, 1, true) then pids[#pids + 1] = pid end
+        end
+      end
       for _, pid in ipairs(pids) do
         local status = io.open("/proc/" .. pid .. "/status"):read("a")
         -- CAP_NET_BIND_SERVICE at most, in a root of its own
@@ -205,6 +217,14 @@ describe("the sandbox network", function()
       end
       assert.equal(2, found, "the proxy and the resolver of this sandbox, among:\n"
         .. (netlab.run("ps -eo pid,ppid,user,stat,comm,args | grep -- " .. id)))
+    end)
+    it("cannot read or change its rules from inside, even as its root", function()
+      local id = run { egress = { allowed_destinations = { "198.51.100.1" } } }
+      local out = exec(id, "nft flush ruleset 2>&1; nft list ruleset 2>&1; echo rc=$?")
+      assert.is_nil(out:find("table inet porter", 1, true), out)
+      assert.matches("rc=[1-9]", out)
+      assert.equal("refused", fetch(id, "http://198.51.100.2/"))
+      assert.equal("public-1", fetch(id, "http://198.51.100.1/"))
     end)
     it("opens a private range only when a CIDR names it", function()
       local id = run { egress = { allowed_destinations = { "10.1.0.0/24" } } }
