@@ -47,7 +47,10 @@ typedef struct sink {
 static la_ssize_t sink_write(struct archive *a, void *ud, const void *buf, size_t n) {
   sink *k = ud;
   if (k->written + (long long)n > k->max) {
-    archive_set_error(a, EFBIG, "the snapshot would be larger than %lld bytes", k->max);
+    /* libarchive's formatter has no %lld */
+    char why[96];
+    snprintf(why, sizeof why, "the snapshot would be larger than %lld bytes", k->max);
+    archive_set_error(a, EFBIG, "%s", why);
     return -1;
   }
   size_t done = 0;
