@@ -54,3 +54,13 @@ int join_cgroup(const char *dir) {
   close(fd);
   return ok ? 0 : -1;
 }
+
+int write_idmap(pid_t pid, const char *kind, unsigned long base, unsigned long count) {
+  char path[64], line[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, kind);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int n = snprintf(line, sizeof line, "0 %lu %lu\n", base, count);
+  int ok = fd >= 0 && write(fd, line, (size_t)n) == n;
+  if (fd >= 0) close(fd);
+  return ok ? 0 : -1;
+}

@@ -13,6 +13,9 @@
  * capabilities, anyone else none; no_new_privs and the seccomp filter either way. 0 on success. */
 int creds_become(uid_t uid, gid_t gid);
 
+/* Writes "0 base count" to /proc/pid/<kind> (uid_map or gid_map). 0 or -1 with errno. */
+int write_idmap(pid_t pid, const char *kind, unsigned long base, unsigned long count);
+
 /* Moves us into the cgroup directory dir (every process we start after stays there). */
 int join_cgroup(const char *dir);
 /* Installs the sandbox's seccomp filter (seccomp.c); no_new_privs must be set. */
@@ -35,6 +38,25 @@ int make_host_root(int rootfd, uid_t uid, gid_t gid);
 /* Writes "error <msg>" on the status fd (if any) and stderr. */
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int status_fd;
+
+/* ---- the sandbox's network (network.c) ---- */
+#define HELPER_UID 65534 /* nobody: slirp4netns, the proxy, resolver and forwarder */
+#define SANDBOX_RESOLV "nameserver 10.0.2.3\n"   /* slirp4netns's DNS forwarder */
+#define FILTERED_RESOLV "nameserver 127.0.0.53\n" /* ours, for an allow list (dns.c) */
+typedef struct net_plan {
+  const char *const *cgroups; /* every helper joins them: what it carries, the sandbox pays for */
+  int ncgroups;
+  int slirp, allow_private;   /* the launcher's --slirp and --allow-private */
+  char **allow;               /* --allow rules */
+  int nallow;
+  int proxy_port;             /* --egress-proxy, or 0 */
+  int forward_port, forward_fd; /* --forward, and the host's listener for it */
+} net_plan;
+/* Makes the sandbox's network namespace and moves us into it, installs its rules, starts its
+ * helpers and slirp4netns (whose ready fd goes in *slirp_ready, or -1). 0, or -1 reported. */
+int net_setup(const net_plan *p, int *slirp_ready);
+/* Waits for slirp4netns to be up and closes its ready fd. 0, or -1 reported. */
+int net_slirp_ready(int ready);
 
 /* ---- egress (egress.c, proxy.c) ---- */
 struct sockaddr;

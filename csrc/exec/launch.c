@@ -39,22 +39,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/un.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <linux/capability.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -62,10 +54,6 @@
 #include "helper.h"
 
 #define MAX_BINDS 64
-#define SLIRP_MAX_FDS 512 /* slirp4netns holds a socket per connection it carries */
-#define SANDBOX_RESOLV "nameserver 10.0.2.3\n" /* slirp4netns's DNS forwarder */
-#define FILTERED_RESOLV "nameserver 127.0.0.53\n" /* ours, for an allow list (dns.c) */
-#define HELPER_UID 65534 /* nobody: the proxy, resolver and forwarder */
 
 typedef struct opts {
   pid_t parent;
@@ -308,17 +296,6 @@ static int assemble(const opts *o) {
 }
 
 /* ---- pid 1 of the sandbox ---- */
-static void lo_up(void) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-  if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-    ifr.ifr_flags |= IFF_UP;
-    ioctl(s, SIOCSIFFLAGS, &ifr);
-  }
-  if (s >= 0) close(s);
-}
 
 /* Docker's masks: what of the kernel a container must not read or change through /proc. */
 static void mask_proc(void) {
@@ -438,204 +415,6 @@ static int pid1(const opts *o, int go, int net, int life) {
   _exit(EXIT_SETUP);
 }
 
-/* A helper's fork: in the sandbox's cgroups, gone with us. 0 in the child, its pid here, or -1. */
-static pid_t fork_helper(const opts *o, const char *what) {
-  pid_t pid = fork();
-  if (pid < 0) return report("cannot start the %s: %s", what, strerror(errno)), -1;
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (int i = 0; i < o->ncgroups; i++) join_cgroup(o->cgroups[i]);
-  }
-  return pid;
-}
-
-/* slirp4netns for our network namespace (made by now), run in the host's (hostns), where its
- * connections go out: it is the sandbox's only way off its namespace. Confined as it confines
- * itself (a mount namespace of its own with nothing of the host's but /etc and /run, no
- * capability but NET_BIND_SERVICE, a seccomp filter), with a bounded number of descriptors
- * whatever the sandbox asks of it, and gone with us (its exit fd is ours). Returns its ready fd. */
-static int spawn_slirp(const opts *o, int hostns) {
-  int ready[2], ex[2];
-  if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(ex, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), -1;
-  pid_t self = getpid();
-  /* in the sandbox's cgroups: what the sandbox makes it carry is the sandbox's to pay */
-  pid_t pid = fork_helper(o, "slirp4netns");
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    if (getppid() != self || setns(hostns, CLONE_NEWNET) != 0) _exit(1);
-    struct rlimit nofile = {SLIRP_MAX_FDS, SLIRP_MAX_FDS};
-    if (setrlimit(RLIMIT_NOFILE, &nofile) != 0) _exit(1);
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    dup2(ready[1], 3), dup2(ex[0], 4);
-    syscall(SYS_close_range, 5, ~0u, 0);
-    char pidbuf[24];
-    snprintf(pidbuf, sizeof pidbuf, "%d", (int)self);
-    char *argv[] = {"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-                    "--enable-seccomp", "--ready-fd=3", "--exit-fd=4", pidbuf, "tap0", NULL};
-    execvp(argv[0], argv);
-    _exit(127);
-  }
-  close(ready[1]);
-  close(ex[0]); /* ex[1] stays open as long as we live */
-  close(hostns);
-  return ready[0];
-}
-
-static int finish_slirp(int ready) {
-  struct pollfd p = {ready, POLLIN, 0};
-  char b;
-  int ok = poll(&p, 1, 10000) == 1 && read(ready, &b, 1) == 1;
-  close(ready);
-  return ok ? 0 : (report("slirp4netns did not start (is it installed?)"), -1);
-}
-
-/* What the egress proxy and the port forward become once they hold their sockets: a root of
- * their own (a tmpfs in a mount namespace of their own, holding copies of the host files named
- * in keep and nothing else), nobody, no way to gain privileges, gone with us. The proxy parses
- * what untrusted code sends: taken over, it would find nothing of the host's to read. Returns
- * only if all of it was done. */
-static int host_netns = -1; /* open only while the network is being made */
-
-static void become_helper(const char *const keep[], const char *resolv, int net_admin) {
-  if (host_netns >= 0) close(host_netns);
-  int null = open("/dev/null", O_RDWR);
-  dup2(null, 0), dup2(null, 1), dup2(null, 2);
-  char *copy[8] = {0};
-  size_t len[8] = {0};
-  for (int i = 0; keep[i] && i < 8; i++) { /* read before the host's files are out of sight */
-    int fd = open(keep[i], O_RDONLY | O_CLOEXEC);
-    copy[i] = fd >= 0 ? malloc(65536) : NULL;
-    ssize_t n = copy[i] ? read(fd, copy[i], 65536) : -1;
-    len[i] = n > 0 ? (size_t)n : 0;
-    if (fd >= 0) close(fd);
-  }
-  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-      mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") != 0 ||
-      mkdir("/tmp/etc", 0755) != 0)
-    _exit(1);
-  for (int i = 0; keep[i] && i < 8; i++) {
-    char path[256];
-    snprintf(path, sizeof path, "/tmp%s", keep[i]);
-    int fd = copy[i] ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-    if (fd >= 0 && write(fd, copy[i], len[i]) < 0) _exit(1);
-    if (fd >= 0) close(fd);
-    free(copy[i]);
-  }
-  int fd = resolv ? open("/tmp/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-  if (resolv && (fd < 0 || write(fd, resolv, strlen(resolv)) < 0)) _exit(1);
-  if (fd >= 0) close(fd);
-  if (chroot("/tmp") != 0 || chdir("/") != 0) _exit(1);
-  if (net_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) _exit(1);
-  if (setgroups(0, NULL) != 0 || setresgid(HELPER_UID, HELPER_UID, HELPER_UID) != 0 ||
-      setresuid(HELPER_UID, HELPER_UID, HELPER_UID) != 0)
-    _exit(1);
-  if (net_admin) { /* the resolver's one capability: adding to the sandbox's nftables sets */
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2] = {{1u << CAP_NET_ADMIN, 1u << CAP_NET_ADMIN, 0}, {0, 0, 0}};
-    if (syscall(SYS_capset, &h, d) != 0) _exit(1);
-  }
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
-  if (getppid() == 1) _exit(1);
-}
-
-/* The egress proxy, in the sandbox's network namespace (made by now): what it connects to
- * passes the same rules as the sandbox's own packets. It resolves through slirp4netns's DNS
- * forwarder, as the sandbox does. */
-/* A socket of the sandbox's loopback, bound here before the helper that serves it is forked:
- * it answers (or queues) from the moment the sandbox exists. */
-static int loopback_socket(int type, const char *addr, int port) {
-  int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  inet_pton(AF_INET, addr, &a.sin_addr);
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || (type == SOCK_STREAM && listen(fd, 128) != 0)) {
-    report("cannot listen on the sandbox's %s:%d: %s", addr, port, strerror(errno));
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-static int spawn_proxy(const opts *o) {
-  int lfd = loopback_socket(SOCK_STREAM, "127.0.0.1", o->proxy_port);
-  if (lfd < 0) return -1;
-  pid_t pid = fork_helper(o, "egress proxy");
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    /* glibc's files and dns services are in libc itself */
-    static const char *const resolver[] = {"/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", NULL};
-    become_helper(resolver, SANDBOX_RESOLV, 0);
-    proxy_serve(lfd, (char **)o->allow, o->nallow);
-  }
-  close(lfd);
-  return 0;
-}
-
-/* The resolver of a sandbox with an allow list (dns.c), in the sandbox's network namespace,
- * nobody with CAP_NET_ADMIN over that namespace alone (to add to its sets), in a root with no
- * file. */
-static int spawn_dns(const opts *o) {
-  int fd = loopback_socket(SOCK_DGRAM, "127.0.0.53", 53);
-  if (fd < 0) return -1;
-
-  pid_t pid = fork_helper(o, "sandbox's resolver");
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    static const char *const nothing[] = {NULL};
-    become_helper(nothing, NULL, 1);
-    dns_serve(fd, (char **)o->allow, o->nallow);
-  }
-  close(fd);
-  return 0;
-}
-
-/* The forwarder, in the sandbox's network namespace (made by now) with the host's listener (the
- * server's, so that it chose a free port), in the sandbox's cgroups, confined as the proxy is
- * (it needs no file at all). */
-static int spawn_forwarder(const opts *o, int lfd) {
-  pid_t pid = fork_helper(o, "port forward");
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    static const char *const nothing[] = {NULL};
-    become_helper(nothing, NULL, 0);
-    forward_serve(lfd, o->forward_port);
-  }
-  close(lfd);
-  return 0;
-}
-
-/* The sandbox's network namespace, made by us (the host's root) so that slirp4netns can start on
- * it at once. The sandbox's root has no capability over it (it cannot change addresses, routes
- * or filters); what Docker's NET_BIND_SERVICE and NET_RAW give, these two sysctls give instead. */
-static int make_network(void) {
-  if (unshare(CLONE_NEWNET) != 0) return report("cannot make a network namespace: %s", strerror(errno)), -1;
-  lo_up();
-  static const char *const sysctls[][2] = {{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
-                                           {"/proc/sys/net/ipv4/ping_group_range", "0 2147483647"}};
-  for (int i = 0; i < 2; i++) {
-    int fd = open(sysctls[i][0], O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      if (write(fd, sysctls[i][1], strlen(sysctls[i][1])) < 0) {
-      }
-      close(fd);
-    }
-  }
-  return 0;
-}
-
-static int write_map(pid_t pid, const char *kind, unsigned long base, unsigned long count) {
-  char path[64], line[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, kind);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  int n = snprintf(line, sizeof line, "0 %lu %lu\n", base, count);
-  int ok = fd >= 0 && write(fd, line, (size_t)n) == n;
-  if (fd >= 0) close(fd);
-  return ok ? 0 : -1;
-}
-
 int launch_main(int argc, char **argv) {
   opts o;
   memset(&o, 0, sizeof o);
@@ -651,28 +430,10 @@ int launch_main(int argc, char **argv) {
       if (join_cgroup(o.cgroups[i]) != 0) return report("cannot join the sandbox's cgroup: %s", strerror(errno)), EXIT_SETUP;
     o.ncgroups = 0;
   }
-  /* what the rules need of the host's namespace, read while we are in it */
-  char *rules = NULL;
-  if (o.slirp) {
-    char *host4 = NULL, *host6 = NULL;
-    host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (host_netns < 0 || netfilter_host_addrs(&host4, &host6) != 0)
-      return report("cannot read the host's network: %s", strerror(errno)), EXIT_SETUP;
-    netfilter_spec nf = {host4, host6, o.allow_private, o.nallow > 0, o.allow, o.nallow, HELPER_UID};
-    rules = netfilter_ruleset(&nf);
-    free(host4), free(host6);
-    if (!rules) return report("cannot build the sandbox's egress rules: out of memory"), EXIT_SETUP;
-  }
-  if (make_network() != 0) return EXIT_SETUP;
-  if (rules && netfilter_install(rules) != 0) return EXIT_SETUP;
-  free(rules);
-  if (o.proxy_port && spawn_proxy(&o) != 0) return EXIT_SETUP;
-  if (o.slirp && o.nallow && spawn_dns(&o) != 0) return EXIT_SETUP;
-  if (o.forward_port && spawn_forwarder(&o, 4) != 0) return EXIT_SETUP;
-  int slirp_ready = o.slirp ? spawn_slirp(&o, host_netns) : -1;
-  host_netns = -1; /* closed by spawn_slirp */
-  if (o.slirp && slirp_ready < 0) return EXIT_SETUP;
-  if (o.prestart && o.slirp && finish_slirp(slirp_ready) != 0) return EXIT_SETUP;
+  net_plan np = {(const char *const *)o.cgroups, o.ncgroups, o.slirp, o.allow_private, o.allow, o.nallow, o.proxy_port, o.forward_port, 4};
+  int slirp_ready;
+  if (net_setup(&np, &slirp_ready) != 0) return EXIT_SETUP;
+  if (o.prestart && o.slirp && net_slirp_ready(slirp_ready) != 0) return EXIT_SETUP;
   if (o.prestart) {
     slirp_ready = -1; /* up already */
     dprintf(status_fd, "warm\n"); /* the server may rename our cgroups now */
@@ -696,7 +457,7 @@ int launch_main(int argc, char **argv) {
   close(go[0]);
   close(net[0]);
   close(life[0]); /* life[1] stays open as long as we live */
-  if (write_map(pid, "uid_map", o.base, o.count) != 0 || write_map(pid, "gid_map", o.base, o.count) != 0) {
+  if (write_idmap(pid, "uid_map", o.base, o.count) != 0 || write_idmap(pid, "gid_map", o.base, o.count) != 0) {
     report("cannot map the sandbox's user ids: %s", strerror(errno));
     kill(pid, SIGKILL);
     return EXIT_SETUP;
@@ -704,7 +465,7 @@ int launch_main(int argc, char **argv) {
   dprintf(status_fd, "pid %d\n", (int)pid);
   if (write(go[1], "g", 1) != 1) return EXIT_SETUP;
   close(go[1]);
-  if (slirp_ready >= 0 && finish_slirp(slirp_ready) != 0) {
+  if (slirp_ready >= 0 && net_slirp_ready(slirp_ready) != 0) {
     kill(pid, SIGKILL);
     return EXIT_SETUP;
   }

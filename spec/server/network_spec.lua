@@ -105,7 +105,7 @@ describe("the sandbox network", function()
       assert.equal("refused", fetch(id, "http://127.0.0.1:" .. srv.port .. "/healthz"))
     end)
 
-    it("is carried by slirp4netns without capabilities, with few descriptors after 200 refused connects", function()
+    it("is carried by slirp4netns as nobody without capabilities, with few descriptors after 200 refused connects", function()
       exec(id, "i=0; while [ $i -lt 200 ]; do busybox nc -w 1 169.254.169.254 80 </dev/null 2>/dev/null; i=$((i+1)); done")
       local pids = {}
       for pid in (netlab.run("pgrep -x slirp4netns")):gmatch("%d+") do
@@ -130,8 +130,13 @@ describe("the sandbox network", function()
       end
       for _, pid in ipairs(pids) do
         local status = io.open("/proc/" .. pid .. "/status"):read("a")
-        -- CAP_NET_BIND_SERVICE at most, in a root of its own
+        -- nobody, in a user namespace of its own (the one that owns the sandbox's network
+        -- namespace), with CAP_NET_BIND_SERVICE at most there, in a root of its own
+        assert.matches("Uid:%s+65534%s+65534%s+65534%s+65534", status)
+        assert.matches("Gid:%s+65534%s+65534%s+65534%s+65534", status)
         assert.truthy(tonumber(status:match("CapEff:%s*(%x+)"), 16) & ~0x400 == 0, status)
+        local userns = netlab.run("readlink /proc/" .. pid .. "/ns/user")
+        assert.not_equal(netlab.run("readlink /proc/self/ns/user"), userns)
         local fds = 0
         for _ in netlab.run("ls /proc/" .. pid .. "/fd"):gmatch("[^\n]+") do fds = fds + 1 end
         assert.truthy(fds < 32, pid .. " holds " .. fds .. " descriptors")
@@ -225,6 +230,11 @@ describe("the sandbox network", function()
       assert.matches("rc=[1-9]", out)
       assert.equal("refused", fetch(id, "http://198.51.100.2/"))
       assert.equal("public-1", fetch(id, "http://198.51.100.1/"))
+      -- the helpers' exemption is theirs alone: not the sandbox's nobody, which is a uid of its own
+      for _, uid in ipairs { 65534, 1000 } do
+        local got = exec(id, ("setpriv --reuid %d --regid %d --clear-groups curl -s -m 4 --noproxy '*' http://198.51.100.2/; echo rc=$?"):format(uid, uid))
+        assert.equal("rc=7\n", got)
+      end
     end)
     it("opens a private range only when a CIDR names it", function()
       local id = run { egress = { allowed_destinations = { "10.1.0.0/24" } } }
