@@ -16,6 +16,7 @@ typedef struct local_daemon {
   char log[64];    /* its stderr, shown if it fails to start */
   char state[4096];
   int throwaway;   /* state is ours to remove */
+  char sockdir[64]; /* a dir of ours alone (0700) holding the server's Unix socket, or "" */
 } local_daemon;
 int local_start(local_daemon *d, const char *progname); /* 0 when ready; sets PORTER_SANDBOX_BASE_URL */
 void local_stop(local_daemon *d);

@@ -1,5 +1,6 @@
-/* porter-lua --local: start porter-sandboxd on a free loopback port, wait until /readyz
- * answers, point the script at it through PORTER_SANDBOX_BASE_URL, stop it afterwards. */
+/* porter-lua --local: start porter-sandboxd on a Unix socket of ours alone (a 0600 socket in a
+ * 0700 dir: no other account, and no web page, can reach it), wait until /readyz answers,
+ * point the script at it through PORTER_SANDBOX_BASE_URL, stop it afterwards. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,12 +49,11 @@ static size_t discard(char *p, size_t s, size_t n, void *ud) {
 }
 
 static int ready(const char *url) {
-  char u[600];
-  snprintf(u, sizeof u, "%s/readyz", url);
   CURL *c = curl_easy_init();
   if (!c) return 0;
   long code = 0;
-  curl_easy_setopt(c, CURLOPT_URL, u);
+  curl_easy_setopt(c, CURLOPT_URL, "http://localhost/readyz");
+  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, url + 5); /* unix:PATH */
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -95,6 +95,13 @@ int local_start(local_daemon *d, const char *prog) {
     if (!mkdtemp(d->state)) return fail(d, prog, strerror(errno));
     d->throwaway = 1;
   }
+  snprintf(d->sockdir, sizeof d->sockdir, "/tmp/porter-lua.XXXXXX");
+  if (!mkdtemp(d->sockdir)) {
+    d->sockdir[0] = '\0';
+    return fail(d, prog, strerror(errno));
+  }
+  char listen[128];
+  snprintf(listen, sizeof listen, "unix:%s/api.sock", d->sockdir);
   int fds[2];
   if (pipe(fds) != 0) return fail(d, prog, strerror(errno));
   pid_t parent = getpid();
@@ -111,7 +118,7 @@ int local_start(local_daemon *d, const char *prog) {
     if (log >= 0) dup2(log, 2);
     close(fds[0]);
     close(fds[1]);
-    execlp(path, path, "--listen", "127.0.0.1:0", "--print-url", "--state-dir", d->state, (char *)NULL);
+    execlp(path, path, "--listen", listen, "--print-url", "--state-dir", d->state, (char *)NULL);
     fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
     _exit(127);
   }
@@ -132,7 +139,7 @@ int local_start(local_daemon *d, const char *prog) {
   }
   close(fds[0]);
   char *nl = strchr(url, '\n');
-  if (!nl || strncmp(url, "http://", 7)) return fail(d, prog, "porter-sandboxd did not print its URL");
+  if (!nl || strncmp(url, "unix:/", 6)) return fail(d, prog, "porter-sandboxd did not print its URL");
   *nl = '\0';
   while (now() < deadline) {
     if (ready(url)) {
@@ -168,6 +175,13 @@ void local_stop(local_daemon *d) {
     d->pid = -1;
   }
   unlink(d->log);
+  if (d->sockdir[0]) { /* the server removes its socket as it stops; a killed one leaves it */
+    char sock[128];
+    snprintf(sock, sizeof sock, "%s/api.sock", d->sockdir);
+    unlink(sock);
+    rmdir(d->sockdir);
+    d->sockdir[0] = '\0';
+  }
   if (d->throwaway) { /* its sandboxes' files belong to other uids: rm does what it takes */
     d->throwaway = 0;
     pid_t rm = fork();

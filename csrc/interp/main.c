@@ -38,7 +38,8 @@ static void usage(const char *badopt) {
             "usage: %s [--local] [options] [script [args]]\n"
             "  --local   run the script against a local porter-sandboxd started for it, with a\n"
             "            private state dir removed at exit (--local --state-dir DIR keeps DIR)\n"
-            "            (a free loopback port, PORTER_SANDBOX_BASE_URL set for the script)\n",
+            "            (on a Unix socket only this account can use; PORTER_SANDBOX_BASE_URL\n"
+            "            is set to its unix: URL for the script)\n",
             progname);
   fprintf(out,
           "Available options are:\n"

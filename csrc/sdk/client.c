@@ -21,9 +21,10 @@ static int client_close(lua_State *L) {
       c->hdr[a][k] = NULL;
     }
   free(c->base_url);
+  free(c->unix_socket);
   free(c->api_key);
   c->easy = NULL;
-  c->base_url = c->api_key = NULL;
+  c->base_url = c->unix_socket = c->api_key = NULL;
   return 0;
 }
 
@@ -157,6 +158,7 @@ static int client_new(lua_State *L, int async) {
   int ud = lua_gettop(L);
   config_resolve(L, opts, async, &cfg);
   c->base_url = cfg.base_url;
+  c->unix_socket = cfg.unix_socket;
   c->api_key = cfg.api_key;
   c->timeout = cfg.timeout;
   c->max_retries = cfg.max_retries;

@@ -144,8 +144,10 @@ static void push_base_url(lua_State *L, int opts, const char *who, const char *k
   if (!url) url = env("PORTER_SANDBOX_BASE_URL");
   const char *cluster = env("PORTER_CLUSTER_ID");
   if (url) {
-    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-      porter_raise(L, ERR_CONFIG, 0, 0, "base URL must start with http:// or https:// (got '%s')", url);
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8) && strncmp(url, "unix:/", 6))
+      porter_raise(L, ERR_CONFIG, 0, 0,
+                   "base URL must start with http://, https:// or unix:/ (a Unix socket's absolute path; got '%s')",
+                   url);
     lua_pushstring(L, url);
   } else if (cluster) {
     if (!key)
@@ -194,12 +196,16 @@ void config_resolve(lua_State *L, int opts, int async, porter_config *cfg) {
   const char *u = lua_tolstring(L, -1, &n);
   check_text(L, "the base URL (base_url or PORTER_SANDBOX_BASE_URL)", u);
   while (n > 0 && u[n - 1] == '/') n--;
+  int unix_path = strncmp(u, "unix:", 5) == 0;
+  if (unix_path) n = strlen(u); /* a path's trailing / is the path's */
   cfg->base_url = strndup(u, n);
+  cfg->unix_socket = unix_path ? strdup(u + 5) : NULL;
   cfg->api_key = key ? strdup(key) : NULL;
-  if (!cfg->base_url || (key && !cfg->api_key)) {
+  if (!cfg->base_url || (unix_path && !cfg->unix_socket) || (key && !cfg->api_key)) {
     free(cfg->base_url);
+    free(cfg->unix_socket);
     free(cfg->api_key);
-    cfg->base_url = cfg->api_key = NULL;
+    cfg->base_url = cfg->unix_socket = cfg->api_key = NULL;
     porter_raise(L, ERR_BASE, 0, 0, "not enough memory");
   }
   lua_settop(L, top);

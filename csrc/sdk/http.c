@@ -84,9 +84,10 @@ static int content_is_json(const porter_preq *r) {
 
 /* r's URL without the base URL, when it is below it (the path of the API's operation) */
 static const char *url_path(const porter_preq *r) {
-  size_t n = strlen(r->c->base_url);
-  while (n && r->c->base_url[n - 1] == '/') n--;
-  return strncmp(r->url, r->c->base_url, n) == 0 && r->url[n] == '/' ? r->url + n : r->url;
+  const char *base = porter_http_base(r->c);
+  size_t n = strlen(base);
+  while (n && base[n - 1] == '/') n--;
+  return strncmp(r->url, base, n) == 0 && r->url[n] == '/' ? r->url + n : r->url;
 }
 
 /* Raises the error for a failed request. */
@@ -203,7 +204,7 @@ static void follow_redirect(lua_State *L, porter_preq *r, int preq_idx) {
   if (++r->hops > MAX_REDIRECTS)
     porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s: more than %d redirects (the last to %s)", r->op->method,
                  r->url, MAX_REDIRECTS, to);
-  if (!origin_of(to, there, sizeof there) || !origin_of(r->c->base_url, here, sizeof here))
+  if (!origin_of(to, there, sizeof there) || !origin_of(porter_http_base(r->c), here, sizeof here))
     porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s redirected to %s, which is not a URL to follow", r->op->method,
                  r->url, to);
   if (strcmp(here, there) != 0) {
@@ -270,7 +271,7 @@ static void query_value(lua_State *L, membuf *m, const char *name, int idx, int 
 /* Path template with positional arguments, then the query string, into the URL buffer. */
 static void build_url(lua_State *L, porter_preq *r, const call_spec *cs, membuf *u) {
   const op_def *op = cs->op;
-  add_or_oom(L, u, r->c->base_url, strlen(r->c->base_url));
+  add_or_oom(L, u, porter_http_base(r->c), strlen(porter_http_base(r->c)));
   const char *p = op->path;
   int arg = 0;
   while (*p) {

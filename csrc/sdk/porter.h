@@ -120,7 +120,8 @@ typedef struct porter_client {
   CURL *easy;                     /* sync client's handle: keeps its connections alive */
   /* request headers by hdr_kind: [1] carries the API key, [0] goes to other origins */
   struct curl_slist *hdr[2][HDR_KINDS];
-  char *base_url;
+  char *base_url;                 /* as given: http(s)://... or unix:/path */
+  char *unix_socket;              /* the path of a unix: base URL, or NULL */
   char *api_key;
   double timeout;                 /* seconds */
   int max_retries;
@@ -134,13 +135,18 @@ typedef struct porter_client {
 } porter_client;
 
 typedef struct porter_config {
-  char *base_url; /* malloc'd */
-  char *api_key;  /* malloc'd or NULL */
+  char *base_url;    /* malloc'd */
+  char *unix_socket; /* malloc'd or NULL: the path of a unix: base URL */
+  char *api_key;     /* malloc'd or NULL */
   double timeout;
   int max_retries;
   int max_connections;
   lua_Integer max_response_bytes;
 } porter_config;
+
+/* What request URLs start with: the base URL, or for a Unix socket a URL of no host's, for
+ * the Host header (localhost, which a server's Host check accepts) */
+#define porter_http_base(c) ((c)->unix_socket ? "http://localhost" : (c)->base_url)
 
 /* Resolves the options table at opts (0: none) and the environment. Raises ConfigError or
  * ArgumentError; on success fills cfg with malloc'd strings. */

@@ -144,6 +144,8 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   r->errbuf[0] = '\0';
   r->content_type[0] = r->content_range[0] = r->last_modified[0] = '\0';
   curl_easy_setopt(easy, CURLOPT_URL, r->url);
+  /* another origin (a redirect's) is reached as its URL says, never through our socket */
+  curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, r->foreign ? NULL : c->unix_socket);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(easy, CURLOPT_READDATA, r);

@@ -17,6 +17,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: porter-sandboxd [options]\n"
           "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks a free one)\n"
+          "  --listen unix:PATH     or on a Unix socket that only this uid (and root) may use: mode 0600\n"
           "  --print-url            print http://ADDR:PORT on stdout once ready\n"
           "  --state-dir DIR        records, logs and volumes (default $XDG_STATE_HOME/porter-sandboxd)\n"
           "  --api-key KEY          require 'Authorization: Bearer KEY' (also PORTER_SANDBOX_API_KEY)\n"
@@ -231,15 +232,23 @@ int main(int argc, char **argv) {
   const char *listen = o.listen;
   int print_url = o.print_url;
 
-  char host[64];
+  char host[128];
+  int port = 0, unix_socket = !strncmp(listen, "unix:", 5);
   const char *colon = strrchr(listen, ':');
-  if (!colon || (size_t)(colon - listen) >= sizeof host) {
-    fprintf(stderr, "porter-sandboxd: --listen wants ADDR:PORT (got '%s')\n", listen);
+  if (unix_socket) {
+    if (listen[5] != '/' || strlen(listen) >= sizeof host) {
+      fprintf(stderr, "porter-sandboxd: --listen unix:PATH wants an absolute path (got '%s')\n", listen);
+      return 2;
+    }
+    snprintf(host, sizeof host, "%s", listen);
+  } else if (!colon || (size_t)(colon - listen) >= sizeof host) {
+    fprintf(stderr, "porter-sandboxd: --listen wants ADDR:PORT or unix:PATH (got '%s')\n", listen);
     return 2;
+  } else {
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    port = atoi(colon + 1);
   }
-  memcpy(host, listen, (size_t)(colon - listen));
-  host[colon - listen] = '\0';
-  int port = atoi(colon + 1);
 
   /* before any thread: a namespace is unshared by one thread only */
   if (cfg.volume_size && (voldisk_private_mounts() != 0 || access("/dev/loop-control", R_OK | W_OK) != 0)) {
@@ -270,15 +279,19 @@ int main(int argc, char **argv) {
     db_close();
     return 1;
   }
-  snprintf(cfg.listen_host, sizeof cfg.listen_host, "%s", host);
+  /* a Unix socket's clients (curl, our SDK) say Host: localhost, which is allowed anyway */
+  snprintf(cfg.listen_host, sizeof cfg.listen_host, "%s", unix_socket ? "localhost" : host);
   pool_start();
   pthread_t ttl;
   pthread_create(&ttl, NULL, ttl_thread, NULL);
   pthread_detach(ttl);
-  fprintf(stderr, "porter-sandboxd: listening on http://%s:%d, state in %s%s\n", host, bound, state,
+  char url[160];
+  if (unix_socket) snprintf(url, sizeof url, "%s", host);
+  else snprintf(url, sizeof url, "http://%s:%d", host, bound);
+  fprintf(stderr, "porter-sandboxd: listening on %s, state in %s%s\n", url, state,
           cfg.api_key ? ", API key required" : "");
   if (print_url) {
-    printf("http://%s:%d\n", host, bound);
+    printf("%s\n", url);
     fflush(stdout);
   }
   int sig;

@@ -2,7 +2,12 @@
  * thread; /healthz never waits behind it), a route table, per-request state in the
  * connection context, answers built whole before they are queued. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -186,18 +191,63 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
   *con_cls = NULL;
 }
 
+static char unix_path[sizeof ((struct sockaddr_un *)0)->sun_path]; /* ours to remove at the end */
+
+/* A Unix socket at path that only our own uid (and root) can connect to: the file is 0600 from
+ * the moment it exists. A socket file left by a server that died is taken over; one that a
+ * server answers on, or anything else at path, is not. The listening fd, or -1 said. */
+static int unix_listener(const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path) {
+    fprintf(stderr, "porter-sandboxd: --listen unix:%s: the path is longer than %zu bytes\n", path, sizeof sa.sun_path - 1);
+    return -1;
+  }
+  memcpy(sa.sun_path, path, strlen(path) + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct stat st;
+  if (fd >= 0 && lstat(path, &st) == 0) {
+    int probe = S_ISSOCK(st.st_mode) ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+    int answered = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (probe >= 0) close(probe);
+    if (!S_ISSOCK(st.st_mode) || answered) {
+      fprintf(stderr, "porter-sandboxd: --listen unix:%s: %s\n", path,
+              answered ? "a server listens there already" : "something that is not a socket is there");
+      close(fd);
+      return -1;
+    }
+    unlink(path);
+  }
+  mode_t mask = umask(0177);
+  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  umask(mask);
+  if (!ok || listen(fd, 1024) != 0) {
+    fprintf(stderr, "porter-sandboxd: --listen unix:%s: %s\n", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  snprintf(unix_path, sizeof unix_path, "%s", path);
+  return fd;
+}
+
 int http_serve(const char *host, int port, int *bound_port) {
   struct sockaddr_in sa = {0};
   sa.sin_family = AF_INET;
   sa.sin_port = htons((uint16_t)port);
-  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+  int lfd = -1;
+  if (!strncmp(host, "unix:", 5)) {
+    if ((lfd = unix_listener(host + 5)) < 0) return -1;
+  } else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
     fprintf(stderr, "porter-sandboxd: --listen: '%s' is not an IPv4 address\n", host);
     return -1;
   }
+  struct MHD_OptionItem where[] = {
+      lfd >= 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, lfd, NULL}
+               : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &sa},
+      {MHD_OPTION_END, 0, NULL}};
   daemon_handle = MHD_start_daemon(
       /* poll, not select: a server with a thousand sandboxes holds more than FD_SETSIZE fds */
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, dispatch,
-      NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+      NULL, MHD_OPTION_ARRAY, where, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
       /* a thread per connection, so that a long exec blocks nobody: slow clients then cost a
        * thread each, so room for thousands (a stack of 512 KiB each, mostly never touched),
        * and a connection idle for a minute is closed */
@@ -207,9 +257,10 @@ int http_serve(const char *host, int port, int *bound_port) {
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
   if (!daemon_handle) {
     fprintf(stderr, "porter-sandboxd: cannot listen on %s:%d\n", host, port);
+    if (lfd >= 0) close(lfd), unlink(unix_path);
     return -1;
   }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+  const union MHD_DaemonInfo *info = lfd >= 0 ? NULL : MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
   *bound_port = info ? info->port : port;
   return 0;
 }
@@ -217,4 +268,5 @@ int http_serve(const char *host, int port, int *bound_port) {
 void http_stop(void) {
   if (daemon_handle) MHD_stop_daemon(daemon_handle);
   daemon_handle = NULL;
+  if (unix_path[0]) unlink(unix_path);
 }

@@ -38,7 +38,7 @@ typedef struct srv_config {
   unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
   int allow_private_egress;          /* sandboxes may reach private ranges (10/8, ...) */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
-  char listen_host[80];              /* its HOST, a Host header we answer to (clients.c) */
+  char listen_host[128];             /* its HOST, a Host header we answer to (clients.c) */
   char *allow_hosts[16];             /* --allow-host: Host names answered besides loopback's */
   int nallow_hosts;
   char *allow_origins[16];           /* --allow-origin: web origins answered */

@@ -353,15 +353,23 @@ local function local_url(core, env, dir, start)
     if ok then return url end
   end
   if not start then return nil end
-  assert(os.execute("mkdir -p " .. sh(dir)))
+  -- a Unix socket, 0600 (the server makes it so), in a dir of ours alone: no other account on the
+  -- machine, and no web page, can reach it
+  local sock = dir .. "/api.sock"
+  if #sock > 107 then
+    fail(("porter-sandbox --local: the state dir's path is too long for a Unix socket (%s is %d bytes, at most 107): "
+      .. "give a shorter --state-dir"):format(sock, #sock))
+  end
+  assert(os.execute("mkdir -p -m 700 " .. sh(dir) .. " && chmod 700 " .. sh(dir)))
   os.remove(dir .. "/cli.url")
   -- setsid: the server outlives this command, and a ^C at the terminal does not reach it
-  local cmd = ("setsid %s --listen 127.0.0.1:0 --print-url --state-dir %s >%s 2>>%s </dev/null & echo $! >%s")
-    :format(sh(daemon_path(env)), sh(dir), sh(dir .. "/cli.url.tmp"), sh(dir .. "/cli.log"), sh(dir .. "/cli.pid"))
+  local cmd = ("setsid %s --listen %s --print-url --state-dir %s >%s 2>>%s </dev/null & echo $! >%s")
+    :format(sh(daemon_path(env)), sh("unix:" .. sock), sh(dir), sh(dir .. "/cli.url.tmp"), sh(dir .. "/cli.log"),
+      sh(dir .. "/cli.pid"))
   assert(os.execute(cmd))
   for _ = 1, 200 do
     url = read_line(dir .. "/cli.url.tmp")
-    if url and url:match("^http://") then
+    if url and url:match("^unix:/") then
       os.rename(dir .. "/cli.url.tmp", dir .. "/cli.url")
       return url
     end

@@ -107,6 +107,10 @@ describe("porter-sandbox", function()
     local pid = tonumber(process.read_all(state .. "/cli.pid"))
     assert.truthy(pid)
     finally(function() os.execute("kill " .. pid .. " 2>/dev/null") end)
+    -- on a Unix socket of this account's alone, in a state dir of its alone
+    assert.equal("unix:" .. state .. "/api.sock", process.read_all(state .. "/cli.url"):match("[^\n]+"))
+    assert.equal("600 socket\n", io.popen("stat -c '%a %F' " .. sh(state .. "/api.sock")):read("a"))
+    assert.equal("700\n", io.popen("stat -c %a " .. sh(state)):read("a"))
     assert.matches(id, (cli("--local --state-dir " .. sh(state) .. " ls", "")))
     assert.equal(0, select(3, cli("--local --state-dir " .. sh(state) .. " down", "")))
     for _ = 1, 100 do

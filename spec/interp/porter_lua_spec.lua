@@ -141,10 +141,9 @@ end)
 describe("porter-lua --local", function()
   it("starts the daemon, points the script at it, propagates the exit status and stops the daemon", function()
     local dir = helpers.process.tmpdir()
-    local root = os.getenv("PORTER_ROOT") or "."
-    local wrapper = dir .. "/fake-sandboxd"
+    local wrapper = dir .. "/sandboxd"
     local f = io.open(wrapper, "w")
-    f:write("#!/bin/sh\nexec lua5.4 " .. sh(root .. "/spec/support/fake_sandboxd.lua") .. ' "$@"\n')
+    f:write("#!/bin/sh\necho $$ > \"$PID_FILE\"\nexec " .. sh(helpers.build .. "/porter-sandboxd") .. ' "$@"\n')
     f:close()
     os.execute("chmod +x " .. sh(wrapper))
     local script = dir .. "/s.lua"
@@ -152,17 +151,49 @@ describe("porter-lua --local", function()
     f:write([[
       local s = require "porter_sandbox"
       local p = s.Porter()
-      print(p.base_url == os.getenv("PORTER_SANDBOX_BASE_URL"), p.readiness.check().active_sandboxes, ...)
+      print(p.base_url == os.getenv("PORTER_SANDBOX_BASE_URL"), p.base_url, p.readiness.check().active_sandboxes, ...)
       os.exit(7)
     ]])
     f:close()
-    local r = run(porter_lua, { "--local", script, "x" }, { PORTER_SANDBOXD = wrapper, FAKE_PID_FILE = dir .. "/pid",
+    local r = run(porter_lua, { "--local", script, "x" }, { PORTER_SANDBOXD = wrapper, PID_FILE = dir .. "/pid",
                                                             LUA_PATH = os.getenv("LUA_PATH"), LUA_CPATH = os.getenv("LUA_CPATH") })
-    assert.equal("true\t0\tx\n", r.out)
+    local sock = r.out:match("^true\tunix:(/tmp/porter%-lua%.%w+/api%.sock)\t0\tx\n$")
+    assert.truthy(sock, r.out .. r.err)
     assert.equal(7, r.rc)
-    local pid = helpers.process.read_all(dir .. "/pid")
+    local pid = helpers.process.read_all(dir .. "/pid"):match("%d+")
     assert.truthy(pid)
     assert.is_false(os.execute("kill -0 " .. pid .. " 2>/dev/null") == true, "the daemon is gone")
+    assert.is_nil(io.open(sock, "r"), "its socket is gone")
+    assert.is_nil(io.open(sock:match("^(.*)/"), "r"), "and the socket's dir")
+    os.execute("rm -rf " .. sh(dir))
+  end)
+
+  it("serves only this account: another one on the machine cannot reach its server", function()
+    local user = ("porter-spec-%d"):format(math.random(10000, 99999))
+    assert.is_true(os.execute("useradd --no-create-home --shell /usr/sbin/nologin " .. user))
+    local dir = helpers.process.tmpdir()
+    local script = dir .. "/s.lua"
+    local f = io.open(script, "w")
+    -- from inside the run: the server is up; the other account tries its socket and its state
+    f:write(([[
+      local p = require("porter_sandbox").Porter()
+      local sock = p.base_url:match("^unix:(.*)$")
+      local function as_other(cmd)
+        return io.popen("setpriv --reuid=%s --regid=%s --clear-groups sh -c '" .. cmd .. "' 2>&1; echo rc=$?"):read("a")
+      end
+      print("mode", io.popen("stat -c %%a " .. sock):read("l"), io.popen("stat -c %%a " .. sock:match("^(.*)/")):read("l"))
+      print("curl", as_other("curl -s -m 5 --unix-socket " .. sock .. " http://localhost/healthz"))
+      print("ls", as_other("ls " .. sock:match("^(.*)/")))
+      print("mine", p.health.check().status)
+    ]]):format(user, user))
+    f:close()
+    local r = run(porter_lua, { "--local", script })
+    os.execute("userdel " .. user)
+    assert.equal(0, r.rc, r.err)
+    assert.matches("^mode\t600\t700\n", r.out)
+    assert.matches("\ncurl\trc=7\n", r.out)          -- curl: could not connect (EACCES)
+    assert.matches("\nls\t.-Permission denied.-rc=2\n", r.out)
+    assert.matches("\nmine\tok\n$", r.out)
     os.execute("rm -rf " .. sh(dir))
   end)
 

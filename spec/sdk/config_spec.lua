@@ -128,7 +128,10 @@ describe("config resolution", function()
     assert.equal("ArgumentError: Porter: unknown option 'timeout_ms' (expected one of: api_key, base_url, timeout, max_retries, max_response_bytes)",
       resolve('{ base_url = "http://h", timeout_ms = 5 }'))
     assert.equal("ArgumentError: Porter: 'base_url' must be a string (got number)", resolve('{ base_url = 5 }'))
-    assert.equal("ConfigError: base URL must start with http:// or https:// (got 'ftp://h')", resolve('{ base_url = "ftp://h" }'))
+    assert.equal("ConfigError: base URL must start with http://, https:// or unix:/ (a Unix socket's absolute path; got 'ftp://h')",
+      resolve('{ base_url = "ftp://h" }'))
+    assert.equal("ConfigError: base URL must start with http://, https:// or unix:/ (a Unix socket's absolute path; got 'unix:api.sock')",
+      resolve('{ base_url = "unix:api.sock" }'))
     assert.equal("ArgumentError: Porter: 'max_retries' must be an integer from 0 to 100 (got 1.5)",
       resolve('{ base_url = "http://h", max_retries = 1.5 }'))
   end)

@@ -69,3 +69,48 @@ describe("porter-sandboxd's clients", function()
     assert.equal(403, http.request { url = srv.url .. "/v1/sandbox", headers = { origin = "https://console.test.evil" } }.status)
   end)
 end)
+
+describe("porter-sandboxd on a Unix socket (--listen unix:PATH)", function()
+  local process = require("spec.support.process")
+  local sh = process.shquote
+  local build = os.getenv("PORTER_BUILD") or "build"
+
+  it("serves the SDK there, on a socket only its own uid may use, removed when it stops", function()
+    local srv = sandboxd.start { unix = true }
+    local path = srv.url:match("^unix:(.*)$")
+    assert.equal("600 socket\n", io.popen("stat -c '%a %F' " .. sh(path)):read("a"))
+    local porter = require("porter_sandbox").Porter { base_url = srv.url }
+    assert.equal("Porter(" .. srv.url .. ")", tostring(porter))
+    local sb = porter.sandboxes.create { image = "host", command = { "sleep", "30" } }
+    sb:wait { timeout = 30 }
+    assert.equal("over a socket\n", sb:exec { "echo", "over a socket" }.stdout)
+    sb:terminate()
+    porter:close()
+    srv:stop(true)
+    assert.is_nil(io.open(path, "r"))
+    os.execute("rm -rf " .. sh(srv.state_dir))
+  end)
+
+  it("takes over the socket a killed server left, and refuses a path that is in use or not a socket", function()
+    local srv = sandboxd.start { unix = true }
+    local path = srv.url:match("^unix:(.*)$")
+    local scratch = process.tmpdir()
+    local function second(at)
+      return io.popen(("env -u LD_PRELOAD %s --listen unix:%s --state-dir %s 2>&1; echo rc=$?"):format(
+        sh(build .. "/porter-sandboxd"), sh(at), sh(scratch .. "/state"))):read("a")
+    end
+    assert.matches("a server listens there already\nrc=1\n$", second(path))
+    os.execute("kill -9 " .. srv.proc.pid) -- the socket file stays behind
+    process.wait_gone(tostring(srv.proc.pid))
+    assert.equal("socket\n", io.popen("stat -c %F " .. sh(path)):read("a"))
+    srv:restart()
+    local porter = require("porter_sandbox").Porter { base_url = srv.url }
+    assert.equal("ok", porter.health.check().status)
+    porter:close()
+    srv:stop()
+    local f = io.open(scratch .. "/file", "w"); f:write("keep me"); f:close()
+    assert.matches("something that is not a socket is there\nrc=1\n$", second(scratch .. "/file"))
+    assert.equal("keep me", process.read_all(scratch .. "/file"))
+    os.execute("rm -rf " .. sh(scratch))
+  end)
+end)

@@ -7,13 +7,13 @@ Server.__index = Server
 
 local function spawn(self)
   local build = os.getenv("PORTER_BUILD") or "build"
-  local argv = { build .. "/porter-sandboxd", "--listen", (self.listen or "127.0.0.1") .. ":" .. (self.port or 0), "--print-url",
-                 "--state-dir", self.state_dir }
+  local listen = self.socket and "unix:" .. self.socket or (self.listen or "127.0.0.1") .. ":" .. (self.port or 0)
+  local argv = { build .. "/porter-sandboxd", "--listen", listen, "--print-url", "--state-dir", self.state_dir }
   if self.api_key then argv[#argv + 1] = "--api-key"; argv[#argv + 1] = self.api_key end
   for _, a in ipairs(self.args or {}) do argv[#argv + 1] = a end
   self.proc = process.spawn(self.wrap and self.wrap(argv) or argv)
-  self.url = process.wait_line(self.proc, "(http://[%d%.]+:%d+)")
-  self.port = tonumber(self.url:match(":(%d+)$"))
+  self.url = process.wait_line(self.proc, self.socket and "(unix:/%S+)" or "(http://[%d%.]+:%d+)")
+  self.port = tonumber(self.url:match("^http://.*:(%d+)$"))
 end
 
 -- Under `make asan-test` the server is instrumented too: a sanitizer report on its stderr
@@ -50,11 +50,13 @@ function Server:restart()
 end
 
 -- opts: api_key, args (extra command-line arguments), listen (its address, 127.0.0.1 unless
--- given), wrap (a function from the server's argv to the argv that runs it, for a namespace)
+-- given), unix (listen on a Unix socket in the state dir instead: url is then unix:PATH),
+-- wrap (a function from the server's argv to the argv that runs it, for a namespace)
 function M.start(opts)
   opts = opts or {}
-  local self = setmetatable({ state_dir = process.tmpdir(), api_key = opts.api_key, args = opts.args,
-                              listen = opts.listen, wrap = opts.wrap }, Server)
+  local state_dir = process.tmpdir()
+  local self = setmetatable({ state_dir = state_dir, api_key = opts.api_key, args = opts.args, listen = opts.listen,
+                              socket = opts.unix and state_dir .. "/api.sock" or nil, wrap = opts.wrap }, Server)
   spawn(self)
   return self
 end
