@@ -40,6 +40,7 @@ UNPACK_SRC := $(wildcard csrc/unpack/*.c)
 UNPACK_OBJ := $(UNPACK_SRC:%.c=$(BUILD)/obj/%.o)
 TESTSRV_SRC := $(wildcard csrc/testsrv/*.c)
 TESTSRV_OBJ := $(TESTSRV_SRC:%.c=$(BUILD)/obj/%.o)
+SHA256_OBJ := $(BUILD)/obj/csrc/common/sha256.o
 BENCH_SRC  := $(wildcard scripts/bench/*.c)
 BENCH_BIN  := $(BENCH_SRC:scripts/bench/%.c=$(BUILD)/bench/%)
 LUA_SRC    := $(shell find lua -name '*.lua')
@@ -65,12 +66,15 @@ $(BUILD)/obj/csrc/server/%.o: csrc/server/%.c $(wildcard csrc/server/*.h csrc/in
 $(BUILD)/obj/csrc/exec/%.o: csrc/exec/%.c $(wildcard csrc/exec/*.h csrc/include/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -Icsrc/include -c $< -o $@
-$(BUILD)/obj/csrc/unpack/%.o: csrc/unpack/%.c $(wildcard csrc/unpack/*.h) Makefile
+$(BUILD)/obj/csrc/unpack/%.o: csrc/unpack/%.c $(wildcard csrc/unpack/*.h csrc/include/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libarchive) -c $< -o $@
-$(BUILD)/obj/csrc/testsrv/%.o: csrc/testsrv/%.c $(wildcard csrc/testsrv/*.h) Makefile
+	$(CC) $(CFLAGS_COMMON) -Icsrc/include $(shell pkg-config --cflags libarchive) -c $< -o $@
+$(BUILD)/obj/csrc/testsrv/%.o: csrc/testsrv/%.c $(wildcard csrc/testsrv/*.h csrc/include/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SERVER_CFLAGS) -Icsrc/testsrv -c $< -o $@
+$(BUILD)/obj/csrc/common/%.o: csrc/common/%.c $(wildcard csrc/include/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -Icsrc/include -c $< -o $@
 
 # The module links libcurl but not liblua: the host interpreter provides the Lua API.
 $(CORE_SO): $(SDK_OBJ)
@@ -108,10 +112,10 @@ $(BUILD)/porter-sandbox-exec: $(EXEC_OBJ)
 	$(CC) -o $@ $^ -lseccomp -lnftables $(LDSAN)
 
 # porter-sandboxd's layer unpacker, also next to it
-$(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ)
+$(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ) $(SHA256_OBJ)
 	$(CC) -o $@ $^ $(shell pkg-config --libs libarchive) $(LDSAN)
 
-$(BUILD)/porter-scripted-server: $(TESTSRV_OBJ)
+$(BUILD)/porter-scripted-server: $(TESTSRV_OBJ) $(SHA256_OBJ)
 	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
 
 $(BUILD)/bench/%: scripts/bench/%.c

@@ -1,6 +1,9 @@
 /* The credentials a sandbox's processes run with, the same for the workload and for exec. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -55,12 +58,41 @@ int join_cgroup(const char *dir) {
   return ok ? 0 : -1;
 }
 
-int write_idmap(pid_t pid, const char *kind, unsigned long base, unsigned long count) {
-  char path[64], line[64];
+int write_idmap(pid_t pid, const char *kind, unsigned long inside, unsigned long outside, unsigned long count) {
+  char path[64], line[96];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, kind);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
-  int n = snprintf(line, sizeof line, "0 %lu %lu\n", base, count);
+  int n = snprintf(line, sizeof line, "%lu %lu %lu\n", inside, outside, count);
   int ok = fd >= 0 && write(fd, line, (size_t)n) == n;
   if (fd >= 0) close(fd);
   return ok ? 0 : -1;
+}
+
+int idmap_userns(unsigned long inside, unsigned long outside, unsigned long count) {
+  pid_t self = getpid();
+  int up[2];
+  if (pipe2(up, O_CLOEXEC) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return close(up[0]), close(up[1]), -1;
+  if (pid == 0) { /* holds the namespace until we have it open, and never outlives us */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(up[0]);
+    if (getppid() != self || unshare(CLONE_NEWUSER) != 0 || write(up[1], "u", 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(up[1]);
+  char b, path[64];
+  int fd = -1;
+  if (read(up[0], &b, 1) == 1 && write_idmap(pid, "uid_map", inside, outside, count) == 0 &&
+      write_idmap(pid, "gid_map", inside, outside, count) == 0) {
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+  }
+  int saved = errno;
+  close(up[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  errno = saved;
+  return fd;
 }

@@ -13,8 +13,14 @@
  * capabilities, anyone else none; no_new_privs and the seccomp filter either way. 0 on success. */
 int creds_become(uid_t uid, gid_t gid);
 
-/* Writes "0 base count" to /proc/pid/<kind> (uid_map or gid_map). 0 or -1 with errno. */
-int write_idmap(pid_t pid, const char *kind, unsigned long base, unsigned long count);
+/* Writes "inside outside count" to /proc/pid/<kind> (uid_map or gid_map). 0 or -1 with errno. */
+int write_idmap(pid_t pid, const char *kind, unsigned long inside, unsigned long outside, unsigned long count);
+/* A user namespace (its fd) whose ids inside..inside+count-1 are outside.. on the host: for an
+ * idmapped mount that shows files owned by the former as owned by the latter. -1 with errno. */
+int idmap_userns(unsigned long inside, unsigned long outside, unsigned long count);
+/* porter-sandbox-exec --idmap-probe DIR FROM TO: 0 when DIR's filesystem takes an idmapped
+ * mount (FROM.. shown as TO..), else 1 with why on stderr. */
+int idmap_probe(const char *dir, unsigned long from, unsigned long to);
 
 /* Moves us into the cgroup directory dir (every process we start after stays there). */
 int join_cgroup(const char *dir);
@@ -27,8 +33,9 @@ int seccomp_confine(void);
 int root_mkdirs(int rootfd, const char *path, uid_t uid, gid_t gid);
 /* Makes name at the top of the root a real directory (a symlink or file there is replaced). */
 int root_topdir(int rootfd, const char *name, uid_t uid, gid_t gid);
-/* Mounts src (bind, recursive) onto the directory fd refers to. */
-int bind_onto_fd(const char *src, int fd, int readonly);
+/* Mounts src (bind, recursive) onto the directory fd refers to; through userns's idmapping
+ * (idmap_userns) unless it is -1. */
+int bind_onto_fd(const char *src, int fd, int readonly, int userns);
 /* Populates a fresh tmpfs at the directory fd with the few device nodes a workload needs. */
 int make_dev(int devfd, uid_t uid, gid_t gid);
 /* A root of the host's system directories (no /root, /home, /var, state dirs; /etc without

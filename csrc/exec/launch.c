@@ -3,6 +3,9 @@
  *   --parent PID            our parent must be PID (porter-sandboxd); we die with it
  *   --status-fd N           "pid P" once the sandbox's init exists, then "ready" or "error MSG"
  *   --uidmap BASE COUNT     uids and gids 0..COUNT-1 of the sandbox are BASE.. on the host
+ *   --idmap-from STORE      the image's root and the volumes are owned by STORE.. on disk (the
+ *                           server's store): they are mounted idmapped, STORE+k shown as BASE+k,
+ *                           so each sandbox has ids of its own and its files stay the store's
  *   --overlay LOWER UPPER WORK | --host-root
  *   --mnt DIR               where the root is assembled, in a mount namespace of our own
  *   --tmp DIR               bound at /tmp
@@ -58,6 +61,7 @@
 typedef struct opts {
   pid_t parent;
   unsigned long base, count;
+  unsigned long store_base; /* --idmap-from: the owner on disk of the image and the volumes, or 0 */
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
   int host_root, idle, prestart;
   int slirp, proxy_port, allow_private;
@@ -108,6 +112,8 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(1) status_fd = atoi(argv[++i]);
     } else if (!strcmp(a, "--uidmap")) {
       NEED(2) o->base = strtoul(argv[i + 1], NULL, 10), o->count = strtoul(argv[i + 2], NULL, 10), i += 2;
+    } else if (!strcmp(a, "--idmap-from")) {
+      NEED(1) o->store_base = strtoul(argv[i + 1], NULL, 10), i++;
     } else if (!strcmp(a, "--overlay")) {
       NEED(3) o->lower = argv[i + 1], o->upper = argv[i + 2], o->work = argv[i + 3], i += 3;
     } else if (!strcmp(a, "--mnt")) {
@@ -219,7 +225,7 @@ static int sandbox_resolv(const opts *o, int rootfd) {
     close(target);
     return 0;
   }
-  int rc = bind_onto_fd(path, target, 1);
+  int rc = bind_onto_fd(path, target, 1, -1);
   close(target);
   return rc;
 }
@@ -229,6 +235,20 @@ static int assemble(const opts *o) {
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return report("cannot make a mount namespace: %s", strerror(errno)), -1;
   if (o->scratch && mount_scratch(o, root) != 0) return -1;
+  int userns = -1;
+  if (o->store_base && o->store_base != o->base &&
+      (userns = idmap_userns(o->store_base, o->base, o->count)) < 0)
+    return report("cannot make the idmapping of the sandbox's files: %s", strerror(errno)), -1;
+  char lower[4200];
+  snprintf(lower, sizeof lower, "%s", o->lower ? o->lower : "");
+  if (userns >= 0 && !o->host_root) {
+    /* the image as the sandbox's ids own it, where only we can see it */
+    int n = snprintf(lower, sizeof lower, "%s/lower", o->scratch ? o->scratch : "");
+    int fd = !o->scratch || n >= (int)sizeof lower || mkdir(lower, 0700) != 0 ? -1 : open(lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || bind_onto_fd(o->lower, fd, 0, userns) != 0)
+      return report("cannot mount the image idmapped (%s): %s", o->scratch ? o->lower : "no --scratch", strerror(errno)), -1;
+    close(fd);
+  }
   if (o->host_root) {
     /* writable like an image's root, and bounded like it */
     char data[96];
@@ -238,11 +258,11 @@ static int assemble(const opts *o) {
   } else {
     /* the merged root's own owner and mode are the upper dir's: make them the image's */
     struct stat st;
-    if (stat(o->lower, &st) != 0 || chown(o->upper, st.st_uid, st.st_gid) != 0 || chmod(o->upper, st.st_mode & 07777) != 0)
+    if (stat(lower, &st) != 0 || chown(o->upper, st.st_uid, st.st_gid) != 0 || chmod(o->upper, st.st_mode & 07777) != 0)
       return report("cannot prepare the writable layer: %s", strerror(errno)), -1;
     char data[12288];
-    int n = snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", o->lower, o->upper, o->work);
-    if (n >= (int)sizeof data || strpbrk(o->lower, ",:") || strpbrk(o->upper, ",:") || strpbrk(o->work, ",:"))
+    int n = snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower, o->upper, o->work);
+    if (n >= (int)sizeof data || strpbrk(lower, ",:") || strpbrk(o->upper, ",:") || strpbrk(o->work, ",:"))
       return report("the state directory's path cannot hold ',' or ':' (overlayfs options)"), -1;
     if (mount("overlay", o->mnt, "overlay", MS_NODEV, data) != 0)
       return report("cannot mount the image's root (overlayfs): %s", strerror(errno)), -1;
@@ -275,12 +295,12 @@ static int assemble(const opts *o) {
   close(dev);
   if (o->tmp) {
     fd = root_topdir(rootfd, "tmp", root, root);
-    if (fd < 0 || bind_onto_fd(o->tmp, fd, 0) != 0) return report("cannot mount /tmp: %s", strerror(errno)), -1;
+    if (fd < 0 || bind_onto_fd(o->tmp, fd, 0, -1) != 0) return report("cannot mount /tmp: %s", strerror(errno)), -1;
     close(fd);
   }
   for (int i = 0; i < o->nbinds; i++) {
     fd = root_mkdirs(rootfd, o->bind_dst[i], root, root);
-    if (fd < 0 || bind_onto_fd(o->bind_src[i], fd, 0) != 0)
+    if (fd < 0 || bind_onto_fd(o->bind_src[i], fd, 0, userns) != 0)
       return report("cannot mount the volume at %s: %s", o->bind_dst[i], strerror(errno)), -1;
     close(fd);
   }
@@ -289,6 +309,7 @@ static int assemble(const opts *o) {
     if (fd < 0) return report("cannot make the working directory %s: %s", o->cwd, strerror(errno)), -1;
     close(fd);
   }
+  if (userns >= 0) close(userns);
   /* the child finds the root as its working directory, carried into its mount namespace */
   if (fchdir(rootfd) != 0) return report("cannot enter the root: %s", strerror(errno)), -1;
   close(rootfd);
@@ -457,7 +478,7 @@ int launch_main(int argc, char **argv) {
   close(go[0]);
   close(net[0]);
   close(life[0]); /* life[1] stays open as long as we live */
-  if (write_idmap(pid, "uid_map", o.base, o.count) != 0 || write_idmap(pid, "gid_map", o.base, o.count) != 0) {
+  if (write_idmap(pid, "uid_map", 0, o.base, o.count) != 0 || write_idmap(pid, "gid_map", 0, o.base, o.count) != 0) {
     report("cannot map the sandbox's user ids: %s", strerror(errno));
     kill(pid, SIGKILL);
     return EXIT_SETUP;

@@ -239,12 +239,12 @@ static void lo_up(void) {
 static int make_namespace(void) {
   int up[2];
   if (pipe2(up, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), -1;
-  pid_t pid = fork();
+  pid_t self = getpid(), pid = fork();
   if (pid < 0) return report("cannot make a network namespace: %s", strerror(errno)), -1;
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(up[0]);
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 || write(up[1], "u", 1) != 1) _exit(1);
+    if (getppid() != self || unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 || write(up[1], "u", 1) != 1) _exit(1);
     pause(); /* until we have its namespaces */
     _exit(0);
   }
@@ -258,8 +258,8 @@ static int make_namespace(void) {
     snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
     net = open(path, O_RDONLY | O_CLOEXEC);
   }
-  int ok = made && net_userns >= 0 && net >= 0 && write_idmap(pid, "uid_map", HELPER_UID, 1) == 0 &&
-           write_idmap(pid, "gid_map", HELPER_UID, 1) == 0 && setns(net, CLONE_NEWNET) == 0;
+  int ok = made && net_userns >= 0 && net >= 0 && write_idmap(pid, "uid_map", 0, HELPER_UID, 1) == 0 &&
+           write_idmap(pid, "gid_map", 0, HELPER_UID, 1) == 0 && setns(net, CLONE_NEWNET) == 0;
   int err = errno;
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,14 +75,17 @@ int root_topdir(int rootfd, const char *name, uid_t uid, gid_t gid) {
   return openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-int bind_onto_fd(const char *src, int fd, int readonly) {
-  /* a detached copy, made read-only before it is attached: a remount would need a path to the
-   * new mount, and the fd names what lies beneath it */
+int bind_onto_fd(const char *src, int fd, int readonly, int userns) {
+  /* a detached copy, made read-only or idmapped before it is attached: a remount would need a
+   * path to the new mount, and the fd names what lies beneath it (and only a detached mount
+   * can take an idmapping) */
   int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0) return -1;
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+  struct mount_attr idmap = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
   int rc = 0;
   if (readonly && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) rc = -1;
+  if (rc == 0 && userns >= 0 && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &idmap, sizeof idmap) != 0) rc = -1;
   if (rc == 0 && move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) rc = -1;
   int saved = errno;
   close(tree);
@@ -135,7 +139,7 @@ int make_host_root(int rootfd, uid_t uid, gid_t gid) {
     if (!S_ISDIR(st.st_mode)) continue;
     if (mkdirat(rootfd, host_dirs[i], 0755) != 0) return -1;
     int fd = openat(rootfd, host_dirs[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || bind_onto_fd(src, fd, 1) != 0) return -1;
+    if (fd < 0 || bind_onto_fd(src, fd, 1, -1) != 0) return -1;
     close(fd);
   }
   /* cover the secrets of the (now mounted) /etc: /dev/null over files, an empty tmpfs over dirs */
@@ -145,7 +149,7 @@ int make_host_root(int rootfd, uid_t uid, gid_t gid) {
     int fd = openat(etc, etc_secrets[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) continue;
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && bind_onto_fd("/dev/null", fd, 1) != 0) return -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && bind_onto_fd("/dev/null", fd, 1, -1) != 0) return -1;
     close(fd);
   }
   for (int i = 0; etc_secret_dirs[i]; i++) {
@@ -156,5 +160,16 @@ int make_host_root(int rootfd, uid_t uid, gid_t gid) {
     close(fd);
   }
   close(etc);
+  return 0;
+}
+
+int idmap_probe(const char *dir, unsigned long from, unsigned long to) {
+  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    return perror("cannot make a mount namespace"), 1;
+  int userns = idmap_userns(from, to, 65536);
+  if (userns < 0) return perror("cannot make a user namespace"), 1;
+  int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  struct mount_attr idmap = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+  if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &idmap, sizeof idmap) != 0) return perror("mount_setattr"), 1;
   return 0;
 }

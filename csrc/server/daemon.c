@@ -26,7 +26,11 @@ static void usage(FILE *f) {
           "  --image-fallback MODE  host (default): an image that cannot be had runs on the host image,\n"
           "                         with a warning in its logs; none: the sandbox fails instead\n"
           "  --registry-auth FILE   registry credentials, in Docker's config.json format\n"
-          "  --uid-base N           host uid (and gid) of the sandboxes' root (default 100000; 65536 ids)\n"
+          "  --uid-base N           host uid (and gid) owning the sandboxes' files on disk: images,\n"
+          "                         volumes (default 100000; 65536 ids)\n"
+          "  --sandbox-uids START   the host ids sandboxes run as: 65536 a live sandbox, its own, from\n"
+          "                         START (default 1879048192, 4094 sandboxes), a range no account or\n"
+          "                         subordinate range may hold; 'shared': all on --uid-base's\n"
           "  --pids-max N           processes per sandbox (default 1024)\n"
           "  --memory-max SIZE      memory per sandbox, no swap (default 1G; K, M, G suffixes)\n"
           "  --disk-max SIZE        /tmp and the image's writable layer together, per sandbox, in\n"
@@ -41,6 +45,8 @@ static void usage(FILE *f) {
           "  --allow-private-egress sandboxes may reach private ranges (10/8, 172.16/12, 192.168/16,\n"
           "                         100.64/10, fc00::/7); else only an allow list's own CIDR opens one\n"
           "  --snapshot-space SIZE  what all snapshots together may take of the host's disk (default 8G)\n"
+          "  --image-space SIZE     what all unpacked images together may take (default 64G)\n"
+          "  --image-max-size SIZE  what one image may unpack to (default 8G); past either, a pull fails\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
           "  --max-log-bytes SIZE   bytes of log lines kept per sandbox (default 64M)\n"
@@ -56,17 +62,6 @@ static int named(const char *arg, named_path *out, const char *opt) {
   out->name = strndup(arg, (size_t)(eq - arg));
   out->path = strdup(eq + 1);
   return 0;
-}
-
-/* "512M", "1G", "1048576"; 0 when it is none of these */
-static unsigned long long parse_size(const char *s) {
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (end == s) return 0;
-  if (*end == 'K' || *end == 'k') v <<= 10, end++;
-  else if (*end == 'M' || *end == 'm') v <<= 20, end++;
-  else if (*end == 'G' || *end == 'g') v <<= 30, end++;
-  return *end ? 0 : v;
 }
 
 void default_state_dir(char *out, size_t n) {
@@ -101,7 +96,13 @@ static int parse_args(int argc, char **argv, args *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--print-url")) {
+    if (store_option(a, v)) {
+      if (store_option(a, v) < 0) {
+        fprintf(stderr, "porter-sandboxd: %s wants a size of at least 1M such as 512M or 20G (got '%s')\n", a, v ? v : "");
+        return 2;
+      }
+      i++;
+    } else if (!strcmp(a, "--print-url")) {
       o->print_url = 1;
     } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage(stdout);
@@ -122,6 +123,11 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.registry_auth = (char *)v, i++;
     } else if (v && !strcmp(a, "--uid-base") && strtoul(v, NULL, 10) >= 1000 && strtoul(v, NULL, 10) < 4000000000ul) {
       cfg.uid_base = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--sandbox-uids") && !strcmp(v, "shared")) {
+      cfg.run_base = 0, i++;
+    } else if (v && !strcmp(a, "--sandbox-uids") && strtoul(v, NULL, 10) >= 65536 &&
+               strtoul(v, NULL, 10) <= 4294967294ul - 65536 * 8ul) {
+      cfg.run_base = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--pids-max") && strtoul(v, NULL, 10) >= 8) {
       cfg.pids_max = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--memory-max") && parse_size(v) >= (16ull << 20)) {
@@ -160,6 +166,33 @@ static int parse_args(int argc, char **argv, args *o) {
     fprintf(stderr, "porter-sandboxd: --uid-base %lu: the sandboxes' %lu ids may not include 65534 (nobody, the uid of "
                     "the network helpers)\n", cfg.uid_base, cfg.uid_count);
     return 2;
+  }
+  return 0;
+}
+
+/* The run range's size and checks: it must be nobody else's, and this machine must show the
+ * store's files to it through idmapped mounts; where it cannot (a filesystem without them), every
+ * sandbox runs as --uid-base's ids, as said. */
+static int sandbox_uids(void) {
+  if (!cfg.run_base) return 0;
+  unsigned long end = cfg.run_base == 0x70000000ul ? 0x7FFE0000ul : 4294967295ul;
+  cfg.run_slots = (end - cfg.run_base) / 65536;
+  if (cfg.run_slots > 4096) cfg.run_slots = 4096;
+  char why[700], helper[4096], from[24], to[24], err[512];
+  if (uidrange_check(why, sizeof why) != 0) {
+    fprintf(stderr, "porter-sandboxd: --sandbox-uids %lu: %s; give it a range of %lu ids that is nobody's, or "
+                    "'shared' for every sandbox on --uid-base's\n", cfg.run_base, why, cfg.run_slots * 65536);
+    return -1;
+  }
+  snprintf(from, sizeof from, "%lu", cfg.uid_base);
+  snprintf(to, sizeof to, "%lu", cfg.run_base);
+  char *argv[] = {(char *)helper_path("porter-sandbox-exec", helper, sizeof helper), "--idmap-probe", cfg.state_dir,
+                  from, to, NULL};
+  if (proc_run(argv, NULL, 0, err, sizeof err) != 0) {
+    err[strcspn(err, "\n")] = '\0';
+    fprintf(stderr, "porter-sandboxd: no idmapped mounts on %s (%s): every sandbox runs as the ids from --uid-base "
+                    "%lu, shared\n", cfg.state_dir, err[0] ? err : "the probe failed", cfg.uid_base);
+    cfg.run_base = 0;
   }
   return 0;
 }
@@ -211,12 +244,17 @@ int main(int argc, char **argv) {
   cfg.state_dir = state;
   cfg.uid_base = 100000;
   cfg.uid_count = 65536;
+  /* 0x70000000..0x7FFDFFFF: above what useradd hands out (SUB_UID_MAX 600100000) and systemd's
+   * container ranges, below its foreign range and the ids signedness bugs reach */
+  cfg.run_base = 0x70000000ul;
   cfg.pids_max = 1024;
   cfg.memory_max = 1ull << 30;
   cfg.disk_max = 512ull << 20;
   cfg.volume_size = 1ull << 30;
   cfg.snapshot_space = 8ull << 30;
   cfg.volume_space = 64ull << 30;
+  cfg.image_space = 64ull << 30;
+  cfg.image_max_size = 8ull << 30;
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
   cfg.max_log_bytes = 64ull << 20;
@@ -257,6 +295,10 @@ int main(int argc, char **argv) {
     cfg.volume_size = 0;
   }
   if (open_state(state) != 0) return 1;
+  if (sandbox_uids() != 0) {
+    db_close();
+    return 2;
+  }
   volumes_mount_all();
   sandboxes_recover();
 

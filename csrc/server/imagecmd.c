@@ -7,7 +7,8 @@
 #include "server.h"
 
 static int usage(FILE *f) {
-  fprintf(f, "usage: porter-sandboxd image [--state-dir DIR] [--registry-auth FILE] COMMAND\n"
+  fprintf(f, "usage: porter-sandboxd image [--state-dir DIR] [--registry-auth FILE] [--image-space SIZE]\n"
+             "                             [--image-max-size SIZE] COMMAND\n"
              "  ls                       the images in the store\n"
              "  pull REF                 fetch REF from its registry\n"
              "  rm REF                   remove REF (refused while a live sandbox runs it)\n"
@@ -42,7 +43,14 @@ int image_main(int argc, char **argv) {
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
     if (i + 1 >= argc) return usage(stderr);
-    if (!strcmp(argv[i], "--state-dir")) cfg.state_dir = argv[++i];
+    int bound = store_option(argv[i], argv[i + 1]);
+    if (bound < 0) {
+      fprintf(stderr, "porter-sandboxd image: %s wants a size of at least 1M such as 512M or 20G (got '%s')\n", argv[i],
+              argv[i + 1]);
+      return 2;
+    }
+    if (bound) i++;
+    else if (!strcmp(argv[i], "--state-dir")) cfg.state_dir = argv[++i];
     else if (!strcmp(argv[i], "--registry-auth")) cfg.registry_auth = argv[++i];
     else return usage(stderr);
   }

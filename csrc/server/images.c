@@ -9,6 +9,7 @@
  * Every step writes under a temporary name and renames, so a failed or interrupted pull leaves
  * nothing that a later lookup could take for an image. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,62 @@ static void unescape(const char *in, char *out, size_t n) {
     else out[o++] = *p;
   }
   out[o] = '\0';
+}
+
+#define MAX_LAYERS 128 /* overlayfs's own bound on lower layers is near; no real image comes close */
+
+int store_option(const char *a, const char *v) {
+  unsigned long long *at = !strcmp(a, "--image-space") ? &cfg.image_space
+                           : !strcmp(a, "--image-max-size") ? &cfg.image_max_size
+                                                             : NULL;
+  if (!at) return 0;
+  if (!v || parse_size(v) < (1ull << 20)) return -1;
+  *at = parse_size(v);
+  return 1;
+}
+
+static json_t *load_meta(const char *key);
+
+/* What the unpacked images take: their uncompressed layers (the bound's own measure; an image
+ * unpacked before it was recorded counts its files' bytes). */
+static unsigned long long store_used(void) {
+  char dir[4200];
+  store_path(dir, sizeof dir, "sha256");
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  unsigned long long used = 0;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    json_t *meta = load_meta(e->d_name);
+    json_t *n = json_object_get(meta, "unpacked");
+    used += (unsigned long long)json_integer_value(n ? n : json_object_get(meta, "size"));
+    json_decref(meta);
+  }
+  if (d) closedir(d);
+  return used;
+}
+
+/* Room for one unpack: what --image-space leaves once the store and the unpacks under way have
+ * theirs, at most --image-max-size; taken until unpack_done gives it back. */
+static pthread_mutex_t room_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long long reserved;
+
+static unsigned long long unpack_room(const char **why) {
+  pthread_mutex_lock(&room_lock);
+  unsigned long long used = store_used() + reserved;
+  unsigned long long left = used < cfg.image_space ? cfg.image_space - used : 0;
+  unsigned long long room = left < cfg.image_max_size ? left : cfg.image_max_size;
+  *why = left < cfg.image_max_size ? "what --image-space leaves: remove images with porter-sandboxd image rm"
+                                   : "--image-max-size";
+  reserved += room;
+  pthread_mutex_unlock(&room_lock);
+  return room;
+}
+
+static void unpack_done(unsigned long long room) {
+  pthread_mutex_lock(&room_lock);
+  reserved -= room;
+  pthread_mutex_unlock(&room_lock);
 }
 
 static int tmp_dir(const char *what, char *out, size_t n) {
@@ -96,12 +153,14 @@ static json_t *load_blob(const char *layout, const char *digest) {
 static int write_meta(const char *dir, const char *digest, json_t *config, const char *helper_out) {
   json_t *meta = json_pack("{sssOsI}", "digest", digest, "config", config ? config : json_null(), "created_ms",
                            (json_int_t)now_ms());
-  long long size = 0;
+  long long size = 0, unpacked = 0;
   unsigned long uid, gid;
   char home[1024];
   const char *p;
   if ((p = strstr(helper_out, "size "))) sscanf(p, "size %lld", &size);
+  if ((p = strstr(helper_out, "unpacked "))) sscanf(p, "unpacked %lld", &unpacked);
   json_object_set_new(meta, "size", json_integer(size));
+  json_object_set_new(meta, "unpacked", json_integer(unpacked));
   if ((p = strstr(helper_out, "user ")) && sscanf(p, "user %lu %lu %1023[^\n]", &uid, &gid, home) == 3) {
     json_object_set_new(meta, "uid", json_integer((json_int_t)uid));
     json_object_set_new(meta, "gid", json_integer((json_int_t)gid));
@@ -171,8 +230,26 @@ static int add_layout(const char *layout, const char *ref, char *why, size_t wn)
   }
   pathf(rootfs, sizeof rootfs, "%s/rootfs", work);
   size_t nl = json_array_size(layers);
-  char **argv = calloc(nl + 7, sizeof *argv);
-  char base[24], count[24];
+  json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+  if (nl > MAX_LAYERS || json_array_size(diff_ids) != nl) {
+    if (nl > MAX_LAYERS) snprintf(why, wn, "the image has %zu layers, more than %d", nl, MAX_LAYERS);
+    else snprintf(why, wn, "the image's config lists %zu layer digests (rootfs.diff_ids) for its %zu layers",
+                  json_array_size(diff_ids), nl);
+    rm_rf(work);
+    goto out;
+  }
+  const char *room_why;
+  unsigned long long room = unpack_room(&room_why);
+  if (room < (1u << 20)) {
+    unpack_done(room);
+    snprintf(why, wn, "the image store is full (--image-space %llu MiB): remove images with porter-sandboxd image rm",
+             cfg.image_space >> 20);
+    rm_rf(work);
+    goto out;
+  }
+  char **argv = calloc(2 * nl + 9, sizeof *argv);
+  char base[24], count[24], max[24];
+  snprintf(max, sizeof max, "%llu", room);
   snprintf(base, sizeof base, "%lu", cfg.uid_base);
   snprintf(count, sizeof count, "%lu", cfg.uid_count);
   json_t *cc = json_object_get(config, "config");
@@ -183,28 +260,34 @@ static int add_layout(const char *layout, const char *ref, char *why, size_t wn)
   argv[k++] = strdup(base);
   argv[k++] = strdup(count);
   argv[k++] = strdup(user ? user : "");
+  argv[k++] = strdup(max);
+  argv[k++] = strdup(room_why);
   int bad = 0;
   for (size_t i = 0; i < nl; i++) {
-    char lhex[65], lpath[4400];
-    if (digest_hex(json_string_value(json_object_get(json_array_get(layers, i), "digest")), lhex) != 0) bad = 1;
+    char lhex[65], lpath[4400], dhex[65];
+    if (digest_hex(json_string_value(json_object_get(json_array_get(layers, i), "digest")), lhex) != 0 ||
+        digest_hex(json_string_value(json_array_get(diff_ids, i)), dhex) != 0)
+      bad = 1;
     blob_path(layout, lhex, lpath, sizeof lpath);
     argv[k++] = strdup(bad ? "" : lpath);
+    argv[k++] = strdup(bad ? "" : dhex);
   }
   char out[4096], err[2048];
   int status = bad ? -1 : proc_run(argv, out, sizeof out, err, sizeof err);
   for (int i = 0; i < k; i++) free(argv[i]);
   free(argv);
+  /* written or not, it is the store's now (on disk) or nobody's */
+  if (status != 0) unpack_done(room);
   if (status != 0) {
-    snprintf(why, wn, "cannot unpack the image: %s", bad ? "a layer has a malformed digest" : last_line(err));
+    snprintf(why, wn, "cannot unpack the image: %s", bad ? "a layer or diff_id has a malformed digest" : last_line(err));
     rm_rf(work);
     goto out;
   }
-  if (write_meta(work, config_digest, cc, out) != 0) {
-    snprintf(why, wn, "cannot write to the image store: %s", strerror(errno));
-    rm_rf(work);
-    goto out;
-  }
-  if (rename(work, final) != 0) rm_rf(work); /* unpacked meanwhile by someone else: theirs stands */
+  int meta_ok = write_meta(work, config_digest, cc, out) == 0;
+  if (!meta_ok) snprintf(why, wn, "cannot write to the image store: %s", strerror(errno));
+  if (!meta_ok || rename(work, final) != 0) rm_rf(work); /* or unpacked meanwhile by someone else: theirs stands */
+  unpack_done(room); /* counted by store_used from here on */
+  if (!meta_ok) goto out;
   rc = write_ref(ref, key);
   if (rc != 0) snprintf(why, wn, "cannot record the image: %s", strerror(errno));
 out:

@@ -50,6 +50,8 @@ typedef struct sandbox_rt {
   char dir[4096];      /* sandboxes/<id>: root, upper, work, tmp */
   char cgroups[3][512]; /* its cgroup directories */
   int ncgroups;
+  long uid_slot;           /* uidrange.c's, or -1 */
+  unsigned long uid_base;  /* the host ids it runs as */
   struct sandbox_rt *next;
 } sandbox_rt;
 
@@ -70,6 +72,7 @@ static void free_env(char **env) {
 }
 
 static void free_rt(sandbox_rt *s) {
+  uidrange_give(s->uid_slot); /* its processes are gone: pid 1 has been waited for */
   if (s->host_fd >= 0) close(s->host_fd);
   free_env(s->env);
   json_decref(s->allow);
@@ -222,7 +225,8 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
 /* The rest: ids, root, mounts, user, command. */
 static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
   char path[4200], path2[4200], path3[4200];
-  add(a, "--uidmap"), addf(a, "%lu", cfg.uid_base), addf(a, "%lu", cfg.uid_count);
+  add(a, "--uidmap"), addf(a, "%lu", s->uid_base), addf(a, "%lu", cfg.uid_count);
+  if (s->uid_base != cfg.uid_base) add(a, "--idmap-from"), addf(a, "%lu", cfg.uid_base);
   pathf(path, sizeof path, "%s/scratch", s->dir);
   add(a, "--scratch"), add(a, path), addf(a, "%llu", cfg.disk_max);
   if (img->host) {
@@ -547,6 +551,11 @@ int runtime_start(const char *id, const char *name, json_t *spec, int host_fd) {
     return -1;
   }
   s->host_fd = host_fd;
+  s->uid_slot = uidrange_take(&s->uid_base);
+  if (cfg.run_base && s->uid_slot < 0) { /* every range is a live sandbox's */
+    free_rt(s);
+    return -1;
+  }
   snprintf(s->id, sizeof s->id, "%s", id);
   snprintf(s->name, sizeof s->name, "%s", name);
   s->spec = json_incref(spec);
@@ -626,10 +635,11 @@ int runtime_count(void) {
   return n;
 }
 
-int runtime_tmpdir(const char *id, char *out, size_t n) {
+int runtime_tmpdir(const char *id, char *out, size_t n, unsigned long *uid_base) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
   int ok = s && s->running && s->helper > 0;
+  if (ok) *uid_base = s->uid_base;
   /* the scratch tmpfs exists in the launcher's mount namespace only */
   if (ok) ok = pathf(out, n, "/proc/%ld/root%s/scratch/tmp", (long)s->helper, s->dir) == 0;
   pthread_mutex_unlock(&rt_lock);

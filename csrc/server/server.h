@@ -27,7 +27,9 @@ typedef struct srv_config {
   int nimages;
   named_path env_groups[64];
   int ngroups;
-  unsigned long uid_base, uid_count; /* the sandboxes' ids on the host */
+  unsigned long uid_base, uid_count; /* the owner on disk of the sandboxes' files (images, volumes) */
+  unsigned long run_base, run_slots; /* the ids sandboxes run as: slots of 65536 (uidrange.c); 0:
+                                        uid_base's, shared (no idmapped mounts here) */
   char *registry_auth;               /* Docker's config.json, for skopeo --authfile */
   int fallback_none;                 /* --image-fallback none: an image that cannot be had fails */
   unsigned long pids_max;            /* per sandbox */
@@ -36,6 +38,8 @@ typedef struct srv_config {
   unsigned long long volume_size;    /* bytes of a new volume's filesystem; 0: plain directories */
   unsigned long long snapshot_space; /* bytes all snapshots together may take */
   unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
+  unsigned long long image_space;    /* bytes all unpacked images together may take */
+  unsigned long long image_max_size; /* bytes one image may unpack to */
   int allow_private_egress;          /* sandboxes may reach private ranges (10/8, ...) */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
   char listen_host[128];             /* its HOST, a Host header we answer to (clients.c) */
@@ -121,6 +125,8 @@ void new_id(const char *prefix, char *out, size_t n);
 int pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
+/* "512M", "1G", "1048576" in bytes; 0 when it is none of these */
+unsigned long long parse_size(const char *s);
 /* Replaces invalid UTF-8 with U+FFFD so that output of any bytes can go into JSON. */
 json_t *json_bytes(const char *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (n bytes available), or 0. */
@@ -223,6 +229,9 @@ int store_init(void);
 int store_pull(const image_ref *ref, char *why, size_t wn);
 int store_import(const char *archive, const char *name, char *why, size_t wn);
 json_t *store_list(void); /* [{reference, id, size}] */
+/* --image-space SIZE, --image-max-size SIZE (the server's and `image`'s alike): 1 when a (with
+ * its value v) was one of them, -1 when it was but v is not a size, else 0 */
+int store_option(const char *a, const char *v);
 int store_remove(const char *ref, char *why, size_t wn);
 int archive_is_oci(const char *path);
 int archive_image_name(const char *path, char *out, size_t n);
@@ -286,7 +295,15 @@ int runtime_count(void);
 /* Runs argv in the sandbox; 0 with *json the ExecResponse (on disk), else an HTTP status and
  * why. */
 int runtime_exec(const char *id, json_t *argv, spool *json, char *why, size_t n);
-int runtime_tmpdir(const char *id, char *out, size_t n);
+int runtime_tmpdir(const char *id, char *out, size_t n, unsigned long *uid_base); /* and the ids it runs as */
+
+/* ---- the ids sandboxes run as (uidrange.c) ---- */
+/* Refuses a run range that overlaps an account, a subordinate range or the store's ids. */
+int uidrange_check(char *why, size_t wn);
+/* A slot of its own for a sandbox (its host ids from *base), -1 when none is free; without a run
+ * range, -1 and *base is uid_base. */
+long uidrange_take(unsigned long *base);
+void uidrange_give(long slot);
 void runtime_stop_all(void);
 
 void runtime_ttl_tick(void);

@@ -11,9 +11,10 @@
 /* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:
  * the tree is the sandbox's to shape while we read it), at most twice --disk-max (what /tmp can
  * hold, and room for headers). Returns its size, or -1 with why. */
-static int64_t pack_tree(const char *from, const char *to, unsigned long long room, char *why, size_t wn) {
+static int64_t pack_tree(const char *from, unsigned long uid_base, const char *to, unsigned long long room, char *why,
+                         size_t wn) {
   char helper[4096], base[24], max[24], out[128], err[512];
-  snprintf(base, sizeof base, "%lu", cfg.uid_base);
+  snprintf(base, sizeof base, "%lu", uid_base);
   snprintf(max, sizeof max, "%llu", room < cfg.disk_max * 2 ? room : cfg.disk_max * 2);
   char *argv[] = {(char *)helper_path("porter-sandbox-unpack", helper, sizeof helper), "--pack", (char *)from, base,
                   (char *)to, max, NULL};
@@ -47,7 +48,8 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   }
   json_decref(status);
   char tmp[4096], id[40], dst[4300], why[512];
-  if (!runtime_tmpdir(r->params[0], tmp, sizeof tmp)) {
+  unsigned long uid_base;
+  if (!runtime_tmpdir(r->params[0], tmp, sizeof tmp, &uid_base)) {
     json_decref(spec);
     return reply_error(c, 409, "the sandbox is not running");
   }
@@ -65,7 +67,7 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
     return reply_error(c, 507, "snapshots take %llu MiB of the %llu MiB they may (--snapshot-space): delete some first",
                        used >> 20, cfg.snapshot_space >> 20);
   }
-  int64_t size = pack_tree(tmp, dst, cfg.snapshot_space - used, why, sizeof why);
+  int64_t size = pack_tree(tmp, uid_base, dst, cfg.snapshot_space - used, why, sizeof why);
   if (size < 0) {
     pthread_mutex_unlock(&space);
     unlink(dst);

@@ -194,3 +194,13 @@ json_t *json_bytes(const char *text, size_t n) {
   free(out);
   return s;
 }
+
+unsigned long long parse_size(const char *s) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s) return 0;
+  if (*end == 'K' || *end == 'k') v <<= 10, end++;
+  else if (*end == 'M' || *end == 'm') v <<= 20, end++;
+  else if (*end == 'G' || *end == 'g') v <<= 30, end++;
+  return *end ? 0 : v;
+}

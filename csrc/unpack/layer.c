@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "sha256.h"
 #include "unpack.h"
 
 #define WH_PREFIX ".wh."
@@ -150,35 +151,93 @@ static int entry(unpack_ctx *c, int layer, struct archive *w, struct archive *a,
   return 0;
 }
 
-int layer_apply(unpack_ctx *c, int fd, int index) {
-  struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+/* The layer's bytes as the tar reader asks for them: decompressed by the outer (raw) reader,
+ * hashed for the diff_id, and counted against the image's bound. */
+typedef struct layer_stream {
+  unpack_ctx *c;
+  struct archive *raw;
+  sha256_ctx sha;
+  char buf[1 << 16];
+  int over; /* past c->max */
+} layer_stream;
+
+static la_ssize_t stream_read(struct archive *a, void *ud, const void **out) {
+  layer_stream *s = ud;
+  la_ssize_t n = archive_read_data(s->raw, s->buf, sizeof s->buf);
+  if (n < 0) {
+    archive_set_error(a, archive_errno(s->raw), "%s", archive_error_string(s->raw));
+    return -1;
+  }
+  s->c->read += n;
+  if (s->c->read > s->c->max) {
+    s->over = 1;
+    archive_set_error(a, EFBIG, "too big");
+    return -1;
+  }
+  sha256_update(&s->sha, s->buf, (size_t)n);
+  *out = s->buf;
+  return n;
+}
+
+/* The rest of the stream (what follows the tar's end), hashed: the diff_id is of every byte. */
+static int drain(layer_stream *s, struct archive *a) {
+  const void *p;
+  la_ssize_t n;
+  while ((n = stream_read(a, s, &p)) > 0) {
+  }
+  return n == 0 ? 0 : -1;
+}
+
+int layer_apply(unpack_ctx *c, int fd, int index, const char *diff_id) {
+  struct archive *raw = archive_read_new(), *a = archive_read_new(), *w = archive_write_disk_new();
   pathset *written = pathset_new();
+  layer_stream *s = calloc(1, sizeof *s);
   int rc = -1;
-  if (!a || !w || !written) {
+  if (!raw || !a || !w || !written || !s) {
     snprintf(c->error, sizeof c->error, "out of memory");
     goto out;
   }
-  archive_read_support_filter_all(a);
+  s->c = c, s->raw = raw;
+  sha256_init(&s->sha);
+  /* any compression, then the bytes as they are: the tar reader below gets them through us */
+  archive_read_support_filter_all(raw);
+  archive_read_support_format_raw(raw);
   archive_read_support_format_tar(a);
   archive_write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                         ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                         ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-  if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-    snprintf(c->error, sizeof c->error, "layer %d: %s", index, archive_error_string(a));
+  struct archive_entry *e;
+  if (archive_read_open_fd(raw, fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(raw, &e) != ARCHIVE_OK) {
+    snprintf(c->error, sizeof c->error, "layer %d: %s", index, archive_error_string(raw));
     goto out;
   }
-  struct archive_entry *e;
+  if (archive_read_open(a, s, NULL, stream_read, NULL) != ARCHIVE_OK) {
+    snprintf(c->error, sizeof c->error, "layer %d: %s", index, s->over ? "" : archive_error_string(a));
+    goto out;
+  }
   int r;
   while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
     if (entry(c, index, w, a, e, written) != 0) goto out;
-  if (r != ARCHIVE_EOF) {
+  if (r != ARCHIVE_EOF || drain(s, a) != 0) {
     snprintf(c->error, sizeof c->error, "layer %d: %s", index, archive_error_string(a));
+    goto out;
+  }
+  char got[65];
+  sha256_hex(&s->sha, got);
+  if (strcmp(got, diff_id) != 0) {
+    snprintf(c->error, sizeof c->error,
+             "layer %d: its content (sha256:%.12s...) is not what the image's config says it is (diff_id sha256:%.12s...)",
+             index, got, diff_id);
     goto out;
   }
   rc = 0;
 out:
+  if (s && s->over)
+    snprintf(c->error, sizeof c->error, "the image unpacks to more than %lld bytes (%s)", c->max, c->max_why);
   if (w) archive_write_free(w);
   if (a) archive_read_free(a);
+  if (raw) archive_read_free(raw);
   pathset_free(written);
+  free(s);
   return rc;
 }

@@ -1,9 +1,12 @@
 /* porter-sandbox-unpack --pack DIR BASE OUT MAX: see pack.c.
- * porter-sandbox-unpack ROOT BASE COUNT USER LAYER...: applies the layers, in order, to the new
- * directory ROOT, owned as in the image but shifted by BASE (the sandbox's uid 0 on the host).
- * Prints "size BYTES" and, when USER is not empty, "user UID GID HOME" or "user-error MSG";
- * on failure prints the reason on stderr and exits 1. porter-sandboxd's helper: a process of
- * its own so that it can chroot into ROOT before reading a single entry. */
+ * porter-sandbox-unpack ROOT BASE COUNT USER MAX WHY LAYER DIFFID...: applies the layers, in
+ * order, to the new directory ROOT, owned as in the image but shifted by BASE (the sandbox's
+ * uid 0 on the host), each checked against its DIFFID (the hex of the config's diff_id), all of
+ * them together at most MAX bytes uncompressed (WHY says what sets MAX, for the error).
+ * Prints "size BYTES" and "unpacked BYTES" (the uncompressed bytes read) and, when USER is not
+ * empty, "user UID GID HOME" or "user-error MSG"; on failure prints the reason on stderr and
+ * exits 1. porter-sandboxd's helper: a process of its own so that it can chroot into ROOT before
+ * reading a single entry. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +25,16 @@ static void leave(int code) {
 int main(int argc, char **argv) {
   if (argc == 6 && !strcmp(argv[1], "--pack"))
     leave(pack_main(argv[2], (uid_t)strtoul(argv[3], NULL, 10), argv[4], strtoll(argv[5], NULL, 10)));
-  if (argc < 5) {
-    fprintf(stderr, "usage: porter-sandbox-unpack ROOT BASE COUNT USER LAYER...\n");
+  if (argc < 7 || (argc - 7) % 2) {
+    fprintf(stderr, "usage: porter-sandbox-unpack ROOT BASE COUNT USER MAX WHY LAYER DIFFID...\n");
     return 2;
   }
-  unpack_ctx c = {.base = (uid_t)strtoul(argv[2], NULL, 10), .count = strtoul(argv[3], NULL, 10)};
-  int nlayers = argc - 5;
+  unpack_ctx c = {.base = (uid_t)strtoul(argv[2], NULL, 10), .count = strtoul(argv[3], NULL, 10),
+                  .max = strtoll(argv[5], NULL, 10), .max_why = argv[6]};
+  int nlayers = (argc - 7) / 2;
   int *fds = calloc((size_t)nlayers + 1, sizeof *fds);
   for (int i = 0; i < nlayers; i++)
-    if ((fds[i] = open(argv[5 + i], O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((fds[i] = open(argv[7 + 2 * i], O_RDONLY | O_CLOEXEC)) < 0) {
       fprintf(stderr, "cannot open layer %d\n", i + 1);
       return 1;
     }
@@ -40,14 +44,14 @@ int main(int argc, char **argv) {
     leave(1);
   }
   for (int i = 0; i < nlayers; i++) {
-    if (layer_apply(&c, fds[i], i + 1) != 0) {
+    if (layer_apply(&c, fds[i], i + 1, argv[8 + 2 * i]) != 0) {
       fprintf(stderr, "%s\n", c.error);
       leave(1);
     }
     close(fds[i]);
   }
   free(fds);
-  printf("size %lld\n", c.size);
+  printf("size %lld\nunpacked %lld\n", c.size, c.read);
   if (argv[4][0]) {
     unsigned long uid, gid;
     char home[1024], why[512];

@@ -17,10 +17,13 @@ typedef struct unpack_ctx {
   uid_t base;          /* host uid of the sandbox's uid 0 */
   unsigned long count; /* ids the sandbox has */
   long long size;      /* bytes of regular files written */
+  long long read, max; /* uncompressed bytes of the layers so far, and the bound on them */
+  const char *max_why; /* what the bound is, for the error */
   char error[1024];
 } unpack_ctx;
-/* Applies the tar layer (any compression) read from fd to the current root. 0 on success. */
-int layer_apply(unpack_ctx *c, int fd, int index);
+/* Applies the tar layer (any compression) read from fd to the current root, checking that its
+ * uncompressed bytes hash to diff_id (hex) and keep c->read within c->max. 0 on success. */
+int layer_apply(unpack_ctx *c, int fd, int index, const char *diff_id);
 /* Removes path and everything under it, never following a symlink. */
 int remove_tree(const char *path);
 

@@ -240,28 +240,35 @@ describe("porter-sandboxd hardening", function()
   end)
 
   it("leaves no sandbox process behind when killed -9 in the middle of 60 creations", function()
-    -- the processes a server's sandboxes are made of, other than zombies
-    local function ours()
-      local set = {}
-      local ps = oci.run("ps -eo pid=,stat=,args=")
-      for pid, stat, args in ps:gmatch("%s*(%d+)%s+(%S+)%s+([^\n]*)") do
-        if not stat:find("Z") and (args:find("^sleep 1009") or args:find("^porter%-sandbox") or args:find("^slirp4netns")
-                                  or args:find("porter%-sandbox%-exec")) then
-          set[pid] = args
-        end
-      end
-      return set
-    end
-    local before = ours() -- the other server's (srv) warm launchers and sandboxes
     local other = helpers.sandboxd()
     local body = '{"image":"host","command":["sh","-c","sleep 1009"]}'
     -- fire the creations without waiting for them (each answers 202 at once), then kill
-    for _ = 1, 60 do http.request { method = "POST", url = other.url .. "/v1/sandbox/run", body = body } end
+    local ids = {}
+    for _ = 1, 60 do
+      local r = http.request { method = "POST", url = other.url .. "/v1/sandbox/run", body = body }
+      ids[#ids + 1] = r.json and r.json.id
+    end
     os.execute("kill -9 " .. other.proc.pid)
+    -- the processes this server's sandboxes and warm launchers are made of, other than zombies:
+    -- its launchers (and their forks) by the --parent they were given, the rest by their
+    -- cgroups (nothing else is in them)
+    local mine = { ["warm%-" .. other.proc.pid .. "%-"] = true }
+    for _, id in ipairs(ids) do mine[id] = true end
+    local function ours()
+      local left = {}
+      for pid in oci.run("ls /proc"):gmatch("(%d+)\n") do
+        local cg, stat = process.read_all("/proc/" .. pid .. "/cgroup"), process.read_all("/proc/" .. pid .. "/stat")
+        local args = (process.read_all("/proc/" .. pid .. "/cmdline") or ""):gsub("%z", " ")
+        local state = stat and stat:match("^%d+ %b() (%a)")
+        local hit = args:find("--parent " .. other.proc.pid .. " ", 1, true)
+        for pattern in pairs(mine) do hit = hit or (cg and cg:find(pattern)) end
+        if hit and state and state ~= "Z" then left[#left + 1] = pid .. " " .. args end
+      end
+      return left
+    end
     local left
     for _ = 1, 100 do
-      left = {}
-      for pid, args in pairs(ours()) do if not before[pid] then left[#left + 1] = pid .. " " .. args end end
+      left = ours()
       if #left == 0 then break end
       process.sleep(0.05)
     end

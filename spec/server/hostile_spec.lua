@@ -42,6 +42,12 @@ describe("porter-sandboxd against hostile code", function()
 
   local function attack(name, arg) return (exec(attacker, "/tmp/attack " .. name .. " " .. (arg or ""))) end
 
+  -- the host ids of a sandbox's root, from its uid_map
+  local function host_base(id)
+    local base = (exec(id, "tr -s ' ' < /proc/self/uid_map | sed 's/^ //'")):match("^0 (%d+) 65536\n$")
+    return assert(tonumber(base), "a uid_map of one range")
+  end
+
   setup(function()
     work = process.tmpdir()
     oci.run("cc -O1 -o " .. sh(work .. "/attack") .. " spec/support/attack.c")
@@ -225,11 +231,69 @@ describe("porter-sandboxd against hostile code", function()
   end)
 
   describe("its users", function()
-    it("is root inside, an unprivileged uid on the host", function()
-      assert.equal("0 100000 65536\n", (exec(attacker, "tr -s ' ' < /proc/self/uid_map | sed 's/^ //'")))
+    -- every range /etc/login.defs, /etc/subuid and /etc/subgid hand out, and every account's id
+    local function taken_ids()
+      local ranges = {}
+      local defs = process.read_all("/etc/login.defs") or ""
+      ranges[#ranges + 1] = { tonumber(defs:match("\nSUB_UID_MIN%s+(%d+)") or 100000),
+                              tonumber(defs:match("\nSUB_UID_MAX%s+(%d+)") or 600100000) }
+      for _, f in ipairs { "/etc/subuid", "/etc/subgid" } do
+        for start, count in (process.read_all(f) or ""):gmatch("[^:\n]+:(%d+):(%d+)") do
+          ranges[#ranges + 1] = { tonumber(start), tonumber(start) + tonumber(count) - 1 }
+        end
+      end
+      for _, f in ipairs { "/etc/passwd", "/etc/group" } do
+        for id in (process.read_all(f) or ""):gmatch("[^:\n]+:[^:\n]*:(%d+):") do
+          ranges[#ranges + 1] = { tonumber(id), tonumber(id) }
+        end
+      end
+      return ranges
+    end
+
+    it("is root inside, an unprivileged uid on the host: a range of its own, no account's", function()
+      local a, v = host_base(attacker), host_base(victim)
+      assert.is_true(math.abs(a - v) >= 65536, a .. " and " .. v .. " overlap")
+      for _, r in ipairs(taken_ids()) do
+        for _, base in ipairs { a, v } do
+          assert.is_true(base + 65535 < r[1] or base > r[2], ("%d.. overlaps %d..%d"):format(base, r[1], r[2]))
+        end
+      end
+      -- what it writes to a volume is the store's on disk (--uid-base), whichever sandbox wrote it
       exec(attacker, "touch /tools/owned")
       local file = srv:path(srv.state_dir .. "/volumes/" .. tools .. "/data/owned")
       assert.equal("100000\n", oci.run("stat -c %u " .. sh(file)))
+    end)
+
+    it("shares a volume with another sandbox: each reads and writes what the other wrote", function()
+      local other = run { image = "host", volume_mounts = { ["/tools"] = tools } }
+      wait_running(other)
+      assert.is_true(math.abs(host_base(other) - host_base(attacker)) >= 65536)
+      exec(attacker, "mkdir -p /tools/shared && echo from-attacker > /tools/shared/f")
+      assert.equal("from-attacker\n0 0\n", (exec(other, "cat /tools/shared/f; stat -c '%u %g' /tools/shared/f")))
+      exec(other, "echo from-other >> /tools/shared/f && echo new > /tools/shared/g")
+      assert.equal("from-attacker\nfrom-other\nnew\n", (exec(attacker, "cat /tools/shared/f /tools/shared/g")))
+      local r = http.request { url = srv.url .. "/v1/volume/" .. tools .. "/files/content?path=/shared/g" }
+      assert.equal("new\n", r.body)
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. other }
+    end)
+
+    it("cannot be signalled by another account of the machine", function()
+      local user = ("porter-spec-%d"):format(math.random(10000, 99999))
+      oci.run("useradd --no-create-home --shell /usr/sbin/nologin " .. user)
+      finally(function() oci.run("userdel " .. user) end)
+      local pid = (exec(victim, "sleep 3017 >/dev/null 2>&1 & echo $!")):match("%d+")
+      -- its host pid: the victim's pid namespace numbers it otherwise
+      local host_pid
+      for _ = 1, 100 do
+        host_pid = oci.run("pgrep -f -x 'sleep 3017'; true"):match("%d+")
+        if host_pid then break end
+        process.sleep(0.02)
+      end
+      assert.truthy(pid and host_pid)
+      local out = oci.run(("setpriv --reuid=%s --regid=%s --clear-groups kill -9 %s 2>&1; echo rc=$?"):format(user, user, host_pid))
+      assert.matches("Operation not permitted", out)
+      assert.is_true(process.alive { pid = tonumber(host_pid) })
+      exec(victim, "kill " .. pid)
     end)
     it("has Docker's default capabilities at most, no_new_privs and a seccomp filter", function()
       local st = exec(attacker, "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status")
@@ -464,7 +528,7 @@ describe("porter-sandboxd against hostile code", function()
         assert.equal(oci.run("readlink /proc/" .. init .. "/ns/" .. ns), oci.run("readlink /proc/" .. sleeper .. "/ns/" .. ns), ns)
       end
       local st = process.read_all("/proc/" .. sleeper .. "/status")
-      assert.matches("Uid:%s+100000", st)
+      assert.matches("Uid:%s+" .. host_base(attacker) .. "%s", st)
       assert.matches("CapEff:%s+00000000a80425fb", st)
       assert.matches("Seccomp:%s+2", st)
       assert.matches("NoNewPrivs:%s+1", st)

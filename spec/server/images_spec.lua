@@ -261,6 +261,94 @@ describe("porter-sandboxd images", function()
     end)
   end)
 
+  describe("image bombs and lies", function()
+    -- a server whose images may unpack to 64M each, 96M all together
+    local small
+    setup(function()
+      small = helpers.sandboxd { args = { "--image-fallback", "none", "--image-max-size", "64M", "--image-space", "96M" } }
+    end)
+    teardown(function() small:stop() end)
+
+    local function store_ls() return oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(small.state_dir) .. " ls") end
+    -- a sandbox of image ref on the small server must fail, saying what; nothing of it kept
+    local function refused(ref, says)
+      local id = run({ image = ref }, small)
+      wait_phase(small.url, id, "failed")
+      local logs = logs_text(small.url, id)
+      assert.matches("error: cannot use image", logs, 1, true)
+      assert.matches(says, logs, 1, true)
+      assert.is_nil(store_ls():find(ref, 1, true))
+      assert.equal("", oci.run("ls -A " .. sh(small.state_dir .. "/images/tmp")))
+      assert.equal("", oci.run("ls -A " .. sh(small.state_dir .. "/images/sha256")))
+    end
+    -- a layer of one file of mib MiB of zeros, compressed by the command compress (a pipe),
+    -- declared with diff_id (the tar's own digest unless given)
+    local function zeros_layer(name, mib, compress, media, diff_id)
+      local dir = work .. "/" .. name
+      oci.run(("mkdir -p %s/in && truncate -s %dM %s/in/zeros && tar -C %s/in -cf %s/layer.tar zeros"):format(
+        sh(dir), mib, sh(dir), sh(dir), sh(dir)))
+      local tar_digest = "sha256:" .. oci.sha256_file(dir .. "/layer.tar")
+      oci.run(("(%s) < %s/layer.tar > %s/layer.blob && rm %s/layer.tar"):format(compress, sh(dir), sh(dir), sh(dir)))
+      return { blob = dir .. "/layer.blob", media = media, diff_id = diff_id or tar_digest }
+    end
+
+    it("refuses a zstd layer that unpacks past --image-max-size", function()
+      local bomb = zeros_layer("zstd-bomb", 256, "zstd -3 -q -c", "application/vnd.oci.image.layer.v1.tar+zstd")
+      assert.is_true(#process.read_all(bomb.blob) < 100 * 1024, "a small blob")
+      oci.push(oci.layout(work .. "/zstd-bomb/layout", { oci.busybox_layer(), bomb }, {}), reg.host .. "/test/zstd-bomb:1")
+      refused(reg.host .. "/test/zstd-bomb:1", "the image unpacks to more than 67108864 bytes (--image-max-size)")
+    end)
+
+    it("refuses a doubly gzipped layer that unpacks past the bound", function()
+      local bomb = zeros_layer("gzip-bomb", 256, "gzip -1 -n -c | gzip -9 -n -c", "application/vnd.oci.image.layer.v1.tar+gzip")
+      assert.is_true(#process.read_all(bomb.blob) < 100 * 1024, "a small blob")
+      oci.push(oci.layout(work .. "/gzip-bomb/layout", { oci.busybox_layer(), bomb }, {}), reg.host .. "/test/gzip-bomb:1")
+      refused(reg.host .. "/test/gzip-bomb:1", "the image unpacks to more than 67108864 bytes")
+    end)
+
+    it("refuses a layer whose content is not its diff_id", function()
+      local liar = zeros_layer("liar", 1, "gzip -n -c", "application/vnd.oci.image.layer.v1.tar+gzip", "sha256:" .. ("ab"):rep(32))
+      oci.push(oci.layout(work .. "/liar/layout", { oci.busybox_layer(), liar }, {}), reg.host .. "/test/liar:1")
+      refused(reg.host .. "/test/liar:1", "layer 2: its content (sha256:")
+      refused(reg.host .. "/test/liar:1", "is not what the image's config says it is (diff_id sha256:abababababab...)")
+    end)
+
+    it("refuses more than 128 layers", function()
+      local layers = { oci.busybox_layer() }
+      for i = 1, 128 do layers[#layers + 1] = { { path = "l" .. i, data = tostring(i) } } end
+      oci.save(oci.layout(work .. "/tall", layers, {}), "oci-archive", work .. "/tall.tar", "test/tall:1")
+      local out = oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(small.state_dir) .. " import "
+        .. sh(work .. "/tall.tar") .. " 2>&1; echo rc=$?")
+      assert.matches("the image has 129 layers, more than 128", out, 1, true)
+      assert.matches("rc=1\n$", out)
+      assert.equal("", oci.run("ls -A " .. sh(small.state_dir .. "/images/sha256")))
+    end)
+
+    it("keeps all images within --image-space, with room again once one is removed", function()
+      for _, n in ipairs { 1, 2 } do
+        local l = zeros_layer("fill" .. n, 40, "gzip -n -c", "application/vnd.oci.image.layer.v1.tar+gzip")
+        oci.push(oci.layout(work .. "/fill" .. n .. "/layout", { oci.busybox_layer(), l }, {}), reg.host .. "/test/fill" .. n .. ":1")
+      end
+      -- each started (so stored), then ended: an image a live sandbox runs cannot be removed
+      local function started(ref)
+        local id = run({ image = ref, command = { "sleep", "60" } }, small)
+        wait_phase(small.url, id, "running")
+        http.request { method = "DELETE", url = small.url .. "/v1/sandbox/" .. id }
+      end
+      started(reg.host .. "/test/fill1:1")
+      started(reg.host .. "/test/fill2:1") -- 82M of 96M now
+      local l3 = zeros_layer("fill3", 40, "gzip -n -c", "application/vnd.oci.image.layer.v1.tar+gzip")
+      oci.push(oci.layout(work .. "/fill3/layout", { oci.busybox_layer(), l3 }, {}), reg.host .. "/test/fill3:1")
+      local third = run({ image = reg.host .. "/test/fill3:1" }, small)
+      wait_phase(small.url, third, "failed")
+      assert.matches("what --image-space leaves", logs_text(small.url, third), 1, true)
+      assert.is_nil(store_ls():find("fill3", 1, true))
+      oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(small.state_dir) .. " rm " .. reg.host .. "/test/fill1:1")
+      started(reg.host .. "/test/fill3:1")
+      assert.matches("test/fill3:1", store_ls(), 1, true)
+    end)
+  end)
+
   describe("the store from the command line", function()
     local function image_cmd(args)
       return oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(srv.state_dir) .. " " .. args)

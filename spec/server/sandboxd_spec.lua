@@ -330,6 +330,31 @@ describe("porter-sandboxd options and spec fields", function()
     assert.equal("running", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase)
   end)
 
+  -- a server that must refuse to start: its stderr
+  local function refused(args)
+    local argv = { helpers.build .. "/porter-sandboxd", "--listen", "127.0.0.1:0", "--state-dir", dir .. "/refused" }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    local p = helpers.process.spawn(argv)
+    for _ = 1, 250 do
+      if not helpers.process.alive(p) then break end
+      helpers.process.sleep(0.02)
+    end
+    local alive, err = helpers.process.alive(p), helpers.process.read_all(p.stderr)
+    helpers.process.stop(p)
+    assert.is_false(alive, "it started")
+    return err
+  end
+
+  it("refuses sandbox ids that a subordinate range or an account holds", function()
+    assert.matches("--sandbox-uids 100000: ids 100000..268535455 overlap /etc/login.defs's SUB_UID_MIN..SUB_UID_MAX",
+      refused { "--sandbox-uids", "100000" }, 1, true)
+    local user = ("porter-spec-%d"):format(math.random(10000, 99999))
+    assert.is_true(os.execute("useradd --no-create-home --shell /usr/sbin/nologin --uid 3000000100 " .. user .. " >/dev/null 2>&1"))
+    finally(function() os.execute("userdel " .. user) end)
+    assert.matches("overlap the uid of account " .. user .. " (3000000100..3000000100)",
+      refused { "--sandbox-uids", "3000000000" }, 1, true)
+  end)
+
   it("answers an exec of a missing command with 127 and of a non-executable file with 126", function()
     local id = run { image = "host" }
     wait_phase(srv.url, id, "running")

@@ -67,6 +67,7 @@ M.write = write
 local function sha256_file(path)
   return run("sha256sum " .. sh(path)):match("^(%x+)")
 end
+M.sha256_file = sha256_file
 
 local function size_of(path)
   local f = assert(io.open(path, "rb"))
@@ -83,17 +84,23 @@ local function blob(dir, path, media)
   return { mediaType = media, digest = "sha256:" .. hex, size = size }
 end
 
--- Writes an OCI layout at dir: layers (each a list of tar entries, or a string of raw tar
--- bytes) and config (Entrypoint, Cmd, Env, WorkingDir, User).
+-- Writes an OCI layout at dir: layers (each a list of tar entries, a string of raw tar bytes,
+-- or { blob = PATH, media = TYPE, diff_id = DIGEST } for a layer made by hand, a hostile one
+-- say) and config (Entrypoint, Cmd, Env, WorkingDir, User).
 function M.layout(dir, layers, config)
   run("mkdir -p " .. sh(dir .. "/blobs/sha256"))
   local descs, diff_ids = {}, {}
   for i, l in ipairs(layers) do
-    local tar = dir .. "/layer" .. i .. ".tar"
-    write(tar, type(l) == "string" and l or M.tar(l))
-    diff_ids[i] = "sha256:" .. sha256_file(tar)
-    run("gzip -n " .. sh(tar))
-    descs[i] = blob(dir, tar .. ".gz", "application/vnd.oci.image.layer.v1.tar+gzip")
+    if type(l) == "table" and l.blob then
+      diff_ids[i] = l.diff_id
+      descs[i] = blob(dir, l.blob, l.media)
+    else
+      local tar = dir .. "/layer" .. i .. ".tar"
+      write(tar, type(l) == "string" and l or M.tar(l))
+      diff_ids[i] = "sha256:" .. sha256_file(tar)
+      run("gzip -n " .. sh(tar))
+      descs[i] = blob(dir, tar .. ".gz", "application/vnd.oci.image.layer.v1.tar+gzip")
+    end
   end
   local cfg = { architecture = "amd64", os = "linux", config = config or {},
                 rootfs = { type = "layers", diff_ids = diff_ids } }
