@@ -1,7 +1,9 @@
 /* pid 1's exec service (see csrc/include/exec_proto.h): the server connects to ctl.sock, pid 1
  * forks the command, which takes the sandbox's user and working directory and inherits
  * everything else (namespaces, cgroup, capabilities, no_new_privs, seccomp) from pid 1. pid 1
- * also reaps every orphan of the sandbox, and ends with the workload. */
+ * also reaps every orphan of the sandbox, and ends with the workload. When the server hangs up
+ * before a command has ended (its client went away: a timeout, ^C), the command is killed with
+ * everything it started (kill_tree). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -63,6 +67,10 @@ static void exec_child(const exec_req *rq, char *payload, int out, int err) {
   syscall(SYS_close_range, 3, ~0u, 0);
   signal(SIGCHLD, SIG_DFL);
   signal(SIGUSR2, SIG_DFL);
+  /* what it starts stays in its tree, even what double-forks away: the orphans of its
+   * descendants come to it, not to us, so kill_tree finds them */
+  setpgid(0, 0);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -131,6 +139,54 @@ static void serve(int c) {
   jobs[njobs++] = (job){pid, c};
 }
 
+#define MAX_TREE 4096
+
+static int known(const pid_t *v, int n, pid_t p) {
+  for (int i = 0; i < n; i++)
+    if (v[i] == p) return 1;
+  return 0;
+}
+
+/* root and its descendants (by /proc's children lists) into v, stopped as they are found so
+ * that none forks meanwhile; returns how many. */
+static int stop_tree(pid_t root, pid_t *v) {
+  int n = 0;
+  v[n++] = root;
+  kill(root, SIGSTOP);
+  for (int i = 0; i < n; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)v[i]);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      if (e->d_name[0] == '.') continue;
+      char cpath[320];
+      snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)v[i], e->d_name);
+      FILE *f = fopen(cpath, "r");
+      int c;
+      while (f && fscanf(f, "%d", &c) == 1)
+        if (n < MAX_TREE && !known(v, n, c)) kill(c, SIGSTOP), v[n++] = c;
+      if (f) fclose(f);
+    }
+    if (d) closedir(d);
+  }
+  return n;
+}
+
+/* An exec's command and everything it started, gone: found and stopped until no more are
+ * found (a process forking as we look), then killed at once, its process group too. */
+static void kill_tree(pid_t root) {
+  static pid_t v[MAX_TREE];
+  int n = 0;
+  for (int round = 0; round < 8; round++) {
+    int now = stop_tree(root, v);
+    if (now == n) break;
+    n = now;
+  }
+  kill(-root, SIGKILL);
+  for (int i = 0; i < n; i++) kill(v[i], SIGKILL);
+}
+
 void control_loop(int lfd, pid_t workload) {
   if (pipe2(chld, O_CLOEXEC | O_NONBLOCK) != 0) _exit(EXIT_SETUP);
   struct sigaction sa = {.sa_handler = on_chld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
@@ -144,19 +200,27 @@ void control_loop(int lfd, pid_t workload) {
       if (pid == workload) _exit(code);
       for (int i = 0; i < njobs; i++)
         if (jobs[i].pid == pid) {
-          dprintf(jobs[i].conn, "exit %d\n", code);
-          close(jobs[i].conn);
+          if (jobs[i].conn >= 0) dprintf(jobs[i].conn, "exit %d\n", code), close(jobs[i].conn);
           jobs[i] = jobs[--njobs];
           break;
         }
     }
-    struct pollfd p[2] = {{chld[0], POLLIN, 0}, {lfd, POLLIN, 0}};
-    if (poll(p, lfd >= 0 ? 2 : 1, -1) < 0) continue;
+    /* the server sends nothing after its request: a job's connection turning readable is the
+     * server hanging up on it */
+    struct pollfd p[2 + MAX_JOBS] = {{chld[0], POLLIN, 0}, {lfd, POLLIN, 0}};
+    for (int i = 0; i < njobs; i++) p[2 + i] = (struct pollfd){jobs[i].conn, POLLIN | POLLRDHUP, 0};
+    if (poll(p, (nfds_t)(2 + njobs), -1) < 0) continue;
     if (p[0].revents) {
       char drain[64];
       while (read(chld[0], drain, sizeof drain) > 0) {
       }
     }
+    for (int i = 0; i < njobs; i++)
+      if (jobs[i].conn >= 0 && p[2 + i].fd == jobs[i].conn && p[2 + i].revents) {
+        close(jobs[i].conn);
+        jobs[i].conn = -1; /* reaped as usual, answered to nobody */
+        kill_tree(jobs[i].pid);
+      }
     if (lfd >= 0 && (p[1].revents & POLLIN)) {
       int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
       if (c >= 0) serve(c);

@@ -46,6 +46,10 @@ static void usage(FILE *f) {
           "                         100.64/10, fc00::/7); else only an allow list's own CIDR opens one\n"
           "  --snapshot-space SIZE  what all snapshots together may take of the host's disk (default 8G)\n"
           "  --image-space SIZE     what all unpacked images together may take (default 64G)\n"
+          "  --max-sandboxes N      sandboxes running at once (default 1024); beyond, a new one waits\n"
+          "                         in phase queued until one ends, in order\n"
+          "  --memory-commit SIZE   the sum of the running sandboxes' --memory-max (default twice the\n"
+          "                         host's memory); beyond, a new one waits the same way\n"
           "  --image-max-size SIZE  what one image may unpack to (default 8G); past either, a pull fails\n"
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
@@ -62,6 +66,17 @@ static int named(const char *arg, named_path *out, const char *opt) {
   out->name = strndup(arg, (size_t)(eq - arg));
   out->path = strdup(eq + 1);
   return 0;
+}
+
+/* MemTotal, or 32G if /proc/meminfo does not say */
+static unsigned long long host_memory(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  unsigned long long kb = 0;
+  char line[128];
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb ? kb << 10 : 32ull << 30;
 }
 
 void default_state_dir(char *out, size_t n) {
@@ -128,6 +143,10 @@ static int parse_args(int argc, char **argv, args *o) {
     } else if (v && !strcmp(a, "--sandbox-uids") && strtoul(v, NULL, 10) >= 65536 &&
                strtoul(v, NULL, 10) <= 4294967294ul - 65536 * 8ul) {
       cfg.run_base = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--max-sandboxes") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 4094) {
+      cfg.max_sandboxes = strtoul(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--memory-commit") && parse_size(v) >= (16ull << 20)) {
+      cfg.memory_commit = parse_size(v), i++;
     } else if (v && !strcmp(a, "--pids-max") && strtoul(v, NULL, 10) >= 8) {
       cfg.pids_max = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--memory-max") && parse_size(v) >= (16ull << 20)) {
@@ -178,6 +197,7 @@ static int sandbox_uids(void) {
   unsigned long end = cfg.run_base == 0x70000000ul ? 0x7FFE0000ul : 4294967295ul;
   cfg.run_slots = (end - cfg.run_base) / 65536;
   if (cfg.run_slots > 4096) cfg.run_slots = 4096;
+  if (cfg.max_sandboxes > cfg.run_slots) cfg.max_sandboxes = cfg.run_slots; /* each running one holds a range */
   char why[700], helper[4096], from[24], to[24], err[512];
   if (uidrange_check(why, sizeof why) != 0) {
     fprintf(stderr, "porter-sandboxd: --sandbox-uids %lu: %s; give it a range of %lu ids that is nobody's, or "
@@ -254,6 +274,8 @@ int main(int argc, char **argv) {
   cfg.snapshot_space = 8ull << 30;
   cfg.volume_space = 64ull << 30;
   cfg.image_space = 64ull << 30;
+  cfg.max_sandboxes = 1024;
+  cfg.memory_commit = 2 * host_memory();
   cfg.image_max_size = 8ull << 30;
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;

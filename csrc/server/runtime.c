@@ -50,6 +50,8 @@ typedef struct sandbox_rt {
   char dir[4096];      /* sandboxes/<id>: root, upper, work, tmp */
   char cgroups[3][512]; /* its cgroup directories */
   int ncgroups;
+  int cancel;              /* terminate or a stop while it waits for room (admit.c) */
+  int admitted;            /* it holds room (admit.c) */
   long uid_slot;           /* uidrange.c's, or -1 */
   unsigned long uid_base;  /* the host ids it runs as */
   struct sandbox_rt *next;
@@ -498,6 +500,7 @@ static void retire(sandbox_rt *s) {
   /* before the sandbox counts as gone: a 204 to DELETE means nothing is left */
   if (s->ncgroups) cgroup_remove(s->id);
   rm_rf(s->dir);
+  if (s->admitted) admit_release(cfg.memory_max);
   pthread_mutex_lock(&rt_lock);
   for (sandbox_rt **pp = &sandboxes; *pp; pp = &(*pp)->next)
     if (*pp == s) {
@@ -509,8 +512,32 @@ static void retire(sandbox_rt *s) {
   free_rt(s);
 }
 
+/* Room to run (admit.c) and host ids of its own (uidrange.c); until then it is "queued". 0, or
+ * -1 with the sandbox's end recorded. */
+static int admit(sandbox_rt *s) {
+  int rc = admit_wait(cfg.memory_max, &s->cancel);
+  unsigned long base = 0;
+  long slot = rc == 0 ? uidrange_take(&base) : -1;
+  if (rc == 0 && cfg.run_base && slot < 0) rc = -3, admit_release(cfg.memory_max);
+  pthread_mutex_lock(&rt_lock);
+  s->admitted = rc == 0;
+  s->uid_slot = slot, s->uid_base = base;
+  int terminating = s->terminating;
+  pthread_mutex_unlock(&rt_lock);
+  if (rc == 0) return 0;
+  if (rc == -2) log_s(s->id, "error", "too many sandboxes wait for room (1024): none more is taken until some start");
+  if (rc == -3) log_s(s->id, "error", "every uid range of --sandbox-uids is a live sandbox's");
+  if (rc == -1 && !terminating) log_s(s->id, "error", "porter-sandboxd stopped before the sandbox had room to start");
+  sandbox_set_phase(s->id, terminating ? "terminated" : "failed", 0, 0, 0);
+  return -1;
+}
+
 static void *launcher(void *arg) {
   sandbox_rt *s = arg;
+  if (admit(s) != 0) {
+    retire(s);
+    return NULL;
+  }
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
   image_info img = {0};
   char why[1024] = "";
@@ -551,11 +578,7 @@ int runtime_start(const char *id, const char *name, json_t *spec, int host_fd) {
     return -1;
   }
   s->host_fd = host_fd;
-  s->uid_slot = uidrange_take(&s->uid_base);
-  if (cfg.run_base && s->uid_slot < 0) { /* every range is a live sandbox's */
-    free_rt(s);
-    return -1;
-  }
+  s->uid_slot = -1; /* taken once it has room (admit) */
   snprintf(s->id, sizeof s->id, "%s", id);
   snprintf(s->name, sizeof s->name, "%s", name);
   s->spec = json_incref(spec);
@@ -606,6 +629,8 @@ int runtime_terminate(const char *id) {
     return 0;
   }
   s->terminating = 1;
+  __atomic_store_n(&s->cancel, 1, __ATOMIC_RELEASE);
+  admit_wake(); /* if it waits for room, it ends now */
   s->running = 0;
   if (s->init > 0) kill(s->init, SIGKILL); /* pid 1 of the namespace: the kernel kills the rest */
   if (s->helper > 0) kill(s->helper, SIGKILL);
@@ -670,9 +695,11 @@ void runtime_stop_all(void) {
   pool_stop();
   pthread_mutex_lock(&rt_lock);
   for (sandbox_rt *s = sandboxes; s; s = s->next) {
+    __atomic_store_n(&s->cancel, 1, __ATOMIC_RELEASE);
     if (s->init > 0) kill(s->init, SIGKILL);
     if (s->helper > 0) kill(s->helper, SIGKILL);
   }
+  admit_wake();
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_sec += 5;
@@ -755,17 +782,23 @@ static int read_reply(int c, int *code, char *why, size_t wn) {
 }
 
 /* Reads the command's stdout and stderr into b until it has ended (pid 1 answers on ctl) and
- * what it printed is read; *code gets its status. -1 if the sandbox ended under it. */
-static int collect(int out, int err, int ctl, spool b[2], int *code, char *why, size_t wn) {
-  struct pollfd p[3] = {{out, POLLIN, 0}, {err, POLLIN, 0}, {ctl, POLLIN, 0}};
+ * what it printed is read; *code gets its status. -1 if the sandbox ended under it, -2 if the
+ * client (on the socket client, or -1) went away first: then pid 1, hung up on, kills it. */
+static int collect(int out, int err, int ctl, int client, spool b[2], int *code, char *why, size_t wn) {
+  struct pollfd p[4] = {{out, POLLIN, 0}, {err, POLLIN, 0}, {ctl, POLLIN, 0}, {client, POLLRDHUP, 0}};
   int open_fds = 2, exited = 0, lost = 0;
   char chunk[65536];
   /* The exec ends when its command does, even if something it started in the background
    * still holds the output pipes: once pid 1 says it exited, take what is buffered and stop. */
   while (open_fds > 0 || !exited) {
-    int ready = poll(p, 3, exited ? 0 : -1);
+    int ready = poll(p, 4, exited ? 0 : -1);
     if (ready < 0 && errno != EINTR) break;
     if (ready == 0 && exited) break;
+    if (!exited && client >= 0 && (p[3].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+      for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0) close(p[i].fd);
+      return -2;
+    }
     for (int i = 0; ready > 0 && i < 2; i++) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = read(p[i].fd, chunk, sizeof chunk);
@@ -802,7 +835,7 @@ static int record_exec(const char *id, const char *exec_id, spool b[2], int code
   return 500;
 }
 
-int runtime_exec(const char *id, json_t *cmd, spool *json, char *why, size_t wn) {
+int runtime_exec(const char *id, json_t *cmd, int client, spool *json, char *why, size_t wn) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
   if (!s || !s->running || s->init <= 0) {
@@ -839,9 +872,14 @@ int runtime_exec(const char *id, json_t *cmd, spool *json, char *why, size_t wn)
       close(out[0]), close(err[0]);
       rc = 409; /* pid 1 is gone: the sandbox ended while we were asking */
     } else {
-      int lost = collect(out[0], err[0], ctl, b, &code, why, wn);
+      int lost = collect(out[0], err[0], ctl, client, b, &code, why, wn);
       close(ctl);
-      rc = lost ? 409 /* the sandbox ended under the command */ : code < 0 ? 500 : record_exec(id, exec_id, b, code, json, why, wn);
+      if (lost == -2) {
+        static const char note[] = "the exec's client went away before it ended: killed, with what it started";
+        log_line(id, "warning", exec_id, note, sizeof note - 1);
+      }
+      rc = lost == -2 ? 499 : lost ? 409 /* the sandbox ended under the command */
+           : code < 0 ? 500 : record_exec(id, exec_id, b, code, json, why, wn);
     }
   }
   spool_close(&b[0]);

@@ -398,8 +398,14 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r) {
   }
   spool result;
   char err[512];
-  int status = runtime_exec(r->params[0], json_object_get(body, "command"), &result, err, sizeof err);
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  int status = runtime_exec(r->params[0], json_object_get(body, "command"), ci ? ci->connect_fd : -1, &result, err,
+                            sizeof err);
   json_decref(body);
+  if (status == 499) { /* nobody to answer: the connection goes */
+    json_decref(o);
+    return MHD_NO;
+  }
   if (status) {
     if (status == 409)
       snprintf(err, sizeof err, "the sandbox is not running (phase %s)", json_string_value(json_object_get(o, "phase")));

@@ -39,6 +39,8 @@ typedef struct srv_config {
   unsigned long long snapshot_space; /* bytes all snapshots together may take */
   unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
   unsigned long long image_space;    /* bytes all unpacked images together may take */
+  unsigned long max_sandboxes;       /* running at once (admit.c) */
+  unsigned long long memory_commit;  /* their --memory-max together */
   unsigned long long image_max_size; /* bytes one image may unpack to */
   int allow_private_egress;          /* sandboxes may reach private ranges (10/8, ...) */
   unsigned long cpu_weight;          /* cgroup v2's scale: 100 is the default share */
@@ -294,8 +296,17 @@ int runtime_count(void);
 /* Runs argv inside the sandbox; answers 0 and fills out/err/code, or an HTTP status. */
 /* Runs argv in the sandbox; 0 with *json the ExecResponse (on disk), else an HTTP status and
  * why. */
-int runtime_exec(const char *id, json_t *argv, spool *json, char *why, size_t n);
+/* client: the requester's socket, watched: if it goes away first, the command is killed (499) */
+int runtime_exec(const char *id, json_t *argv, int client, spool *json, char *why, size_t n);
 int runtime_tmpdir(const char *id, char *out, size_t n, unsigned long *uid_base); /* and the ids it runs as */
+
+/* ---- room to run (admit.c) ---- */
+/* Waits, in the order asked, until a sandbox of mem bytes fits --max-sandboxes and
+ * --memory-commit: 0 once it holds room, -1 when *cancel was set meanwhile (admit_wake), -2
+ * when too many wait already. */
+int admit_wait(unsigned long long mem, const int *cancel);
+void admit_release(unsigned long long mem);
+void admit_wake(void); /* after setting a waiter's cancel */
 
 /* ---- the ids sandboxes run as (uidrange.c) ---- */
 /* Refuses a run range that overlaps an account, a subordinate range or the store's ids. */

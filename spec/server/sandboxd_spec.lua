@@ -31,6 +31,29 @@ describe("porter-sandboxd", function()
     return r.json
   end
 
+  it("kills an exec whose client went away, with all it started (a timeout, ^C), and says so", function()
+    local id = run { image = "host" }
+    wait_phase(srv.url, id, "running")
+    -- a background child, a double fork into a session of its own, and the command itself
+    local script = "sleep 3061 & (setsid sleep 3062 &); sleep 3060"
+    local porter = require("porter_sandbox").Porter { base_url = srv.url, max_retries = 0 }
+    local ok, err = pcall(function() return porter.sandboxes.get(id):exec({ "sh", "-c", script }, { timeout = 1 }) end)
+    porter:close()
+    assert.is_false(ok)
+    assert.equal("SandboxTimeoutError", err.name)
+    local left
+    for _ = 1, 100 do
+      left = exec(id, { "sh", "-c", "ps -eo args | grep '^sleep 306' || true" }).stdout
+      if left == "" then break end
+      helpers.process.sleep(0.05)
+    end
+    assert.equal("", left)
+    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.body
+    assert.matches("the exec's client went away before it ended: killed, with what it started", logs, 1, true)
+    -- an exec whose client stays gets its answer as ever, background children and all
+    assert.equal("done\n", exec(id, { "sh", "-c", "sleep 1 & echo done" }).stdout)
+  end)
+
   describe("isolation", function()
     local id
     setup(function()
@@ -367,5 +390,61 @@ describe("porter-sandboxd options and spec fields", function()
     local denied = exec { "/etc/passwd" }
     assert.equal(126, denied.exit_code)
     assert.matches("Permission denied", denied.stderr, 1, true)
+  end)
+end)
+
+describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function()
+  local function phase(url, id) return http.request { url = url .. "/v1/sandbox/" .. id }.json.phase end
+  local function run(url)
+    local r = http.request { method = "POST", url = url .. "/v1/sandbox/run", json = { image = "host", command = { "sleep", "300" } } }
+    assert.equal(202, r.status, r.body)
+    return r.json.id
+  end
+  local function terminate(url, id)
+    assert.equal(204, http.request { method = "DELETE", url = url .. "/v1/sandbox/" .. id }.status)
+  end
+  -- the phases of ids, as one string ("running running queued ...")
+  local function phases(url, ids)
+    local out = {}
+    for i, id in ipairs(ids) do out[i] = phase(url, id) end
+    return table.concat(out, " ")
+  end
+  -- waits until the phases are want (and stay so for 0.3 s)
+  local function settle(url, ids, want)
+    local got
+    for _ = 1, 250 do
+      got = phases(url, ids)
+      if got == want then
+        helpers.process.sleep(0.3)
+        got = phases(url, ids)
+        if got == want then return end
+      end
+      helpers.process.sleep(0.02)
+    end
+    assert.equal(want, got)
+  end
+
+  it("starts at most N at once; the rest wait in queued and start in order as room frees", function()
+    local srv = helpers.sandboxd { args = { "--max-sandboxes", "3" } }
+    local ids = {}
+    for i = 1, 6 do ids[i] = run(srv.url) end
+    settle(srv.url, ids, "running running running queued queued queued")
+    terminate(srv.url, ids[1])
+    settle(srv.url, ids, "terminated running running running queued queued")
+    -- a queued sandbox terminated never starts, and takes no one's turn
+    terminate(srv.url, ids[6])
+    settle(srv.url, ids, "terminated running running running queued terminated")
+    terminate(srv.url, ids[2])
+    settle(srv.url, ids, "terminated terminated running running running terminated")
+    srv:stop()
+  end)
+
+  it("keeps the running sandboxes' memory limits within --memory-commit", function()
+    local srv = helpers.sandboxd { args = { "--memory-max", "64M", "--memory-commit", "128M" } }
+    local ids = { run(srv.url), run(srv.url), run(srv.url) }
+    settle(srv.url, ids, "running running queued")
+    terminate(srv.url, ids[2])
+    settle(srv.url, ids, "running terminated running")
+    srv:stop()
   end)
 end)
