@@ -98,21 +98,38 @@ end
 
 local function json(v) return require("cjson").encode(v) end
 
-local function table_out(rows, header)
-  local widths = {}
-  for _, r in ipairs({ header, table.unpack(rows) }) do
-    for c, v in ipairs(r) do widths[c] = math.max(widths[c] or 0, #tostring(v)) end
-  end
-  for _, r in ipairs({ header, table.unpack(rows) }) do
-    local cells = {}
-    for c, v in ipairs(r) do cells[c] = c < #r and (tostring(v) .. (" "):rep(widths[c] - #tostring(v))) or tostring(v) end
-    io.stdout:write(table.concat(cells, "  "), "\n")
-  end
-end
-
+local ttys = {}
 local function is_tty(f)
   local fd = f == io.stderr and 2 or 1
-  return os.execute("test -t " .. fd) == true
+  if ttys[fd] == nil then ttys[fd] = os.execute("test -t " .. fd) == true end
+  return ttys[fd]
+end
+
+-- Text from a sandbox or a server (log lines, names, tags, errors), for f: on a terminal its
+-- control characters are shown, not obeyed (an escape sequence could set the clipboard, the
+-- title, clear the screen), as \xHH (C0 and DEL, tab too when keep_tab is not set) or \u00HH
+-- (C1); elsewhere it goes as it is.
+local function visible(f, s, keep_tab)
+  s = tostring(s)
+  if not is_tty(f) then return s end
+  s = s:gsub(keep_tab and "[%z\1-\8\10-\31\127]" or "[%z\1-\31\127]", function(c) return ("\\x%02x"):format(c:byte()) end)
+  return (s:gsub("\194([\128-\159])", function(c) return ("\\u00%02x"):format(c:byte()) end))
+end
+
+local function table_out(rows, header)
+  local widths, shown = {}, {}
+  for i, r in ipairs({ header, table.unpack(rows) }) do
+    shown[i] = {}
+    for c, v in ipairs(r) do
+      shown[i][c] = visible(io.stdout, v)
+      widths[c] = math.max(widths[c] or 0, #shown[i][c])
+    end
+  end
+  for _, r in ipairs(shown) do
+    local cells = {}
+    for c, v in ipairs(r) do cells[c] = c < #r and (v .. (" "):rep(widths[c] - #v)) or v end
+    io.stdout:write(table.concat(cells, "  "), "\n")
+  end
 end
 
 -- a progress bar on stderr when it is a terminal, else nothing
@@ -201,7 +218,10 @@ function commands.logs(porter, args)
   local o, pos = parse("logs", args, { ["-f"] = "flag", ["--follow"] = "flag" })
   if #pos ~= 1 then usage_fail("logs", "porter-sandbox logs: expected one SANDBOX") end
   local sb = sandbox_of(porter, pos[1])
-  local function show(l) (l.level == "info" and io.stdout or io.stderr):write(l.line, "\n") end
+  local function show(l)
+    local f = l.level == "info" and io.stdout or io.stderr
+    f:write(visible(f, l.line, true), "\n")
+  end
   if o["-f"] or o["--follow"] then
     for l in sb:logs { follow = true } do
       show(l)
@@ -422,7 +442,7 @@ function M.main(args, env)
   end
   -- an SDK error: its message, without the traceback a script would want
   local msg = type(res) == "table" and res.name and (res.name .. ": " .. tostring(res.message)) or tostring(res)
-  io.stderr:write("porter-sandbox ", cmd, ": ", msg, "\n")
+  io.stderr:write("porter-sandbox ", cmd, ": ", visible(io.stderr, msg), "\n")
   return 1
 end
 

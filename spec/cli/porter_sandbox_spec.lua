@@ -52,6 +52,29 @@ describe("porter-sandbox", function()
     assert.equal(1, select(2, err:gsub("\n", ""))) -- one line
   end)
 
+  it("shows a workload's escape sequences escaped on a terminal, and raw through a pipe or exec", function()
+    -- a clipboard write (OSC 52), a title, a screen clear, a C1 control, a bell
+    local payload = [[printf '\033]52;c;cHduZWQ=\007\033]0;owned\007\033[2Jtext\302\233x\a\tend\n']]
+    local id = (cli("run host -- sh -c " .. sh(payload .. "; sleep 300"))):match("^(sb_%x+)")
+    assert.truthy(id)
+    local out
+    for _ = 1, 100 do
+      out = cli("logs " .. id)
+      if out:find("end", 1, true) then break end
+      process.sleep(0.05)
+    end
+    local raw = "\27]52;c;cHduZWQ=\7\27]0;owned\7\27[2Jtext\194\155x\7\tend\n"
+    assert.equal(raw, out) -- a pipe: as it was
+    -- on a terminal (a pty of script's); env -u: script is not ours to run under the sanitizers
+    local tty = io.popen(("env -u LD_PRELOAD PORTER_SANDBOX_BASE_URL=%s script -qec %s /dev/null"):format(
+      sh(server.url), sh(CLI .. " logs " .. id))):read("a")
+    assert.equal("\\x1b]52;c;cHduZWQ=\\x07\\x1b]0;owned\\x07\\x1b[2Jtext\\u009bx\\x07\tend\r\n", tty)
+    assert.is_nil(tty:find("\27", 1, true))
+    -- exec passes the command's output through, as docker exec does
+    assert.equal("\27[2J\n", (cli("exec " .. id .. " -- printf '\\033[2J\\n'")))
+    cli("rm " .. id)
+  end)
+
   it("follows logs until the sandbox ends", function()
     local id = (cli("run host -- sh -c 'echo one; sleep 0.3; echo two'")):match("^(sb_%x+)")
     local out, _, rc = cli("logs -f " .. id)
