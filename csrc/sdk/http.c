@@ -411,12 +411,19 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
   r->kctx = ctx;
 
   if (c->async) {
-    if (!lua_isyieldable(L) || !async_in_task(L, cs->client_idx))
+    if (!async_in_task(L, cs->client_idx))
       porter_raise(L, ERR_BASE, 0, 0,
                    "AsyncPorter calls must run inside a task: use aporter:run(function() ... end) or "
                    "aporter:gather{...}");
-    lua_pushvalue(L, preq_idx);
-    return lua_yieldk(L, 1, (lua_KContext)preq_idx, call_cont);
+    if (lua_isyieldable(L)) {
+      lua_pushvalue(L, preq_idx);
+      return lua_yieldk(L, 1, (lua_KContext)preq_idx, call_cont);
+    }
+    /* a task that cannot yield is one being closed (a failed or abandoned one: its <close>
+     * variables run then, and coroutine.close cannot yield): the request is made here and now,
+     * so that a sandbox it made is still terminated */
+    if (!c->easy && (c->easy = curl_easy_init())) easy_init_common(c, c->easy);
+    if (!c->easy) porter_raise(L, ERR_BASE, 0, 0, "could not initialise libcurl");
   }
   for (;;) {
     preq_prepare(r, c->easy);

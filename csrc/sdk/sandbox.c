@@ -33,6 +33,10 @@ static int sandboxes_get(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
   check_name(L, 2, "sandboxes.get", "name");
+  if (!strncmp(lua_tostring(L, 2), "sb_", 3)) { /* an id: a name cannot hold '_' */
+    call_spec cs = {OP(get_sandbox), "sandboxes.get", 1, 2, 0, 0, NULL, -1, 0};
+    return porter_call(L, &cs, k_handle, (lua_KContext)MT_SANDBOX);
+  }
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "name");

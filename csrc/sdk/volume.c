@@ -76,6 +76,10 @@ static int by_name(lua_State *L, int del) {
   const char *what = del ? "volumes.delete" : "volumes.get";
   if (lua_type(L, 2) != LUA_TSTRING || lua_rawlen(L, 2) == 0)
     porter_argerror(L, "%s: 'name' must be a non-empty string (got %s)", what, luaL_typename(L, 2));
+  if (!strncmp(lua_tostring(L, 2), "vol_", 4)) { /* an id: a name cannot hold '_' */
+    call_spec cs = {del ? OP(delete_volume) : OP(get_volume), what, 1, 2, 0, 0, NULL, -1, 0};
+    return porter_call(L, &cs, del ? k_none : k_handle, (lua_KContext)MT_VOLUME);
+  }
   lua_createtable(L, 0, 1);
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "name");

@@ -48,11 +48,20 @@ local function spawn(core, sched, tasks, opts)
   return group
 end
 
+-- A task that raised still holds its to-be-closed variables (a sandbox made with <close>, say):
+-- closing its coroutine runs them, their calls made at once since it cannot yield (http.c), while
+-- it still counts as a task. An error from one of them is the task's error if it had none.
+local function close_task(sched, co)
+  local closed, err = coroutine.close(co)
+  sched.tasks_tbl[co] = nil
+  task_of[co] = nil
+  return closed, err
+end
+
 local function task_ended(sched, co, ok, value)
   local info = sched.info[co]
   sched.info[co] = nil
-  sched.tasks_tbl[co] = nil
-  task_of[co] = nil
+  close_task(sched, co)
   local group = info.group
   if ok then
     group.results[info.index] = value
@@ -143,10 +152,8 @@ local function gather(self, tasks, opts)
   end)
   running[self] = nil
   if not ok then self:_cancel_all() end
-  for co in pairs(sched.info) do
-    sched.tasks_tbl[co] = nil
-    task_of[co] = nil
-  end
+  -- tasks left unfinished (the loop itself failed): closed too, their <close> variables run
+  for co in pairs(sched.info) do close_task(sched, co) end
   if not ok then error(err, 0) end
   return finish(group)
 end

@@ -11,6 +11,7 @@ local function argerror(what, msg) error(M.core.ArgumentError { message = what .
 -- opts.timeout: nil for none (when allowed), else a positive number of seconds
 local function deadline_of(what, opts, default)
   if opts ~= nil and type(opts) ~= "table" then argerror(what, "options must be a table (got " .. type(opts) .. ")") end
+  M.core._options(what, opts, { "timeout" })
   local timeout = opts and opts.timeout
   if timeout == nil then timeout = default end
   if timeout == nil then return nil end
@@ -43,13 +44,14 @@ local function wait(self, opts)
   local status = poll(self, "Sandbox:wait", deadline, timeout, function(p) return not STARTING[p] end, "start")
   if status.phase ~= "failed" then return status end
   local ok, logs = pcall(self.logs, self, { limit = LAST_LINES })
+  logs = ok and logs or {}
   local lines = {}
-  for _, l in ipairs(ok and logs or {}) do lines[#lines + 1] = l.line end
+  for _, l in ipairs(logs) do lines[#lines + 1] = l.line end
   local err = M.core.SandboxError {
     message = ("sandbox %s failed instead of starting%s"):format(self.id,
       #lines > 0 and (": " .. table.concat(lines, " | ")) or " (no log lines)") }
   rawset(err, "phase", status.phase)
-  rawset(err, "logs", lines)
+  rawset(err, "logs", logs) -- LogLine values, as sb:logs() gives
   rawset(err, "status", status)
   error(err, 2)
 end

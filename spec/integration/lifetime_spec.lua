@@ -25,7 +25,28 @@ describe("sandbox lifetime against porter-sandboxd", function()
     assert.matches("^sandbox " .. sb.id .. " failed instead of starting: ", e.message)
     assert.matches("127.0.0.1:1/nothing/here:1", e.message, 1, true)
     assert.is_true(#e.logs >= 1)
+    -- LogLine values, as sb:logs() gives, printable like them
+    assert.matches("127.0.0.1:1/nothing/here:1", e.logs[#e.logs].line, 1, true)
+    assert.equal("error", e.logs[#e.logs].level)
+    assert.matches("^LogLine%(", tostring(e.logs[#e.logs]))
+    -- a misspelt option is an error, not the default
+    local bad = helpers.raises(sb.wait, sb, { timout = 5 })
+    assert.equal("ArgumentError", bad.name)
+    assert.equal("Sandbox:wait: unknown option 'timout' (expected one of: timeout)", bad.message)
     assert.matches("^spec/integration/lifetime_spec.lua:%d+$", e.where)
+  end)
+
+  it("gets sandboxes and volumes by id as by name", function()
+    local sb = porter.sandboxes.create { image = "host", name = "by-id-" .. tag() }
+    assert.equal(sb.id, porter.sandboxes.get(sb.id).id)
+    assert.equal(sb.id, porter.sandboxes.get(sb.name).id)
+    sb:terminate()
+    local v = porter.volumes.create { name = "by-id-" .. tag() }
+    assert.equal(v.id, porter.volumes.get(v.id).id)
+    assert.equal(v.id, porter.volumes.get(v.name).id)
+    porter.volumes.delete(v.id)
+    assert.equal("NotFoundError", helpers.raises(porter.volumes.get, v.id).name)
+    assert.equal("NotFoundError", helpers.raises(porter.sandboxes.get, "sb_0000000000000000").name)
   end)
 
   it("wait_exit answers the final status with an integer exit code, and raises for none", function()
@@ -69,6 +90,37 @@ describe("sandbox lifetime against porter-sandboxd", function()
     sb:terminate()
     sb:terminate()
     getmetatable(sb).__close(sb)
+  end)
+
+  it("terminates the `<close>` sandboxes of AsyncPorter tasks that fail, before gather returns or raises", function()
+    local a = sandbox.AsyncPorter { base_url = server.url }
+    local ids = {}
+    local function failing(i)
+      return function()
+        local sb <close> = a.sandboxes.create { image = "host" }
+        ids[i] = sb.id
+        sb:wait()
+        error("task " .. i .. " broke")
+      end
+    end
+    -- gather raising its first error; then with return_errors; then a failing task inside a
+    -- task's own gather, whose failure ends the outer task too
+    local ok, err = pcall(a.gather, a, { failing(1), function() return "fine" end })
+    assert.is_false(ok)
+    assert.matches("task 1 broke", tostring(err))
+    local results = a:gather({ failing(2), failing(3) }, { return_errors = true })
+    assert.matches("task 2 broke", tostring(results[1]))
+    ok = pcall(a.run, a, function()
+      local outer <close> = a.sandboxes.create { image = "host" }
+      ids[4] = outer.id
+      a:gather { failing(5) }
+    end)
+    assert.is_false(ok)
+    a:close()
+    for i = 1, 5 do
+      assert.truthy(ids[i], "task " .. i .. " made its sandbox")
+      assert.equal("terminated", porter.raw.sandboxes.get_sandbox(ids[i]).phase, "task " .. i .. "'s sandbox")
+    end
   end)
 
   it("each walks every page of list (more than one page of 50)", function()
