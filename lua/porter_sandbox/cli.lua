@@ -96,7 +96,8 @@ end
 
 -- ---- output ----
 
-local function json(v) return require("cjson").encode(v) end
+-- a list as a JSON array, [] when empty (lua-cjson writes an empty table as {})
+local function json(v) return next(v) == nil and "[]" or require("cjson").encode(v) end
 
 local ttys = {}
 local function is_tty(f)
@@ -420,6 +421,14 @@ function M.main(args, env)
     io.stdout:write(USAGE)
     return cmd == nil and 2 or 0
   end
+  -- help before anything is done: no server is needed for it, and `down --help` stops nothing
+  for _, a in ipairs(args) do
+    if a == "--" then break end
+    if a == "--help" or a == "-h" then
+      io.stdout:write(HELP[cmd] or USAGE)
+      return 0
+    end
+  end
   local ok, res = pcall(function()
     if cmd == "down" then
       if not use_local then fail("porter-sandbox down: only with --local") end
@@ -442,6 +451,9 @@ function M.main(args, env)
   end
   -- an SDK error: its message, without the traceback a script would want
   local msg = type(res) == "table" and res.name and (res.name .. ": " .. tostring(res.message)) or tostring(res)
+  if type(res) == "table" and res.name == "ConfigError" and not use_local then
+    msg = msg:gsub("run the script with `porter%-lua %-%-local`", "run `porter-sandbox --local " .. cmd .. " ...`")
+  end
   io.stderr:write("porter-sandbox ", cmd, ": ", visible(io.stderr, msg), "\n")
   return 1
 end

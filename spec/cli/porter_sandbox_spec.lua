@@ -120,6 +120,35 @@ describe("porter-sandbox", function()
     _, err, rc = cli("health", "http://127.0.0.1:1")
     assert.equal(1, rc)
     assert.matches("^porter%-sandbox health: ConnectionError: nothing listens at http://127.0.0.1:1", err)
+    -- an empty list is an empty JSON array
+    assert.equal("[]\n", (cli("ls --json --tag nobody=has-this")))
+  end)
+
+  it("gives every subcommand's --help with no server configured, and names its own --local", function()
+    local function bare(args)
+      local cmd = ("env -u PORTER_SANDBOX_API_KEY -u PORTER_SANDBOX_BASE_URL -u PORTER_CLUSTER_ID -u KUBERNETES_SERVICE_HOST "
+        .. "%s %s >%s/out 2>%s/err; echo $? >%s/rc"):format(CLI, args, work, work, work)
+      os.execute(cmd)
+      return process.read_all(work .. "/out"), process.read_all(work .. "/err"), tonumber(process.read_all(work .. "/rc"))
+    end
+    for _, sub in ipairs { "run", "ls", "exec", "logs", "rm", "vol", "cp", "health" } do
+      local out, err, rc = bare(sub .. " --help")
+      assert.equal(0, rc, sub .. ": " .. err)
+      assert.matches("^usage: porter%-sandbox", out)
+    end
+    local out, err, rc = bare("ls")
+    assert.equal(1, rc, out)
+    assert.matches("ConfigError: .*porter%-sandbox %-%-local ls", err)
+    assert.is_nil(err:find("porter-lua", 1, true))
+    -- help for down stops nothing: a server started by --local lives on
+    local state = work .. "/help-state"
+    assert.equal(0, select(3, cli("--local --state-dir " .. sh(state) .. " health", "")))
+    local pid = tonumber(process.read_all(state .. "/cli.pid"))
+    finally(function() cli("--local --state-dir " .. sh(state) .. " down", "") end)
+    out, _, rc = cli("--local --state-dir " .. sh(state) .. " down --help", "")
+    assert.equal(0, rc)
+    assert.matches("usage: porter%-sandbox %-%-local down", out)
+    assert.is_true(process.alive { pid = pid })
   end)
 
   it("with --local, starts a server in the background that later commands find, until down", function()
