@@ -11,6 +11,15 @@ CC      ?= cc
 PKGS_SDK    := lua5.4 libcurl
 PKGS_SERVER := libmicrohttpd sqlite3 jansson libarchive
 
+# Without the Debian packages, say so once (rather than pkg-config's complaint per flag), and
+# stop unless the goal is to install them (deps, and demo and check, which run it first).
+HAVE_DEPS := $(shell pkg-config --exists $(PKGS_SDK) $(PKGS_SERVER) 2>/dev/null && echo yes)
+ifneq ($(HAVE_DEPS),yes)
+  ifneq ($(filter-out deps demo check clean,$(or $(MAKECMDGOALS),all)),)
+    $(error the build needs Debian packages that are not installed (pkg-config finds no $(PKGS_SDK) $(PKGS_SERVER)): run `make deps` as root first, which installs scripts/debian-packages.txt)
+  endif
+endif
+
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 OPT     := -O2 -g
 ifeq ($(SAN),1)
@@ -19,12 +28,12 @@ endif
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
 # hidden: the module exports luaopen_porter_sandbox_core and nothing else (no table_merge or
 # k_result in the process's symbol space, where porter-lua's -E would put them)
-SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK)) -Icsrc/sdk -Icsrc/include -I$(BUILD)/gen -fvisibility=hidden
-SDK_LIBS      := $(shell pkg-config --libs libcurl)
-SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER)) -Icsrc/server -Icsrc/include -I$(BUILD)/gen
-SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER)) -lpthread
-LUA_CFLAGS    := $(shell pkg-config --cflags lua5.4)
-LUA_LIBS      := $(shell pkg-config --libs lua5.4) -lm -ldl
+SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK) 2>/dev/null) -Icsrc/sdk -Icsrc/include -I$(BUILD)/gen -fvisibility=hidden
+SDK_LIBS      := $(shell pkg-config --libs libcurl 2>/dev/null)
+SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER) 2>/dev/null) -Icsrc/server -Icsrc/include -I$(BUILD)/gen
+SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER) 2>/dev/null) -lpthread
+LUA_CFLAGS    := $(shell pkg-config --cflags lua5.4 2>/dev/null)
+LUA_LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null) -lm -ldl
 SANFLAGS      := -fsanitize=address,undefined
 LDSAN         := $(if $(filter 1,$(SAN)),$(SANFLAGS))
 

@@ -74,5 +74,10 @@ describe("the reference manual", function()
     for _, name in ipairs { "Sandbox:wait_exit", "Volume:upload_dir", "sandboxes.each", "ConnectionError" } do
       assert.truthy(html:find(name, 1, true), name)
     end
+    -- its Markdown rendered (lua-markdown): code as code, `<close>` shown, no raw backtick
+    assert.is_nil(log:find("format: markdown not found", 1, true), log)
+    assert.truthy(html:find("<code>local sb &lt;close&gt;", 1, true), "<close> in code")
+    local tick = html:find("`", 1, true)
+    assert.is_nil(tick, tick and html:sub(tick - 80, tick + 80))
   end)
 end)
