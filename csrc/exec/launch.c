@@ -162,7 +162,11 @@ static int read_late(opts *o) {
       break;
     }
     n += (size_t)r;
-    if (n == cap) buf = realloc(buf, cap *= 2);
+    if (n == cap) { /* on failure the old buffer goes too: there is no using half the options */
+      char *bigger = realloc(buf, cap *= 2);
+      if (!bigger) free(buf);
+      buf = bigger;
+    }
   }
   close(4);
   if (!buf || n == 0 || buf[n - 1] != '\0') return report("the sandbox's options never came"), -1;

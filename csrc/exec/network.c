@@ -117,7 +117,7 @@ static void become_helper(const char *const keep[], const char *resolv, int net_
   dup2(null, 0), dup2(null, 1), dup2(null, 2);
   char *copy[8] = {0};
   size_t len[8] = {0};
-  for (int i = 0; keep[i] && i < 8; i++) { /* read before the host's files are out of sight */
+  for (int i = 0; i < 8 && keep[i]; i++) { /* read before the host's files are out of sight */
     int fd = open(keep[i], O_RDONLY | O_CLOEXEC);
     copy[i] = fd >= 0 ? malloc(65536) : NULL;
     ssize_t n = copy[i] ? read(fd, copy[i], 65536) : -1;
@@ -128,7 +128,7 @@ static void become_helper(const char *const keep[], const char *resolv, int net_
       mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") != 0 ||
       mkdir("/tmp/etc", 0755) != 0)
     _exit(1);
-  for (int i = 0; keep[i] && i < 8; i++) {
+  for (int i = 0; i < 8 && keep[i]; i++) {
     char path[256];
     snprintf(path, sizeof path, "/tmp%s", keep[i]);
     int fd = copy[i] ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;

@@ -118,7 +118,17 @@ int local_start(local_daemon *d, const char *prog) {
     if (log >= 0) dup2(log, 2);
     close(fds[0]);
     close(fds[1]);
-    execlp(path, path, "--listen", listen, "--print-url", "--state-dir", d->state, (char *)NULL);
+    /* PORTER_SANDBOXD_FLAGS: the server's own flags (--image-fallback none, limits), words
+     * split on blanks, after ours so that the user's win */
+    /* every --local run shares the user's image cache: a private state dir, not a private pull */
+    char *argv[64] = {path, "--listen", listen, "--print-url", "--state-dir", d->state, "--shared-images"};
+    int n = 7;
+    char *flags = getenv("PORTER_SANDBOXD_FLAGS") ? strdup(getenv("PORTER_SANDBOXD_FLAGS")) : NULL;
+    for (char *save = NULL, *w = flags ? strtok_r(flags, " \t\n", &save) : NULL; w && n < 63;
+         w = strtok_r(NULL, " \t\n", &save))
+      argv[n++] = w;
+    argv[n] = NULL;
+    execvp(path, argv);
     fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
     _exit(127);
   }

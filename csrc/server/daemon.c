@@ -45,6 +45,9 @@ static void usage(FILE *f) {
           "  --allow-private-egress sandboxes may reach private ranges (10/8, 172.16/12, 192.168/16,\n"
           "                         100.64/10, fc00::/7); else only an allow list's own CIDR opens one\n"
           "  --snapshot-space SIZE  what all snapshots together may take of the host's disk (default 8G)\n"
+          "  --image-dir DIR        the image store (default STATE_DIR/images with --state-dir, else the\n"
+          "                         user's cache, $XDG_CACHE_HOME/porter-sandbox/images, shared)\n"
+          "  --shared-images        the user's cache even with --state-dir (what --local servers use)\n"
           "  --image-space SIZE     what all unpacked images together may take (default 64G)\n"
           "  --max-sandboxes N      sandboxes running at once (default 1024); beyond, a new one waits\n"
           "                         in phase queued until one ends, in order\n"
@@ -101,6 +104,7 @@ typedef struct args {
   char *state; /* 4096 bytes */
   const char *listen;
   int print_url, done;
+  int state_given;
 } args;
 
 static int parse_args(int argc, char **argv, args *o) {
@@ -111,9 +115,12 @@ static int parse_args(int argc, char **argv, args *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (store_option(a, v)) {
+    if (store_option(a, v) == 2) {
+      continue;
+    } else if (store_option(a, v)) {
       if (store_option(a, v) < 0) {
-        fprintf(stderr, "porter-sandboxd: %s wants a size of at least 1M such as 512M or 20G (got '%s')\n", a, v ? v : "");
+        fprintf(stderr, "porter-sandboxd: %s wants %s (got '%s')\n", a,
+                !strcmp(a, "--image-dir") ? "a directory" : "a size of at least 1M such as 512M or 20G", v ? v : "");
         return 2;
       }
       i++;
@@ -126,7 +133,7 @@ static int parse_args(int argc, char **argv, args *o) {
     } else if (v && !strcmp(a, "--listen")) {
       o->listen = v, i++;
     } else if (v && !strcmp(a, "--state-dir")) {
-      snprintf(state, 4096, "%s", v), i++;
+      snprintf(state, 4096, "%s", v), i++, o->state_given = 1;
     } else if (v && !strcmp(a, "--api-key")) {
       cfg.api_key = *v ? (char *)v : NULL, i++;
     } else if (v && !strcmp(a, "--image") && cfg.nimages < 64) {
@@ -251,7 +258,7 @@ static int open_state(const char *state) {
     return 1;
   }
   if (store_init() != 0) {
-    fprintf(stderr, "porter-sandboxd: cannot create the image store in %s/images: %s\n", state, strerror(errno));
+    fprintf(stderr, "porter-sandboxd: cannot create the image store in %s: %s\n", cfg.image_dir, strerror(errno));
     return 1;
   }
   snprintf(path, sizeof path, "%s/state.db", state);
@@ -286,9 +293,10 @@ int main(int argc, char **argv) {
       fprintf(stderr, "porter-sandboxd: operation %d of api/openapi.yaml has no handler in routes.c\n", i);
       return 1;
     }
-  args o = {state, NULL, 0, 0};
+  args o = {state, NULL, 0, 0, 0};
   int rc = parse_args(argc, argv, &o);
   if (rc || o.done) return rc;
+  store_default_dir(o.state_given);
   const char *listen = o.listen;
   int print_url = o.print_url;
 

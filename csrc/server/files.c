@@ -202,7 +202,7 @@ void files_write_begin(struct MHD_Connection *c, req *r) {
   u->fd = openat(u->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   u->tmp[0] = '\0';
   for (int i = 0; i < 100 && u->fd < 0; i++) {
-    snprintf(u->tmp, sizeof u->tmp, ".porter-upload-%08x", (unsigned)rand());
+    new_id(".porter-upload", u->tmp, sizeof u->tmp);
     u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   }
   /* what the files API writes, a sandbox's root may change, and the other way round */
@@ -251,7 +251,7 @@ enum MHD_Result h_files_write(struct MHD_Connection *c, req *r) {
     char self[64];
     snprintf(self, sizeof self, "/proc/self/fd/%d", u->fd);
     for (int i = 0; i < 100 && !named; i++) {
-      snprintf(u->tmp, sizeof u->tmp, ".porter-upload-%08x", (unsigned)rand());
+      new_id(".porter-upload", u->tmp, sizeof u->tmp);
       named = linkat(AT_FDCWD, self, u->dirfd, u->tmp, AT_SYMLINK_FOLLOW) == 0;
     }
     if (!named) return reply_error(c, storage_status(errno), "could not store the file: %s", strerror(errno));

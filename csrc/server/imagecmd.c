@@ -7,8 +7,8 @@
 #include "server.h"
 
 static int usage(FILE *f) {
-  fprintf(f, "usage: porter-sandboxd image [--state-dir DIR] [--registry-auth FILE] [--image-space SIZE]\n"
-             "                             [--image-max-size SIZE] COMMAND\n"
+  fprintf(f, "usage: porter-sandboxd image [--state-dir DIR] [--image-dir DIR] [--registry-auth FILE]\n"
+             "                             [--image-space SIZE] [--image-max-size SIZE] COMMAND\n"
              "  ls                       the images in the store\n"
              "  pull REF                 fetch REF from its registry\n"
              "  rm REF                   remove REF (refused while a live sandbox runs it)\n"
@@ -39,7 +39,7 @@ static int in_use(const char *full) {
 }
 
 int image_main(int argc, char **argv) {
-  int i = 1;
+  int i = 1, state_given = 0;
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout);
     if (i + 1 >= argc) return usage(stderr);
@@ -49,14 +49,16 @@ int image_main(int argc, char **argv) {
               argv[i + 1]);
       return 2;
     }
+    if (bound == 2) continue;
     if (bound) i++;
-    else if (!strcmp(argv[i], "--state-dir")) cfg.state_dir = argv[++i];
+    else if (!strcmp(argv[i], "--state-dir")) cfg.state_dir = argv[++i], state_given = 1;
     else if (!strcmp(argv[i], "--registry-auth")) cfg.registry_auth = argv[++i];
     else return usage(stderr);
   }
   if (i >= argc) return usage(stderr);
+  store_default_dir(state_given);
   if (store_init() != 0) {
-    fprintf(stderr, "porter-sandboxd: cannot use the image store in %s\n", cfg.state_dir);
+    fprintf(stderr, "porter-sandboxd: cannot use the image store in %s\n", cfg.image_dir);
     return 1;
   }
   const char *cmd = argv[i++];

@@ -2,6 +2,11 @@
  * lists, digest checks), unpacked once per image by porter-sandbox-unpack, and used by every
  * sandbox of that image as the read-only lower layer of its root.
  *
+ * It lives in --image-dir: by default STATE_DIR/images for a server given a state dir of its own,
+ * else the user's cache ($XDG_CACHE_HOME/porter-sandbox/images), which every server on the
+ * defaults and every --local one share: each change is a rename, and a live sandbox holds a
+ * shared lock on its image (store_hold) that `image rm` must get exclusively.
+ *
  *   images/refs/<escaped reference>   the unpacked image a reference names ("<hex>-<uid base>")
  *   images/sha256/<hex>-<uid base>/   rootfs/ and meta.json (the image's config, its user as ids)
  *   images/tmp/<pid>-*                pulls and unpacks in progress; renamed into place when whole
@@ -9,6 +14,8 @@
  * Every step writes under a temporary name and renames, so a failed or interrupted pull leaves
  * nothing that a later lookup could take for an image. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <pthread.h>
 #include <errno.h>
 #include <signal.h>
@@ -19,7 +26,7 @@
 #include <unistd.h>
 #include "server.h"
 
-static void store_path(char *out, size_t n, const char *sub) { snprintf(out, n, "%s/images/%s", cfg.state_dir, sub); }
+static void store_path(char *out, size_t n, const char *sub) { snprintf(out, n, "%s/%s", cfg.image_dir, sub); }
 
 static void escape(const char *ref, char *out, size_t n) {
   size_t o = 0;
@@ -43,7 +50,15 @@ static void unescape(const char *in, char *out, size_t n) {
 
 #define MAX_LAYERS 128 /* overlayfs's own bound on lower layers is near; no real image comes close */
 
+static int shared_images; /* --shared-images */
+
 int store_option(const char *a, const char *v) {
+  if (!strcmp(a, "--shared-images")) return shared_images = 1, 2;
+  if (!strcmp(a, "--image-dir")) {
+    if (!v || !*v) return -1;
+    cfg.image_dir = (char *)v;
+    return 1;
+  }
   unsigned long long *at = !strcmp(a, "--image-space") ? &cfg.image_space
                            : !strcmp(a, "--image-max-size") ? &cfg.image_max_size
                                                              : NULL;
@@ -51,6 +66,27 @@ int store_option(const char *a, const char *v) {
   if (!v || parse_size(v) < (1ull << 20)) return -1;
   *at = parse_size(v);
   return 1;
+}
+
+void store_default_dir(int state_given) {
+  static char dir[4200];
+  if (cfg.image_dir) return;
+  const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  if (state_given && !shared_images) snprintf(dir, sizeof dir, "%s/images", cfg.state_dir);
+  else if (xdg && *xdg == '/') snprintf(dir, sizeof dir, "%s/porter-sandbox/images", xdg);
+  else snprintf(dir, sizeof dir, "%s/.cache/porter-sandbox/images", home && *home ? home : "/tmp");
+  cfg.image_dir = dir;
+}
+
+/* The lock a live sandbox holds on its image (rootfs: the image's rootfs/): shared, so that
+ * `image rm` (store_remove) of any server on the same store sees it in use. fd or -1. */
+int store_hold(const char *rootfs) {
+  char path[4400];
+  const char *slash = strrchr(rootfs, '/');
+  if (!slash || pathf(path, sizeof path, "%.*s/lock", (int)(slash - rootfs), rootfs) != 0) return -1;
+  int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0 && flock(fd, LOCK_SH) != 0) close(fd), fd = -1;
+  return fd;
 }
 
 static json_t *load_meta(const char *key);
@@ -419,11 +455,22 @@ int store_remove(const char *name, char *why, size_t wn) {
   char rwhy[256], key[128];
   if (image_ref_parse(name, &ref, rwhy, sizeof rwhy) != 0) return snprintf(why, wn, "'%s' %s", name, rwhy), -1;
   if (lookup(ref.full, key, sizeof key) != 0) return snprintf(why, wn, "no image %s in the store", ref.full), -1;
-  char esc[2048], dir[4200], path[6400];
+  char esc[2048], dir[4200], path[6400], lock[4400];
+  /* a live sandbox of any server on this store holds its image's lock shared */
+  store_path(dir, sizeof dir, "sha256");
+  pathf(lock, sizeof lock, "%s/%s/lock", dir, key);
+  int held = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (held >= 0 && flock(held, LOCK_EX | LOCK_NB) != 0) {
+    close(held);
+    return snprintf(why, wn, "%s is used by a live sandbox", ref.full), -1;
+  }
   escape(ref.full, esc, sizeof esc);
   store_path(dir, sizeof dir, "refs");
   pathf(path, sizeof path, "%s/%s", dir, esc);
-  if (unlink(path) != 0) return snprintf(why, wn, "cannot remove %s: %s", ref.full, strerror(errno)), -1;
+  if (unlink(path) != 0) {
+    if (held >= 0) close(held);
+    return snprintf(why, wn, "cannot remove %s: %s", ref.full, strerror(errno)), -1;
+  }
   /* the unpacked image goes with its last reference */
   json_t *left = store_list();
   size_t i;
@@ -445,6 +492,7 @@ int store_remove(const char *name, char *why, size_t wn) {
       if (rename(victim, dest) == 0) rm_rf(trash);
     }
   }
+  if (held >= 0) close(held);
   return 0;
 }
 
@@ -501,6 +549,7 @@ static int pull_once(const image_ref *ref, char *why, size_t wn) {
 
 int image_resolve(const char *image, image_info *out, char *why, size_t wn) {
   memset(out, 0, sizeof *out);
+  out->hold = -1;
   snprintf(out->home, sizeof out->home, "/root");
   if (!strcmp(image, "host")) {
     out->host = 1;
@@ -524,7 +573,14 @@ int image_resolve(const char *image, image_info *out, char *why, size_t wn) {
   store_path(dir, sizeof dir, "sha256");
   if (pathf(out->rootfs, sizeof out->rootfs, "%s/%s/rootfs", dir, key) != 0) {
     json_decref(meta);
-    return snprintf(why, wn, "the state directory's path is too long"), -1;
+    return snprintf(why, wn, "the image store's path is too long"), -1;
+  }
+  /* held until the sandbox ends; removed between the lookup and the lock, it is gone */
+  out->hold = store_hold(out->rootfs);
+  if (out->hold < 0 || access(out->rootfs, F_OK) != 0) {
+    json_decref(meta);
+    image_info_free(out);
+    return snprintf(why, wn, "the image was removed from the store meanwhile"), -1;
   }
   json_t *c = json_object_get(meta, "config");
   out->config = json_is_object(c) ? json_incref(c) : NULL;
@@ -542,4 +598,6 @@ int image_resolve(const char *image, image_info *out, char *why, size_t wn) {
 void image_info_free(image_info *info) {
   json_decref(info->config);
   info->config = NULL;
+  if (info->hold >= 0) close(info->hold);
+  info->hold = -1;
 }

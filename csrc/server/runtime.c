@@ -539,7 +539,7 @@ static void *launcher(void *arg) {
     return NULL;
   }
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
-  image_info img = {0};
+  image_info img = {.hold = -1};
   char why[1024] = "";
   launched l;
   if (prepare(s, &img, why, sizeof why) == 0 && start_launcher(s, &img, &l, why, sizeof why) == 0) {

@@ -22,6 +22,7 @@ typedef struct named_path {
 
 typedef struct srv_config {
   char *state_dir;
+  char *image_dir;                   /* the image store (images.c) */
   char *api_key;
   named_path images[64];
   int nimages;
@@ -222,6 +223,7 @@ typedef struct image_info {
   unsigned uid, gid;   /* User, resolved in the image's /etc/passwd */
   char home[1024];
   char user_error[600]; /* User named nobody the image knows */
+  int hold;             /* store_hold's lock on a store image, or -1 (image_info_free lets go) */
 } image_info;
 /* "host", a --image NAME, or a reference from the store, pulled on first use (one pull however
  * many sandboxes wait for it). */
@@ -233,7 +235,10 @@ int store_import(const char *archive, const char *name, char *why, size_t wn);
 json_t *store_list(void); /* [{reference, id, size}] */
 /* --image-space SIZE, --image-max-size SIZE (the server's and `image`'s alike): 1 when a (with
  * its value v) was one of them, -1 when it was but v is not a size, else 0 */
-int store_option(const char *a, const char *v);
+int store_option(const char *a, const char *v); /* --image-dir DIR too; 2 for --shared-images, which takes no value */
+/* cfg.image_dir unless given: STATE/images for a server given --state-dir, else the user's cache */
+void store_default_dir(int state_given);
+int store_hold(const char *rootfs); /* a live sandbox's shared lock on its image: fd or -1 */
 int store_remove(const char *ref, char *why, size_t wn);
 int archive_is_oci(const char *path);
 int archive_image_name(const char *path, char *out, size_t n);

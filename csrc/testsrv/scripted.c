@@ -343,8 +343,15 @@ static enum MHD_Result control(struct MHD_Connection *c, const char *method, con
       }
       pthread_mutex_lock(&lock);
       if (nscript == capscript) {
-        capscript = capscript ? capscript * 2 : 32;
-        script = realloc(script, capscript * sizeof *script);
+        size_t want = capscript ? capscript * 2 : 32;
+        entry *bigger = realloc(script, want * sizeof *script);
+        if (!bigger) {
+          pthread_mutex_unlock(&lock);
+          entry_free(&e);
+          json_decref(arr);
+          return send_json(c, 500, json_pack("{ss}", "error", "out of memory"));
+        }
+        script = bigger, capscript = want;
       }
       script[nscript++] = e;
       pthread_mutex_unlock(&lock);
@@ -365,9 +372,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   if (*upload_size) {
     sha256_update(&r->sha, upload, *upload_size);
     if (r->body_size + *upload_size <= BODY_KEEP) {
-      r->body = realloc(r->body, r->body_len + *upload_size + 1);
-      memcpy(r->body + r->body_len, upload, *upload_size);
-      r->body_len += *upload_size;
+      char *bigger = realloc(r->body, r->body_len + *upload_size + 1);
+      if (bigger) { /* else the body is kept as it was: its size and digest still count */
+        r->body = bigger;
+        memcpy(r->body + r->body_len, upload, *upload_size);
+        r->body_len += *upload_size;
+      }
     }
     r->body_size += *upload_size;
     *upload_size = 0;

@@ -384,9 +384,14 @@ local function local_url(core, env, dir, start)
   assert(os.execute("mkdir -p -m 700 " .. sh(dir) .. " && chmod 700 " .. sh(dir)))
   os.remove(dir .. "/cli.url")
   -- setsid: the server outlives this command, and a ^C at the terminal does not reach it
-  local cmd = ("setsid %s --listen %s --print-url --state-dir %s >%s 2>>%s </dev/null & echo $! >%s")
-    :format(sh(daemon_path(env)), sh("unix:" .. sock), sh(dir), sh(dir .. "/cli.url.tmp"), sh(dir .. "/cli.log"),
-      sh(dir .. "/cli.pid"))
+  -- PORTER_SANDBOXD_FLAGS: the server's own flags, words split on blanks, after ours
+  local extra = {}
+  for w in (os.getenv("PORTER_SANDBOXD_FLAGS") or ""):gmatch("%S+") do extra[#extra + 1] = sh(w) end
+  -- --shared-images: the user's image cache, shared with porter-lua --local and porter-sandboxd
+  -- on its defaults
+  local cmd = ("setsid %s --listen %s --print-url --state-dir %s --shared-images %s >%s 2>>%s </dev/null & echo $! >%s")
+    :format(sh(daemon_path(env)), sh("unix:" .. sock), sh(dir), table.concat(extra, " "),
+      sh(dir .. "/cli.url.tmp"), sh(dir .. "/cli.log"), sh(dir .. "/cli.pid"))
   assert(os.execute(cmd))
   for _ = 1, 200 do
     url = read_line(dir .. "/cli.url.tmp")

@@ -170,7 +170,8 @@ describe("porter-lua --local", function()
 
   it("serves only this account: another one on the machine cannot reach its server", function()
     local user = ("porter-spec-%d"):format(math.random(10000, 99999))
-    assert.is_true(os.execute("useradd --no-create-home --shell /usr/sbin/nologin " .. user))
+    finally(function() os.execute("env -u LD_PRELOAD userdel " .. user .. " 2>/dev/null") end)
+    assert.is_true(os.execute("env -u LD_PRELOAD useradd --no-create-home --shell /usr/sbin/nologin " .. user))
     local dir = helpers.process.tmpdir()
     local script = dir .. "/s.lua"
     local f = io.open(script, "w")
@@ -188,7 +189,7 @@ describe("porter-lua --local", function()
     ]]):format(user, user))
     f:close()
     local r = run(porter_lua, { "--local", script })
-    os.execute("userdel " .. user)
+    os.execute("env -u LD_PRELOAD userdel " .. user)
     assert.equal(0, r.rc, r.err)
     assert.matches("^mode\t600\t700\n", r.out)
     assert.matches("\ncurl\trc=7\n", r.out)          -- curl: could not connect (EACCES)
@@ -216,6 +217,58 @@ describe("porter-lua --local with the real porter-sandboxd", function()
     assert.matches("terminated:\tterminated\n", r.out, 1, true)
     assert.matches("volume deleted; done\n$", r.out)
     os.execute("rm -rf " .. sh(state))
+  end)
+
+  it("shares one image cache among its runs, porter-sandbox --local and porter-sandboxd image", function()
+    local oci = require("spec.support.oci")
+    local dir = helpers.process.tmpdir()
+    local env = { XDG_CACHE_HOME = dir .. "/cache" }
+    oci.save(oci.layout(dir .. "/img", { oci.busybox_layer { { path = "marker", data = "from-the-cache\n" } } }, {}),
+      "oci-archive", dir .. "/img.tar", "test/shared:1")
+    local imported = oci.run(("env XDG_CACHE_HOME=%s %s image import %s test/shared:1 2>&1; echo rc=$?"):format(
+      sh(env.XDG_CACHE_HOME), sh(helpers.build .. "/porter-sandboxd"), sh(dir .. "/img.tar")))
+    assert.matches("rc=0\n$", imported)
+    local script = dir .. "/shared.lua"
+    local f = io.open(script, "w")
+    -- the image is in use while the script runs: removing it from the cache is refused meanwhile
+    f:write(([[
+local sb <close> = require("porter_sandbox").Porter().sandboxes.create { image = "test/shared:1" }
+sb:wait { timeout = 30 }
+io.write(sb:exec { "cat", "/marker" }.stdout)
+io.write(io.popen("env XDG_CACHE_HOME=%s %s image rm test/shared:1 2>&1"):read("a"))
+]]):format(env.XDG_CACHE_HOME, helpers.build .. "/porter-sandboxd"))
+    f:close()
+    for _ = 1, 2 do -- no registry, no pull: each run finds it in the cache
+      local r = run(porter_lua, { "--local", script }, env)
+      assert.equal(0, r.rc, r.err)
+      assert.equal("from-the-cache\nporter-sandboxd: docker.io/test/shared:1 is used by a live sandbox\n", r.out)
+    end
+    local cli_state = dir .. "/cli"
+    local out = oci.run(("env XDG_CACHE_HOME=%s %s --local --state-dir %s run test/shared:1 -- sleep 300"):format(
+      sh(env.XDG_CACHE_HOME), sh(helpers.build .. "/porter-sandbox"), sh(cli_state)))
+    local id = out:match("(sb_%x+)")
+    assert.truthy(id, out)
+    assert.equal("from-the-cache\n", oci.run(("env XDG_CACHE_HOME=%s %s --local --state-dir %s exec %s -- cat /marker"):format(
+      sh(env.XDG_CACHE_HOME), sh(helpers.build .. "/porter-sandbox"), sh(cli_state), id)))
+    oci.run(("%s --local --state-dir %s down"):format(sh(helpers.build .. "/porter-sandbox"), sh(cli_state)))
+    os.execute("rm -rf " .. sh(dir))
+  end)
+
+  it("passes PORTER_SANDBOXD_FLAGS to the server it starts", function()
+    local dir = helpers.process.tmpdir()
+    local script = dir .. "/flags.lua"
+    local f = io.open(script, "w")
+    f:write([[
+local sb = require("porter_sandbox").Porter().sandboxes.create { image = "127.0.0.1:1/nowhere/none:1" }
+local ok, e = pcall(sb.wait, sb, { timeout = 30 })
+print(ok, e.phase)
+]])
+    f:close()
+    -- by default an image that cannot be had falls back to the host's; told otherwise, it fails
+    assert.equal("true\trunning\n", run(porter_lua, { "--local", script }).out)
+    local r = run(porter_lua, { "--local", script }, { PORTER_SANDBOXD_FLAGS = "--image-fallback none  --pids-max 64" })
+    assert.equal("false\tfailed\n", r.out, r.err)
+    os.execute("rm -rf " .. sh(dir))
   end)
 
   it("gives each run a private state dir, removed at exit, unless --state-dir names one", function()

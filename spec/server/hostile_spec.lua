@@ -279,8 +279,8 @@ describe("porter-sandboxd against hostile code", function()
 
     it("cannot be signalled by another account of the machine", function()
       local user = ("porter-spec-%d"):format(math.random(10000, 99999))
+      finally(function() os.execute("env -u LD_PRELOAD userdel " .. user .. " 2>/dev/null") end)
       oci.run("useradd --no-create-home --shell /usr/sbin/nologin " .. user)
-      finally(function() oci.run("userdel " .. user) end)
       local pid = (exec(victim, "sleep 3017 >/dev/null 2>&1 & echo $!")):match("%d+")
       -- its host pid: the victim's pid namespace numbers it otherwise
       local host_pid
