@@ -24,6 +24,15 @@ local function run(interp, args, env, stdin)
 end
 
 local porter_lua = helpers.build .. "/porter-lua"
+
+-- a script of text at dir/name: its path
+local function script_file(dir, name, text)
+  local path = dir .. "/" .. name
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
 local lua = "/usr/bin/lua5.4"
 
 local VERSION_LINE = "porter-lua: porter_sandbox " .. require("porter_sandbox").VERSION .. " built in\n"
@@ -173,10 +182,8 @@ describe("porter-lua --local", function()
     finally(function() os.execute("env -u LD_PRELOAD userdel " .. user .. " 2>/dev/null") end)
     assert.is_true(os.execute("env -u LD_PRELOAD useradd --no-create-home --shell /usr/sbin/nologin " .. user))
     local dir = helpers.process.tmpdir()
-    local script = dir .. "/s.lua"
-    local f = io.open(script, "w")
     -- from inside the run: the server is up; the other account tries its socket and its state
-    f:write(([[
+    local script = script_file(dir, "s.lua", ([[
       local p = require("porter_sandbox").Porter()
       local sock = p.base_url:match("^unix:(.*)$")
       local function as_other(cmd)
@@ -187,7 +194,6 @@ describe("porter-lua --local", function()
       print("ls", as_other("ls " .. sock:match("^(.*)/")))
       print("mine", p.health.check().status)
     ]]):format(user, user))
-    f:close()
     local r = run(porter_lua, { "--local", script })
     os.execute("env -u LD_PRELOAD userdel " .. user)
     assert.equal(0, r.rc, r.err)
@@ -228,16 +234,13 @@ describe("porter-lua --local with the real porter-sandboxd", function()
     local imported = oci.run(("env XDG_CACHE_HOME=%s %s image import %s test/shared:1 2>&1; echo rc=$?"):format(
       sh(env.XDG_CACHE_HOME), sh(helpers.build .. "/porter-sandboxd"), sh(dir .. "/img.tar")))
     assert.matches("rc=0\n$", imported)
-    local script = dir .. "/shared.lua"
-    local f = io.open(script, "w")
-    -- the image is in use while the script runs: removing it from the cache is refused meanwhile
-    f:write(([[
+        -- the image is in use while the script runs: removing it from the cache is refused meanwhile
+    local script = script_file(dir, "shared.lua", ([[
 local sb <close> = require("porter_sandbox").Porter().sandboxes.create { image = "test/shared:1" }
 sb:wait { timeout = 30 }
 io.write(sb:exec { "cat", "/marker" }.stdout)
 io.write(io.popen("env XDG_CACHE_HOME=%s %s image rm test/shared:1 2>&1"):read("a"))
 ]]):format(env.XDG_CACHE_HOME, helpers.build .. "/porter-sandboxd"))
-    f:close()
     for _ = 1, 2 do -- no registry, no pull: each run finds it in the cache
       local r = run(porter_lua, { "--local", script }, env)
       assert.equal(0, r.rc, r.err)
@@ -256,14 +259,11 @@ io.write(io.popen("env XDG_CACHE_HOME=%s %s image rm test/shared:1 2>&1"):read("
 
   it("passes PORTER_SANDBOXD_FLAGS to the server it starts", function()
     local dir = helpers.process.tmpdir()
-    local script = dir .. "/flags.lua"
-    local f = io.open(script, "w")
-    f:write([[
+    local script = script_file(dir, "flags.lua", [[
 local sb = require("porter_sandbox").Porter().sandboxes.create { image = "127.0.0.1:1/nowhere/none:1" }
 local ok, e = pcall(sb.wait, sb, { timeout = 30 })
 print(ok, e.phase)
 ]])
-    f:close()
     -- by default an image that cannot be had falls back to the host's; told otherwise, it fails
     assert.equal("true\trunning\n", run(porter_lua, { "--local", script }).out)
     local r = run(porter_lua, { "--local", script }, { PORTER_SANDBOXD_FLAGS = "--image-fallback none  --pids-max 64" })
@@ -273,16 +273,13 @@ print(ok, e.phase)
 
   it("gives each run a private state dir, removed at exit, unless --state-dir names one", function()
     local dir = helpers.process.tmpdir()
-    local script = dir .. "/named.lua"
-    local f = io.open(script, "w")
-    f:write([[
+    local script = script_file(dir, "named.lua", [[
 local porter = require("porter_sandbox").Porter()
 local sb = porter.sandboxes.create { image = "host", name = "same-name-every-run" }
 sb:wait { timeout = 30 }
 print(sb:exec { "echo", "ran" }.stdout)
 sb:terminate()
 ]])
-    f:close()
     local before = io.popen("ls -d /tmp/porter-local.* 2>/dev/null | wc -l"):read("l")
     for _ = 1, 2 do
       local r = run(porter_lua, { "--local", script })
