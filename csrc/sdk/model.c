@@ -515,7 +515,9 @@ void model_open(lua_State *L) {
   /* a private cjson instance: a user's cjson settings must not change how we decode */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "cjson");
-  lua_call(L, 1, 1);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK)
+    luaL_error(L, "porter_sandbox needs lua-cjson, which this Lua cannot load: install Debian's lua-cjson package "
+                  "(or `luarocks install lua-cjson`); require said: %s", lua_tostring(L, -1));
   lua_getfield(L, -1, "null");
   lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
   lua_getfield(L, -1, "new");

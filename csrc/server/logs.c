@@ -136,6 +136,33 @@ static size_t sink_lines(sink *k, const char *text, size_t n, size_t max, int fi
   return start;
 }
 
+typedef struct chunk {
+  sink k;
+  const char *text;
+  size_t n, max, consumed;
+  int final;
+} chunk;
+
+static int write_chunk(void *ctx) {
+  chunk *j = ctx;
+  if (sink_open(&j->k) != 0) return -1;
+  j->consumed = sink_lines(&j->k, j->text, j->n, j->max, j->final);
+  /* a line as long as the caller's whole buffer: out in a piece of max bytes, or it never moves */
+  if (!j->final && j->consumed == 0 && j->n >= j->max) {
+    sink_line(&j->k, j->text, j->max);
+    j->consumed = j->max;
+  }
+  sink_close(&j->k);
+  return 0;
+}
+
+size_t log_text(const char *sandbox_id, const char *level, const char *text, size_t n, size_t max, int final) {
+  if (max > LINE_MAX_BYTES) max = LINE_MAX_BYTES;
+  chunk j = {{.id = sandbox_id, .level = level, .exec_id = ""}, text, n, max, 0, final};
+  if (db_batch(write_chunk, &j) != 0) return n; /* the store failed: these lines are lost, not retried */
+  return j.consumed;
+}
+
 typedef struct spooled {
   sink k;
   const spool *s;
@@ -166,4 +193,65 @@ void log_spool(const char *sandbox_id, const char *level, const char *exec_id, c
   spooled j = {{.id = sandbox_id, .level = level, .exec_id = exec_id ? exec_id : ""}, s, malloc(LINE_MAX_BYTES * 2)};
   if (j.buf) db_batch(write_spool, &j);
   free(j.buf);
+}
+
+/* ---- reading them back: rows straight to the answer's JSON, with no tree in between ---- */
+typedef struct reading {
+  const char *id;
+  int64_t since;
+  long limit;
+  spool *out;
+} reading;
+
+/* rows are gathered in a block of this many bytes before the spool gets them: a write a row
+ * would be a system call a row once the answer is past the spool's memory */
+#define BLOCK (LINE_MAX_BYTES * 6 + (64 << 10))
+
+static int read_lines(void *ctx) {
+  reading *q = ctx;
+  sqlite3_stmt *st = db_prepare("SELECT ts_ms, line, level, exec_id FROM (SELECT seq, ts_ms, line, level, exec_id FROM logs "
+                                "WHERE sandbox_id=? AND ts_ms>=? ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+  char *b = malloc(BLOCK);
+  if (!st || !b) {
+    sqlite3_finalize(st);
+    free(b);
+    return -1;
+  }
+  sqlite3_bind_text(st, 1, q->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, q->since);
+  sqlite3_bind_int64(st, 3, q->limit > 0 ? q->limit : -1);
+  int bad = spool_put(q->out, "{\"sandbox_id\":", 14) || spool_put_string(q->out, q->id, strlen(q->id)) ||
+            spool_put(q->out, ",\"logs\":[", 9);
+  int rc, first = 1;
+  size_t used = 0;
+  static const char *const names[3] = {"\",\"line\":\"", "\",\"level\":\"", "\",\"exec_id\":\""};
+  while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    size_t lens[3];
+    for (int i = 0; i < 3; i++) lens[i] = (size_t)sqlite3_column_bytes(st, i + 1);
+    /* a row at most: 6 bytes a byte escaped, the names and the timestamp */
+    if (used + 6 * (lens[0] + lens[1] + lens[2]) + 128 > BLOCK) {
+      bad = spool_put(q->out, b, used);
+      used = 0;
+    }
+    if (!first) b[used++] = ',';
+    first = 0;
+    used += (size_t)snprintf(b + used, 64, "{\"timestamp\":\"");
+    fmt_time(sqlite3_column_int64(st, 0), b + used, 40);
+    used += strlen(b + used);
+    for (int i = 0; i < 3; i++) {
+      memcpy(b + used, names[i], strlen(names[i])), used += strlen(names[i]);
+      const char *text = (const char *)sqlite3_column_text(st, i + 1);
+      used += json_escape(text ? text : "", text ? lens[i] : 0, b + used);
+    }
+    memcpy(b + used, "\"}", 2), used += 2;
+  }
+  sqlite3_finalize(st);
+  bad = bad || (rc != SQLITE_DONE) || spool_put(q->out, b, used) || spool_put(q->out, "]}", 2);
+  free(b);
+  return bad ? -1 : 0;
+}
+
+int logs_json(const char *sandbox_id, int64_t since_ms, long limit, spool *out) {
+  reading q = {sandbox_id, since_ms, limit, out};
+  return db_batch(read_lines, &q);
 }

@@ -300,7 +300,7 @@ static void pump_output(const char *id, int out, int err) {
       if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = read(p[i].fd, buf[i] + have[i], cap - have[i]);
       if (r <= 0) {
-        if (have[i]) log_line(id, level[i], "", buf[i], have[i]);
+        if (have[i]) log_text(id, level[i], buf[i], have[i], cap, 1);
         have[i] = 0;
         close(p[i].fd);
         p[i].fd = -1;
@@ -308,16 +308,9 @@ static void pump_output(const char *id, int out, int err) {
         continue;
       }
       have[i] += (size_t)r;
-      size_t start = 0;
-      for (size_t j = 0; j < have[i]; j++)
-        if (buf[i][j] == '\n') {
-          log_line(id, level[i], "", buf[i] + start, j - start);
-          start = j + 1;
-        }
-      if (start == 0 && have[i] == cap) { /* a very long line: log it in pieces */
-        log_line(id, level[i], "", buf[i], have[i]);
-        start = have[i];
-      }
+      /* what one read brought, in one transaction: a workload printing fast is not slowed to
+       * one commit a line; a very long line is logged in pieces of cap bytes */
+      size_t start = log_text(id, level[i], buf[i], have[i], cap, 0);
       memmove(buf[i], buf[i] + start, have[i] - start);
       have[i] -= start;
     }

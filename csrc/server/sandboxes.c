@@ -367,24 +367,17 @@ enum MHD_Result h_sandbox_logs(struct MHD_Connection *c, req *r) {
   if (lim && limit < 1) return reply_error(c, 400, "'limit' must be an integer of at least 1");
   int64_t since_ms = 0;
   if (since && !parse_time(since, &since_ms)) return reply_error(c, 400, "'since' must be an RFC 3339 time");
-  char sql[512];
-  snprintf(sql, sizeof sql,
-           "SELECT ts_ms, line, level, exec_id FROM (SELECT * FROM logs WHERE sandbox_id=? AND ts_ms>=? "
-           "ORDER BY seq DESC LIMIT %ld) ORDER BY seq",
-           limit > 0 ? limit : -1L);
-  json_t *rows = db_rows(sql, "si", r->params[0], since ? since_ms : (int64_t)0);
-  if (!rows) return reply_error(c, 500, "could not read the logs");
-  json_t *lines = json_array();
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) {
-    char t[40];
-    fmt_time(json_integer_value(json_array_get(row, 0)), t, sizeof t);
-    json_array_append_new(lines, json_pack("{ss sO sO sO}", "timestamp", t, "line", json_array_get(row, 1), "level",
-                                           json_array_get(row, 2), "exec_id", json_array_get(row, 3)));
+  /* 100,000 lines are megabytes of JSON: written as they are read, to a spool (memory, then an
+   * unlinked file), never a tree of objects */
+  spool out;
+  spool_open(&out);
+  if (logs_json(r->params[0], since ? since_ms : 0, limit, &out) != 0) {
+    spool_close(&out);
+    return reply_error(c, 500, "could not read the logs");
   }
-  json_decref(rows);
-  return reply_json(c, 200, json_pack("{ssso}", "sandbox_id", r->params[0], "logs", lines));
+  enum MHD_Result sent = reply_spool(c, 200, &out);
+  spool_close(&out);
+  return sent;
 }
 
 enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r) {

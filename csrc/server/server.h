@@ -156,6 +156,9 @@ int db_update(const char *sql, const char *fmt, ...); /* rows changed, -1 on err
 
 /* ---- logs (logs.c) ---- */
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);
+/* The lines of a workload's output text[0..n) in one transaction, each cut at max bytes; the
+ * bytes it took: up to the last newline (a line in the making stays), or all of them if final. */
+size_t log_text(const char *sandbox_id, const char *level, const char *text, size_t n, size_t max, int final);
 /* Splits text into lines and logs each. */
 
 /* ---- sandbox specs (spec.c) ---- */
@@ -181,6 +184,12 @@ ssize_t spool_read(const spool *s, size_t at, char *buf, size_t n);
 int spool_exec_json(spool *out, const spool *so, const spool *se, int code);
 /* Queues out's content as the JSON answer (taking its descriptor). */
 enum MHD_Result reply_spool(struct MHD_Connection *c, unsigned status, spool *out);
+int spool_put(spool *out, const char *p, size_t n);        /* 0, or -1 once it failed */
+int spool_put_string(spool *out, const char *p, size_t n); /* as a JSON string (quoted) */
+size_t json_escape(const char *p, size_t n, char *out); /* a JSON string's inside; out has room for 6n */
+/* A GetSandboxLogsResponse of the sandbox's lines since since_ms (the last limit of them, if
+ * limit > 0), oldest first, into out. 0 or -1. */
+int logs_json(const char *sandbox_id, int64_t since_ms, long limit, spool *out);
 /* Logs the lines of s, each cut at 64 KiB. */
 void log_spool(const char *sandbox_id, const char *level, const char *exec_id, const spool *s);
 

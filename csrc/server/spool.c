@@ -86,6 +86,44 @@ static int put(spool *out, const char *p, size_t n) {
   return out->failed ? -1 : 0;
 }
 
+int spool_put(spool *out, const char *p, size_t n) { return put(out, p, n); }
+
+/* The JSON escape of one character at u (have bytes there) into esc; how many bytes it took */
+static size_t escape_one(const unsigned char *u, size_t have, char *esc, size_t *o) {
+  unsigned char ch = u[0];
+  size_t k = ch ? utf8_seq(u, have) : 0;
+  if (k > 1) {
+    memcpy(esc + *o, u, k), *o += k;
+    return k;
+  }
+  if (!k) memcpy(esc + *o, "\xef\xbf\xbd", 3), *o += 3;
+  else if (ch == '"' || ch == '\\') esc[(*o)++] = '\\', esc[(*o)++] = (char)ch;
+  else if (ch == '\n') esc[(*o)++] = '\\', esc[(*o)++] = 'n';
+  else if (ch == '\t') esc[(*o)++] = '\\', esc[(*o)++] = 't';
+  else if (ch == '\r') esc[(*o)++] = '\\', esc[(*o)++] = 'r';
+  else if (ch < 0x20 || ch == 0x7f) *o += (size_t)snprintf(esc + *o, 7, "\\u%04x", ch);
+  else esc[(*o)++] = (char)ch;
+  return 1;
+}
+
+size_t json_escape(const char *p, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n;) i += escape_one((const unsigned char *)p + i, n - i, out, &o);
+  return o;
+}
+
+int spool_put_string(spool *out, const char *p, size_t n) {
+  char esc[CHUNK * 6 + 16];
+  const unsigned char *u = (const unsigned char *)p;
+  if (put(out, "\"", 1) != 0) return -1;
+  for (size_t i = 0; i < n;) {
+    size_t o = 0;
+    while (i < n && o < CHUNK * 6) i += escape_one(u + i, n - i, esc, &o);
+    if (put(out, esc, o) != 0) return -1;
+  }
+  return put(out, "\"", 1);
+}
+
 static int encode_string(spool *out, const spool *in) {
   char buf[CHUNK + 4], esc[CHUNK * 6 + 16];
   size_t have = 0, at = 0;
@@ -97,22 +135,7 @@ static int encode_string(spool *out, const spool *in) {
     int eof = r == 0;
     size_t i = 0, o = 0;
     const unsigned char *u = (const unsigned char *)buf;
-    while (i < have && (eof || i + 4 <= have)) {
-      unsigned char ch = u[i];
-      size_t k = ch ? utf8_seq(u + i, have - i) : 0;
-      if (k > 1) {
-        memcpy(esc + o, buf + i, k), o += k, i += k;
-        continue;
-      }
-      i++;
-      if (!k) memcpy(esc + o, "\xef\xbf\xbd", 3), o += 3;
-      else if (ch == '"' || ch == '\\') esc[o++] = '\\', esc[o++] = (char)ch;
-      else if (ch == '\n') esc[o++] = '\\', esc[o++] = 'n';
-      else if (ch == '\t') esc[o++] = '\\', esc[o++] = 't';
-      else if (ch == '\r') esc[o++] = '\\', esc[o++] = 'r';
-      else if (ch < 0x20 || ch == 0x7f) o += (size_t)snprintf(esc + o, 7, "\\u%04x", ch);
-      else esc[o++] = (char)ch;
-    }
+    while (i < have && (eof || i + 4 <= have)) i += escape_one(u + i, have - i, esc, &o);
     if (put(out, esc, o) != 0) return -1;
     memmove(buf, buf + i, have - i);
     have -= i;

@@ -374,6 +374,12 @@ local function local_url(core, env, dir, start)
     if ok then return url end
   end
   if not start then return nil end
+  local daemon = daemon_path(env)
+  if not os.execute("command -v " .. sh(daemon) .. " >/dev/null 2>&1") then
+    fail("porter-sandbox --local: no porter-sandboxd here (" .. daemon .. "): the rock installs the SDK and this "
+      .. "command, not the server; build it from the repository (`make deps && make && make install`) or set "
+      .. "PORTER_SANDBOXD to its path")
+  end
   -- a Unix socket, 0600 (the server makes it so), in a dir of ours alone: no other account on the
   -- machine, and no web page, can reach it
   local sock = dir .. "/api.sock"
@@ -390,7 +396,7 @@ local function local_url(core, env, dir, start)
   -- --shared-images: the user's image cache, shared with porter-lua --local and porter-sandboxd
   -- on its defaults
   local cmd = ("setsid %s --listen %s --print-url --state-dir %s --shared-images %s >%s 2>>%s </dev/null & echo $! >%s")
-    :format(sh(daemon_path(env)), sh("unix:" .. sock), sh(dir), table.concat(extra, " "),
+    :format(sh(daemon), sh("unix:" .. sock), sh(dir), table.concat(extra, " "),
       sh(dir .. "/cli.url.tmp"), sh(dir .. "/cli.log"), sh(dir .. "/cli.pid"))
   assert(os.execute(cmd))
   for _ = 1, 200 do

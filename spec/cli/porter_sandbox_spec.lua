@@ -127,7 +127,7 @@ describe("porter-sandbox", function()
   it("gives every subcommand's --help with no server configured, and names its own --local", function()
     local function bare(args)
       local cmd = ("env -u PORTER_SANDBOX_API_KEY -u PORTER_SANDBOX_BASE_URL -u PORTER_CLUSTER_ID -u KUBERNETES_SERVICE_HOST "
-        .. "%s %s >%s/out 2>%s/err; echo $? >%s/rc"):format(CLI, args, work, work, work)
+        .. "PORTER_SANDBOXD=/nonexistent/porter-sandboxd %s %s >%s/out 2>%s/err; echo $? >%s/rc"):format(CLI, args, work, work, work)
       os.execute(cmd)
       return process.read_all(work .. "/out"), process.read_all(work .. "/err"), tonumber(process.read_all(work .. "/rc"))
     end
@@ -140,6 +140,10 @@ describe("porter-sandbox", function()
     assert.equal(1, rc, out)
     assert.matches("ConfigError: .*porter%-sandbox %-%-local ls", err)
     assert.is_nil(err:find("porter-lua", 1, true))
+    -- with no server installed (the rock's case), --local says so and how to get one
+    local _, nerr, nrc = bare("--local --state-dir " .. sh(work .. "/no-server") .. " ls")
+    assert.equal(1, nrc)
+    assert.matches("no porter-sandboxd here (/nonexistent/porter-sandboxd): the rock installs the SDK and this command", nerr, 1, true)
     -- help for down stops nothing: a server started by --local lives on
     local state = work .. "/help-state"
     assert.equal(0, select(3, cli("--local --state-dir " .. sh(state) .. " health", "")))
