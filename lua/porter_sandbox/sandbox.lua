@@ -67,6 +67,7 @@ end
 -- sandbox ends. Polls with `since` (which includes lines at that very timestamp): lines
 -- already yielded at the last timestamp are counted and skipped, so there are no duplicates.
 local function follow(self, c_logs, opts)
+  M.core._options("Sandbox:logs", opts, { "follow", "interval", "since", "limit" })
   local q = {}
   for k, v in pairs(opts) do if k ~= "follow" and k ~= "interval" then q[k] = v end end
   local interval = opts.interval or 0.25

@@ -82,6 +82,7 @@ local function search(self, query, opts)
   if type(query) ~= "string" then
     error(M.core.ArgumentError { message = "Volume:search: query must be a string (got " .. type(query) .. ")" }, 2)
   end
+  M.core._options("Volume:search", opts, { "path" })
   local path = opts and opts.path or "/"
   local listing = self:_list(path, query)
   local needle = query:lower()
@@ -108,6 +109,7 @@ end
 
 -- Ranged reads of chunk_size bytes until the end that Content-Range reports.
 local function stream(self, path, opts)
+  M.core._options("Volume:stream", opts, { "chunk_size", "progress" })
   -- 2 MiB: as fast as larger chunks over loopback, and a 1 GiB stream stays near 24 MiB of RSS
   local chunk = opts and opts.chunk_size or 2 * 1024 * 1024
   if math.type(chunk) ~= "integer" or chunk < 1 then

@@ -40,10 +40,17 @@ describe("sandbox lifetime against porter-sandboxd", function()
     local sb = porter.sandboxes.create { image = "host", name = "by-id-" .. tag() }
     assert.equal(sb.id, porter.sandboxes.get(sb.id).id)
     assert.equal(sb.id, porter.sandboxes.get(sb.name).id)
+    -- misspelt options of the façade's own functions are errors naming them, as C's are
+    local bad = helpers.raises(function() for _ in sb:logs { follow = true, intervall = 1 } do end end)
+    assert.equal("Sandbox:logs: unknown option 'intervall' (expected one of: follow, interval, since, limit)", bad.message)
     sb:terminate()
     local v = porter.volumes.create { name = "by-id-" .. tag() }
     assert.equal(v.id, porter.volumes.get(v.id).id)
     assert.equal(v.id, porter.volumes.get(v.name).id)
+    bad = helpers.raises(v.stream, v, "/f", { chunksize = 1 })
+    assert.equal("Volume:stream: unknown option 'chunksize' (expected one of: chunk_size, progress)", bad.message)
+    bad = helpers.raises(v.search, v, "x", { pth = "/" })
+    assert.equal("Volume:search: unknown option 'pth' (expected one of: path)", bad.message)
     porter.volumes.delete(v.id)
     assert.equal("NotFoundError", helpers.raises(porter.volumes.get, v.id).name)
     assert.equal("NotFoundError", helpers.raises(porter.sandboxes.get, "sb_0000000000000000").name)
