@@ -55,6 +55,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helper.h"
+#include "launch_flags.h"
 
 #define MAX_BINDS 64
 
@@ -89,49 +90,49 @@ static int parse(int argc, char **argv, opts *o) {
     if (!strcmp(a, "--")) {
       o->argv = argv + i + 1;
       return argv[i + 1] ? 0 : (report("no command after --"), -1);
-    } else if (!strcmp(a, "--prestart")) {
+    } else if (!strcmp(a, LF_PRESTART)) {
       o->prestart = 1;
-    } else if (!strcmp(a, "--idle")) {
+    } else if (!strcmp(a, LF_IDLE)) {
       o->idle = 1;
-    } else if (!strcmp(a, "--host-root")) {
+    } else if (!strcmp(a, LF_HOST_ROOT)) {
       o->host_root = 1;
-    } else if (!strcmp(a, "--egress-proxy")) {
+    } else if (!strcmp(a, LF_EGRESS_PROXY)) {
       NEED(1) o->proxy_port = atoi(argv[++i]);
-    } else if (!strcmp(a, "--allow")) {
+    } else if (!strcmp(a, LF_ALLOW)) {
       NEED(1) if (o->nallow == 256) return report("too many egress rules (at most 256)"), -1;
       o->allow[o->nallow++] = argv[++i];
-    } else if (!strcmp(a, "--slirp")) {
+    } else if (!strcmp(a, LF_SLIRP)) {
       o->slirp = 1;
-    } else if (!strcmp(a, "--allow-private")) {
+    } else if (!strcmp(a, LF_ALLOW_PRIVATE)) {
       o->allow_private = 1;
-    } else if (!strcmp(a, "--forward")) {
+    } else if (!strcmp(a, LF_FORWARD)) {
       NEED(1) o->forward_port = atoi(argv[++i]);
-    } else if (!strcmp(a, "--parent")) {
+    } else if (!strcmp(a, LF_PARENT)) {
       NEED(1) o->parent = (pid_t)atoi(argv[++i]);
-    } else if (!strcmp(a, "--status-fd")) {
+    } else if (!strcmp(a, LF_STATUS_FD)) {
       NEED(1) status_fd = atoi(argv[++i]);
-    } else if (!strcmp(a, "--uidmap")) {
+    } else if (!strcmp(a, LF_UIDMAP)) {
       NEED(2) o->base = strtoul(argv[i + 1], NULL, 10), o->count = strtoul(argv[i + 2], NULL, 10), i += 2;
-    } else if (!strcmp(a, "--idmap-from")) {
+    } else if (!strcmp(a, LF_IDMAP_FROM)) {
       NEED(1) o->store_base = strtoul(argv[i + 1], NULL, 10), i++;
-    } else if (!strcmp(a, "--overlay")) {
+    } else if (!strcmp(a, LF_OVERLAY)) {
       NEED(3) o->lower = argv[i + 1], o->upper = argv[i + 2], o->work = argv[i + 3], i += 3;
-    } else if (!strcmp(a, "--mnt")) {
+    } else if (!strcmp(a, LF_MNT)) {
       NEED(1) o->mnt = argv[++i];
-    } else if (!strcmp(a, "--tmp")) {
+    } else if (!strcmp(a, LF_TMP)) {
       NEED(1) o->tmp = argv[++i];
-    } else if (!strcmp(a, "--scratch")) {
+    } else if (!strcmp(a, LF_SCRATCH)) {
       NEED(2) o->scratch = argv[i + 1], o->scratch_size = argv[i + 2], i += 2;
-    } else if (!strcmp(a, "--hostname")) {
+    } else if (!strcmp(a, LF_HOSTNAME)) {
       NEED(1) o->hostname = argv[++i];
-    } else if (!strcmp(a, "--cwd")) {
+    } else if (!strcmp(a, LF_CWD)) {
       NEED(1) o->cwd = argv[++i];
-    } else if (!strcmp(a, "--user")) {
+    } else if (!strcmp(a, LF_USER)) {
       NEED(2) o->uid = (uid_t)atoi(argv[i + 1]), o->gid = (gid_t)atoi(argv[i + 2]), i += 2;
-    } else if (!strcmp(a, "--cgroup")) {
+    } else if (!strcmp(a, LF_CGROUP)) {
       NEED(1) if (o->ncgroups == 4) return report("too many cgroups"), -1;
       o->cgroups[o->ncgroups++] = argv[++i];
-    } else if (!strcmp(a, "--bind")) {
+    } else if (!strcmp(a, LF_BIND)) {
       NEED(2) if (o->nbinds == MAX_BINDS) return report("too many volume mounts"), -1;
       o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 2;
     } else {

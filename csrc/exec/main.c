@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "helper.h"
+#include "launch_flags.h"
 
 int main(int argc, char **argv) {
-  if (argc > 1 && !strcmp(argv[1], "--launch")) return launch_main(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], LF_LAUNCH)) return launch_main(argc - 1, argv + 1);
   if (argc == 5 && !strcmp(argv[1], "--idmap-probe")) return idmap_probe(argv[2], strtoul(argv[3], NULL, 10),
                                                                           strtoul(argv[4], NULL, 10));
   fprintf(stderr, "usage: porter-sandbox-exec --launch OPTIONS [-- command]\n"

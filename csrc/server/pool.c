@@ -35,21 +35,19 @@ static void discard(warm *w) {
 
 static int make_one(warm *w, unsigned long serial) {
   snprintf(w->cgroup_id, sizeof w->cgroup_id, "warm-%d-%lu", (int)getpid(), serial);
-  char cg[3][512], why[256], helper[4096], parent[24];
+  char cg[3][512], why[256];
   int ncg = cgroup_create(w->cgroup_id, cg, why, sizeof why);
   if (ncg < 0) return -1;
-  snprintf(parent, sizeof parent, "%d", (int)getpid());
-  char *argv[16];
-  int k = 0;
-  argv[k++] = (char *)helper_path("porter-sandbox-exec", helper, sizeof helper);
-  argv[k++] = "--launch";
-  argv[k++] = "--prestart";
-  argv[k++] = "--parent", argv[k++] = parent;
-  argv[k++] = "--status-fd", argv[k++] = "3";
-  argv[k++] = "--slirp";
-  if (cfg.allow_private_egress) argv[k++] = "--allow-private";
-  for (int i = 0; i < ncg; i++) argv[k++] = "--cgroup", argv[k++] = cg[i];
-  argv[k] = NULL;
+  /* the default network's early options: what a sandbox that takes it would have been given */
+  launch_early e = {1, 1, 0, NULL, 0, (const char(*)[512])cg, ncg};
+  argv_buf a = {0};
+  launch_early_args(&a, &e);
+  if (a.oom) {
+    argv_free(&a);
+    cgroup_remove(w->cgroup_id);
+    return -1;
+  }
+  char **argv = a.v;
   int out[2], err[2], st[2], conf[2];
   if (pipe2(out, O_CLOEXEC)) goto fail0;
   if (pipe2(err, O_CLOEXEC)) goto fail1;
@@ -57,6 +55,7 @@ static int make_one(warm *w, unsigned long serial) {
   if (pipe2(conf, O_CLOEXEC)) goto fail3;
   char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL}; /* slirp4netns is looked up in it */
   w->pid = proc_spawn4(argv, env, out[1], err[1], st[1], conf[0]);
+  argv_free(&a);
   close(out[1]), close(err[1]), close(st[1]), close(conf[0]);
   if (w->pid < 0) {
     close(out[0]), close(err[0]), close(st[0]), close(conf[1]);
@@ -72,6 +71,7 @@ fail2:
 fail1:
   close(out[0]), close(out[1]);
 fail0:
+  argv_free(&a);
   cgroup_remove(w->cgroup_id);
   return -1;
 }

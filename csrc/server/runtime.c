@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "exec_proto.h"
+#include "launch_flags.h"
 #include "server.h"
 
 #define PROXY_PORT 3128          /* the egress proxy, on the sandbox's own loopback */
@@ -51,7 +52,8 @@ typedef struct sandbox_rt {
   char cgroups[3][512]; /* its cgroup directories */
   int ncgroups;
   int cancel;              /* terminate or a stop while it waits for room (admit.c) */
-  int admitted;            /* it holds room (admit.c) */
+  admit_node room;         /* its place in the line, then its room (admit.c) */
+  int queue_full;          /* too many waited when it was asked for */
   long uid_slot;           /* uidrange.c's, or -1 */
   unsigned long uid_base;  /* the host ids it runs as */
   struct sandbox_rt *next;
@@ -74,6 +76,7 @@ static void free_env(char **env) {
 }
 
 static void free_rt(sandbox_rt *s) {
+  admit_leave(&s->room);       /* out of the line, or its room given back */
   uidrange_give(s->uid_slot); /* its processes are gone: pid 1 has been waited for */
   if (s->host_fd >= 0) close(s->host_fd);
   free_env(s->env);
@@ -83,39 +86,6 @@ static void free_rt(sandbox_rt *s) {
 }
 
 /* ---- the command line ---- */
-typedef struct argv_buf {
-  char **v;
-  int n, cap, oom;
-} argv_buf;
-
-static void add(argv_buf *a, const char *s) {
-  if (a->oom) return;
-  if (a->n + 2 > a->cap) {
-    int cap = a->cap ? a->cap * 2 : 64;
-    char **v = realloc(a->v, sizeof *v * (size_t)cap);
-    if (!v) {
-      a->oom = 1;
-      return;
-    }
-    a->v = v, a->cap = cap;
-  }
-  if (!(a->v[a->n] = strdup(s))) {
-    a->oom = 1;
-    return;
-  }
-  a->v[++a->n] = NULL;
-}
-
-static void addf(argv_buf *a, const char *fmt, unsigned long v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, fmt, v);
-  add(a, buf);
-}
-
-static void argv_free(argv_buf *a) {
-  for (int i = 0; i < a->n; i++) free(a->v[i]);
-  free(a->v);
-}
 
 /* ---- the environment: the image's, then PATH/HOME/HOSTNAME if it lacks them, then env
  * groups in order, then the spec's env; later wins ---- */
@@ -131,7 +101,7 @@ static int env_set(argv_buf *env, const char *k, size_t kl, const char *v, int r
     }
   char *nv = NULL;
   if (asprintf(&nv, "%.*s=%s", (int)kl, k, v) < 0) return -1;
-  add(env, nv);
+  argv_add(env, nv);
   free(nv);
   return env->oom ? -1 : 0;
 }
@@ -185,7 +155,7 @@ static int add_command(argv_buf *a, json_t *spec, json_t *config, char *why, siz
   json_t *cmd = json_object_get(spec, "command"), *args = json_object_get(spec, "args");
   int has_cmd = json_array_size(cmd) > 0, has_args = json_array_size(args) > 0;
   if (!has_cmd && !has_args) {
-    add(a, "--idle");
+    argv_add(a, LF_IDLE);
     return 0;
   }
   json_t *entry = has_cmd ? cmd : json_object_get(config, "Entrypoint");
@@ -194,61 +164,47 @@ static int add_command(argv_buf *a, json_t *spec, json_t *config, char *why, siz
     snprintf(why, wn, "the image has no ENTRYPOINT and the spec gives args but no command");
     return -1;
   }
-  add(a, "--");
+  argv_add(a, "--");
   size_t i;
   json_t *v;
-  json_array_foreach(entry, i, v) add(a, json_string_value(v) ? json_string_value(v) : "");
-  json_array_foreach(rest, i, v) add(a, json_string_value(v) ? json_string_value(v) : "");
+  json_array_foreach(entry, i, v) argv_add(a, json_string_value(v) ? json_string_value(v) : "");
+  json_array_foreach(rest, i, v) argv_add(a, json_string_value(v) ? json_string_value(v) : "");
   return 0;
 }
 
 /* What a launcher needs first: how its network and cgroups are made. A warm launcher (pool.c)
  * was started with the same for the default network. */
 static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
-  char helper[4096];
-  add(a, helper_path("porter-sandbox-exec", helper, sizeof helper));
-  add(a, "--launch");
-  add(a, "--parent");
-  addf(a, "%lu", (unsigned long)getpid());
-  add(a, "--status-fd"), add(a, "3");
-  if (s->network) add(a, "--slirp");
-  if (s->network && cfg.allow_private_egress) add(a, "--allow-private");
-  if (s->allow) {
-    add(a, "--egress-proxy"), addf(a, "%lu", PROXY_PORT);
-    size_t i;
-    json_t *v;
-    json_array_foreach(s->allow, i, v) add(a, "--allow"), add(a, json_string_value(v));
-  }
-  if (s->port) add(a, "--forward"), addf(a, "%lu", (unsigned long)s->port);
-  for (int i = 0; i < s->ncgroups; i++) add(a, "--cgroup"), add(a, s->cgroups[i]);
+  launch_early e = {0, s->network, s->allow ? PROXY_PORT : 0, s->allow, s->port, (const char(*)[512])s->cgroups, s->ncgroups};
+  launch_early_args(a, &e);
   return 0;
 }
 
 /* The rest: ids, root, mounts, user, command. */
 static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
   char path[4200], path2[4200], path3[4200];
-  add(a, "--uidmap"), addf(a, "%lu", s->uid_base), addf(a, "%lu", cfg.uid_count);
-  if (s->uid_base != cfg.uid_base) add(a, "--idmap-from"), addf(a, "%lu", cfg.uid_base);
+  argv_add(a, LF_UIDMAP), argv_addf(a, "%lu", s->uid_base), argv_addf(a, "%lu", cfg.uid_count);
+  if (s->uid_base != cfg.uid_base) argv_add(a, LF_IDMAP_FROM), argv_addf(a, "%lu", cfg.uid_base);
   pathf(path, sizeof path, "%s/scratch", s->dir);
-  add(a, "--scratch"), add(a, path), addf(a, "%llu", cfg.disk_max);
+  argv_add(a, LF_SCRATCH), argv_add(a, path), argv_addf(a, "%llu", cfg.disk_max);
   if (img->host) {
-    add(a, "--host-root");
+    argv_add(a, LF_HOST_ROOT);
   } else {
     pathf(path, sizeof path, "%s/scratch/upper", s->dir);
     pathf(path2, sizeof path2, "%s/scratch/work", s->dir);
-    add(a, "--overlay"), add(a, img->rootfs), add(a, path), add(a, path2);
+    argv_add(a, LF_OVERLAY), argv_add(a, img->rootfs), argv_add(a, path), argv_add(a, path2);
   }
   pathf(path3, sizeof path3, "%s/root", s->dir);
   if (mkdir(path3, 0700) != 0) {
     snprintf(why, wn, "cannot create the sandbox's root: %s", strerror(errno));
     return -1;
   }
-  add(a, "--mnt"), add(a, path3);
+  argv_add(a, LF_MNT), argv_add(a, path3);
   pathf(path, sizeof path, "%s/scratch/tmp", s->dir);
-  add(a, "--tmp"), add(a, path);
-  add(a, "--hostname"), add(a, s->name);
-  add(a, "--user"), addf(a, "%lu", s->uid), addf(a, "%lu", s->gid);
-  if (s->cwd[0]) add(a, "--cwd"), add(a, s->cwd);
+  argv_add(a, LF_TMP), argv_add(a, path);
+  argv_add(a, LF_HOSTNAME), argv_add(a, s->name);
+  argv_add(a, LF_USER), argv_addf(a, "%lu", s->uid), argv_addf(a, "%lu", s->gid);
+  if (s->cwd[0]) argv_add(a, LF_CWD), argv_add(a, s->cwd);
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
@@ -258,7 +214,7 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
       return -1;
     }
     volume_data_dir(json_string_value(v), dir, sizeof dir);
-    add(a, "--bind"), add(a, dir), add(a, k);
+    argv_add(a, LF_BIND), argv_add(a, dir), argv_add(a, k);
   }
   if (add_command(a, s->spec, img->config, why, wn) != 0) return -1;
   if (a->oom) {
@@ -462,7 +418,7 @@ static int start_launcher(sandbox_rt *s, const image_info *img, launched *l, cha
     /* a launcher that did not get its options ends; read_status then says it could not start */
     if (send_late(w.config, &late, s->env) != 0) snprintf(why, wn, "could not start the sandbox's launcher");
   } else {
-    for (int i = 0; i < late.n; i++) add(&early, late.v[i]);
+    for (int i = 0; i < late.n; i++) argv_add(&early, late.v[i]);
     if (early.oom) snprintf(why, wn, "out of memory");
     else rc = spawn_launcher(s, &early, l, why, wn);
   }
@@ -493,7 +449,6 @@ static void retire(sandbox_rt *s) {
   /* before the sandbox counts as gone: a 204 to DELETE means nothing is left */
   if (s->ncgroups) cgroup_remove(s->id);
   rm_rf(s->dir);
-  if (s->admitted) admit_release(cfg.memory_max);
   pthread_mutex_lock(&rt_lock);
   for (sandbox_rt **pp = &sandboxes; *pp; pp = &(*pp)->next)
     if (*pp == s) {
@@ -508,12 +463,11 @@ static void retire(sandbox_rt *s) {
 /* Room to run (admit.c) and host ids of its own (uidrange.c); until then it is "queued". 0, or
  * -1 with the sandbox's end recorded. */
 static int admit(sandbox_rt *s) {
-  int rc = admit_wait(cfg.memory_max, &s->cancel);
+  int rc = s->queue_full ? -2 : admit_wait(&s->room);
   unsigned long base = 0;
   long slot = rc == 0 ? uidrange_take(&base) : -1;
-  if (rc == 0 && cfg.run_base && slot < 0) rc = -3, admit_release(cfg.memory_max);
+  if (rc == 0 && cfg.run_base && slot < 0) rc = -3;
   pthread_mutex_lock(&rt_lock);
-  s->admitted = rc == 0;
   s->uid_slot = slot, s->uid_base = base;
   int terminating = s->terminating;
   pthread_mutex_unlock(&rt_lock);
@@ -572,6 +526,7 @@ int runtime_start(const char *id, const char *name, json_t *spec, int host_fd) {
   }
   s->host_fd = host_fd;
   s->uid_slot = -1; /* taken once it has room (admit) */
+  s->queue_full = admit_join(&s->room, cfg.memory_max, &s->cancel) != 0;
   snprintf(s->id, sizeof s->id, "%s", id);
   snprintf(s->name, sizeof s->name, "%s", name);
   s->spec = json_incref(spec);

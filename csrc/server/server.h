@@ -314,13 +314,41 @@ int runtime_count(void);
 int runtime_exec(const char *id, json_t *argv, int client, spool *json, char *why, size_t n);
 int runtime_tmpdir(const char *id, char *out, size_t n, unsigned long *uid_base); /* and the ids it runs as */
 
+/* ---- the launcher's command line (launchargs.c; its flags: launch_flags.h) ---- */
+typedef struct argv_buf {
+  char **v; /* NULL-terminated */
+  int n, cap, oom;
+} argv_buf;
+void argv_add(argv_buf *a, const char *s);
+void argv_addf(argv_buf *a, const char *fmt, unsigned long v);
+void argv_free(argv_buf *a);
+typedef struct launch_early {
+  int prestart;            /* a warm launcher: the rest comes on fd 4 */
+  int network;             /* outbound network (slirp4netns) */
+  int proxy_port;          /* the egress proxy's port, or 0 */
+  json_t *allow;           /* the allow list, or NULL */
+  int forward_port;        /* the sandbox's exposed port, or 0 */
+  const char (*cgroups)[512];
+  int ncgroups;
+} launch_early;
+/* The helper's path and the options a launcher starts with. */
+void launch_early_args(argv_buf *a, const launch_early *e);
+
 /* ---- room to run (admit.c) ---- */
-/* Waits, in the order asked, until a sandbox of mem bytes fits --max-sandboxes and
- * --memory-commit: 0 once it holds room, -1 when *cancel was set meanwhile (admit_wake), -2
- * when too many wait already. */
-int admit_wait(unsigned long long mem, const int *cancel);
-void admit_release(unsigned long long mem);
-void admit_wake(void); /* after setting a waiter's cancel */
+typedef struct admit_node {
+  unsigned long long mem;
+  const int *cancel; /* set (then admit_wake) to stop waiting */
+  int admitted, linked;
+  struct admit_node *next;
+} admit_node;
+/* A sandbox of mem bytes joins the line, in the order the requests come: 0, or -1 when too
+ * many wait already. */
+int admit_join(admit_node *n, unsigned long long mem, const int *cancel);
+/* Until its turn and room under --max-sandboxes and --memory-commit: 0 once it holds room, -1
+ * if *cancel was set meanwhile. */
+int admit_wait(admit_node *n);
+void admit_leave(admit_node *n); /* out of the line, its room given back; any time, once */
+void admit_wake(void);           /* after setting a waiter's cancel */
 
 /* ---- the ids sandboxes run as (uidrange.c) ---- */
 /* Refuses a run range that overlaps an account, a subordinate range or the store's ids. */
