@@ -11,11 +11,7 @@ local sh = process.shquote
 local build, rounds = arg[1], tonumber(arg[2])
 local now = sandbox._now
 
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
-end
+local median = require("scripts.bench.stats").median
 
 local function timed(cmd)
   local t0 = now()

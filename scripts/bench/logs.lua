@@ -6,11 +6,7 @@ local sandboxd = require "spec.support.sandboxd"
 local rounds, lines = tonumber(arg[1]) or 5, tonumber(arg[2]) or 200000
 local now = sandbox._now
 
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
-end
+local median = require("scripts.bench.stats").median
 
 local srv = sandboxd.start { args = { "--max-log-lines", tostring(lines + 10), "--max-log-bytes", "1G" } }
 local ok, err = pcall(function()

@@ -12,11 +12,7 @@ local sh = process.shquote
 local build, rounds = arg[1] or "build", tonumber(arg[2] or "5")
 local MB = tonumber(os.getenv("NET_MB") or "100")
 
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
-end
+local median = require("scripts.bench.stats").median
 
 local lab = netlab.start()
 local ok, err = pcall(function()

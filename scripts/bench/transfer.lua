@@ -17,10 +17,7 @@ for i = 1, 1000 do
 end
 assert(os.execute("head -c 1073741824 /dev/urandom > " .. work .. "/big/one.bin"))
 
-local function median(t)
-  table.sort(t)
-  return #t % 2 == 1 and t[(#t + 1) / 2] or (t[#t / 2] + t[#t / 2 + 1]) / 2
-end
+local median = require("scripts.bench.stats").median
 local function timed(fn)
   local t0 = socket.gettime()
   fn()
