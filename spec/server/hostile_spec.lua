@@ -385,7 +385,8 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal("failed\n", connect(id, "127.0.0.1", srv.port))
       -- and it, as the proxy (both forks of the launcher, alike in ps), has a root of its own
       -- with none of the host's files: the forwarder's holds nothing at all
-      local pids = oci.run("ps -eo pid=,user=,args= | awk '$2 == \"nobody\" && /--forward / {print $1}'")
+      -- this sandbox's alone (its launcher's forks carry its --hostname), not another server's
+      local pids = oci.run("ps -eo pid=,user=,args= | awk '$2 == \"nobody\" && /--forward / && / --hostname " .. id .. " / {print $1}'")
       local empty = 0
       for pid in pids:gmatch("%d+") do
         assert.equal("etc\n", oci.run("ls -A /proc/" .. pid .. "/root/"))
