@@ -68,31 +68,35 @@ int write_idmap(pid_t pid, const char *kind, unsigned long inside, unsigned long
   return ok ? 0 : -1;
 }
 
-int idmap_userns(unsigned long inside, unsigned long outside, unsigned long count) {
+int make_userns(unsigned long inside, unsigned long outside, unsigned long count, int with_net, int *net_fd) {
   pid_t self = getpid();
   int up[2];
   if (pipe2(up, O_CLOEXEC) != 0) return -1;
   pid_t pid = fork();
   if (pid < 0) return close(up[0]), close(up[1]), -1;
-  if (pid == 0) { /* holds the namespace until we have it open, and never outlives us */
+  if (pid == 0) { /* holds the namespaces until we have them open, and never outlives us */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(up[0]);
-    if (getppid() != self || unshare(CLONE_NEWUSER) != 0 || write(up[1], "u", 1) != 1) _exit(1);
+    int flags = CLONE_NEWUSER | (with_net ? CLONE_NEWNET : 0); /* the user namespace first: it owns the rest */
+    if (getppid() != self || unshare(flags) != 0 || write(up[1], "u", 1) != 1) _exit(1);
     pause();
     _exit(0);
   }
   close(up[1]);
   char b, path[64];
-  int fd = -1;
+  int fd = -1, net = -1;
   if (read(up[0], &b, 1) == 1 && write_idmap(pid, "uid_map", inside, outside, count) == 0 &&
       write_idmap(pid, "gid_map", inside, outside, count) == 0) {
     snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    if (with_net && fd >= 0 && (net = open(path, O_RDONLY | O_CLOEXEC)) < 0) close(fd), fd = -1;
   }
   int saved = errno;
   close(up[0]);
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
+  if (net_fd) *net_fd = net;
   errno = saved;
   return fd;
 }

@@ -15,9 +15,11 @@ int creds_become(uid_t uid, gid_t gid);
 
 /* Writes "inside outside count" to /proc/pid/<kind> (uid_map or gid_map). 0 or -1 with errno. */
 int write_idmap(pid_t pid, const char *kind, unsigned long inside, unsigned long outside, unsigned long count);
-/* A user namespace (its fd) whose ids inside..inside+count-1 are outside.. on the host: for an
- * idmapped mount that shows files owned by the former as owned by the latter. -1 with errno. */
-int idmap_userns(unsigned long inside, unsigned long outside, unsigned long count);
+/* A user namespace (its fd) whose ids inside..inside+count-1 are outside.. on the host, made by
+ * us (so ours, not outside's): for an idmapped mount that shows files owned by the former as
+ * owned by the latter, or, with_net, owning a new network namespace (its fd in *net_fd). -1
+ * with errno. */
+int make_userns(unsigned long inside, unsigned long outside, unsigned long count, int with_net, int *net_fd);
 /* porter-sandbox-exec --idmap-probe DIR FROM TO: 0 when DIR's filesystem takes an idmapped
  * mount (FROM.. shown as TO..), else 1 with why on stderr. */
 int idmap_probe(const char *dir, unsigned long from, unsigned long to);
@@ -34,7 +36,7 @@ int root_mkdirs(int rootfd, const char *path, uid_t uid, gid_t gid);
 /* Makes name at the top of the root a real directory (a symlink or file there is replaced). */
 int root_topdir(int rootfd, const char *name, uid_t uid, gid_t gid);
 /* Mounts src (bind, recursive) onto the directory fd refers to; through userns's idmapping
- * (idmap_userns) unless it is -1. */
+ * (make_userns) unless it is -1. */
 int bind_onto_fd(const char *src, int fd, int readonly, int userns);
 /* Populates a fresh tmpfs at the directory fd with the few device nodes a workload needs. */
 int make_dev(int devfd, uid_t uid, gid_t gid);

@@ -242,7 +242,7 @@ static int assemble(const opts *o) {
   if (o->scratch && mount_scratch(o, root) != 0) return -1;
   int userns = -1;
   if (o->store_base && o->store_base != o->base &&
-      (userns = idmap_userns(o->store_base, o->base, o->count)) < 0)
+      (userns = make_userns(o->store_base, o->base, o->count, 0, NULL)) < 0)
     return report("cannot make the idmapping of the sandbox's files: %s", strerror(errno)), -1;
   char lower[4200];
   snprintf(lower, sizeof lower, "%s", o->lower ? o->lower : "");

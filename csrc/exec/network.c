@@ -237,32 +237,10 @@ static void lo_up(void) {
  * and holds every capability it needs over this namespace and none over anything else; the host's
  * root keeps them all; the sandbox, in a user namespace of its own, has none. */
 static int make_namespace(void) {
-  int up[2];
-  if (pipe2(up, O_CLOEXEC) != 0) return report("cannot make a pipe: %s", strerror(errno)), -1;
-  pid_t self = getpid(), pid = fork();
-  if (pid < 0) return report("cannot make a network namespace: %s", strerror(errno)), -1;
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    close(up[0]);
-    if (getppid() != self || unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 || write(up[1], "u", 1) != 1) _exit(1);
-    pause(); /* until we have its namespaces */
-    _exit(0);
-  }
-  close(up[1]);
-  char b, path[64];
-  int made = read(up[0], &b, 1) == 1, net = -1;
-  close(up[0]);
-  if (made) {
-    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-    net_userns = open(path, O_RDONLY | O_CLOEXEC);
-    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
-    net = open(path, O_RDONLY | O_CLOEXEC);
-  }
-  int ok = made && net_userns >= 0 && net >= 0 && write_idmap(pid, "uid_map", 0, HELPER_UID, 1) == 0 &&
-           write_idmap(pid, "gid_map", 0, HELPER_UID, 1) == 0 && setns(net, CLONE_NEWNET) == 0;
+  int net = -1;
+  net_userns = make_userns(0, HELPER_UID, 1, 1, &net);
+  int ok = net_userns >= 0 && setns(net, CLONE_NEWNET) == 0;
   int err = errno;
-  kill(pid, SIGKILL);
-  waitpid(pid, NULL, 0);
   if (net >= 0) close(net);
   return ok ? 0 : (report("cannot make a network namespace: %s", strerror(err)), -1);
 }

@@ -166,7 +166,7 @@ int make_host_root(int rootfd, uid_t uid, gid_t gid) {
 int idmap_probe(const char *dir, unsigned long from, unsigned long to) {
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return perror("cannot make a mount namespace"), 1;
-  int userns = idmap_userns(from, to, 65536);
+  int userns = make_userns(from, to, 65536, 0, NULL);
   if (userns < 0) return perror("cannot make a user namespace"), 1;
   int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   struct mount_attr idmap = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};

@@ -115,15 +115,13 @@ static int parse_args(int argc, char **argv, args *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (store_option(a, v) == 2) {
-      continue;
-    } else if (store_option(a, v)) {
-      if (store_option(a, v) < 0) {
-        fprintf(stderr, "porter-sandboxd: %s wants %s (got '%s')\n", a,
-                !strcmp(a, "--image-dir") ? "a directory" : "a size of at least 1M such as 512M or 20G", v ? v : "");
-        return 2;
-      }
-      i++;
+    int image_opt = store_option(a, v); /* the image store's (images.c), shared with `image` */
+    if (image_opt < 0) {
+      fprintf(stderr, "porter-sandboxd: %s wants %s (got '%s')\n", a,
+              !strcmp(a, "--image-dir") ? "a directory" : "a size of at least 1M such as 512M or 20G", v ? v : "");
+      return 2;
+    } else if (image_opt) {
+      i += image_opt == 1; /* 2: a flag without a value */
     } else if (!strcmp(a, "--print-url")) {
       o->print_url = 1;
     } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
