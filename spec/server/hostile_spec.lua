@@ -435,11 +435,13 @@ describe("porter-sandboxd against hostile code", function()
     it("stops a fork bomb at its pids limit, and the server and other sandboxes stay responsive", function()
       local bomb = run { image = "host" }
       wait_running(bomb)
+      -- beside what this machine does without a bomb, measured now: a busy machine is no DoS
+      local h0, e0 = responsive()
       exec(bomb, "(i=0; while [ $i -lt 5000 ]; do sleep 60 & i=$((i+1)); done) >/dev/null 2>&1 &")
       process.sleep(1)
       local h, e = responsive()
-      assert.truthy(h < 0.05, "healthz p95 " .. h)
-      assert.truthy(e < 0.05, "exec p95 " .. e)
+      assert.truthy(h < math.max(0.05, 3 * h0), ("healthz p95 %.3f s (%.3f s without the bomb)"):format(h, h0))
+      assert.truthy(e < math.max(0.05, 3 * e0), ("exec p95 %.3f s (%.3f s without the bomb)"):format(e, e0))
       local n = tonumber(process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. bomb .. "/pids.current"))
       assert.truthy(n and n > 400 and n <= 512, tostring(n))
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. bomb }
