@@ -8,6 +8,22 @@ LUA     ?= lua5.4
 SAN     ?=
 CC      ?= cc
 
+# The Lua the module is built for: `make LUA=lua5.1`, `LUA=lua5.3` or `LUA=luajit` builds
+# the SDK (core.so and the façade) for that VM into $(BUILD)/<vm>/ (build/luajit/, ...), and `make test LUA=...`
+# runs the SDK's specs under it. Everything else (porter-lua, the server, the generators)
+# is Lua 5.4's. LuaRocks passes the interpreter's path and LUA_INCDIR.
+LUA_VM  := $(patsubst luajit%,luajit,$(notdir $(LUA)))
+LUA_INCDIR ?=
+TOOL_LUA := lua5.4
+ifeq ($(LUA_VM),lua5.4)
+  LUA_DIR := $(BUILD)/lua
+  SDK_OBJDIR := $(BUILD)/obj
+else
+  LUA_DIR := $(BUILD)/$(LUA_VM)
+  SDK_OBJDIR := $(BUILD)/obj-$(LUA_VM)
+endif
+LUA_VM_CFLAGS := $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell pkg-config --cflags $(LUA_VM) 2>/dev/null))
+
 PKGS_SDK    := lua5.4 libcurl
 PKGS_SERVER := libmicrohttpd sqlite3 jansson libarchive
 
@@ -28,7 +44,7 @@ endif
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC
 # hidden: the module exports luaopen_porter_sandbox_core and nothing else (no table_merge or
 # k_result in the process's symbol space, where porter-lua's -E would put them)
-SDK_CFLAGS    := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SDK) 2>/dev/null) -Icsrc/sdk -Icsrc/include -I$(BUILD)/gen -fvisibility=hidden
+SDK_CFLAGS    := $(CFLAGS_COMMON) $(LUA_VM_CFLAGS) $(shell pkg-config --cflags libcurl 2>/dev/null) -Icsrc/sdk -Icsrc/include -I$(BUILD)/gen -fvisibility=hidden
 SDK_LIBS      := $(shell pkg-config --libs libcurl 2>/dev/null)
 SERVER_CFLAGS := $(CFLAGS_COMMON) $(shell pkg-config --cflags $(PKGS_SERVER) 2>/dev/null) -Icsrc/server -Icsrc/include -I$(BUILD)/gen
 SERVER_LIBS   := $(shell pkg-config --libs $(PKGS_SERVER) 2>/dev/null) -lpthread
@@ -38,7 +54,7 @@ SANFLAGS      := -fsanitize=address,undefined
 LDSAN         := $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
 SDK_SRC    := $(wildcard csrc/sdk/*.c)
-SDK_OBJ    := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
+SDK_OBJ    := $(SDK_SRC:%.c=$(SDK_OBJDIR)/%.o)
 INTERP_SRC := $(wildcard csrc/interp/*.c)
 INTERP_OBJ := $(INTERP_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_SRC := $(wildcard csrc/server/*.c)
@@ -53,19 +69,24 @@ SHA256_OBJ := $(BUILD)/obj/csrc/common/sha256.o
 BENCH_SRC  := $(wildcard scripts/bench/*.c)
 BENCH_BIN  := $(BENCH_SRC:scripts/bench/%.c=$(BUILD)/bench/%)
 LUA_SRC    := $(shell find lua -name '*.lua')
-LUA_OUT    := $(LUA_SRC:lua/%=$(BUILD)/lua/%)
+LUA_OUT    := $(LUA_SRC:lua/%=$(LUA_DIR)/%)
 
-CORE_SO := $(BUILD)/lua/porter_sandbox/core.so
+CORE_SO := $(LUA_DIR)/porter_sandbox/core.so
 
 .PHONY: all test asan-test clean install bench deps demo check fuzz docs rock-build rock-install
+ifeq ($(LUA_VM),lua5.4)
 all: $(CORE_SO) $(LUA_OUT) $(BUILD)/porter-lua $(BUILD)/porter-sandbox $(BUILD)/porter-sandboxd $(BUILD)/porter-sandbox-exec $(BUILD)/porter-sandbox-unpack $(BUILD)/porter-scripted-server $(BENCH_BIN)
+else
+# another VM's SDK; its specs still need the 5.4 build's server and scripted server
+all: $(CORE_SO) $(LUA_OUT)
+endif
 
 # every object depends on this file: the flags live here
-$(BUILD)/obj/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) $(BUILD)/gen/contract_gen.h Makefile
+$(SDK_OBJDIR)/csrc/sdk/%.o: csrc/sdk/%.c $(wildcard csrc/sdk/*.h csrc/include/*.h) $(BUILD)/gen/contract_gen.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -c $< -o $@
 # porter-lua finds lua-cjson where lua5.4 finds it at build time, whatever LUA_CPATH says later
-CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(LUA) -e 'io.write(package.searchpath("cjson", package.cpath) or "")')
+CJSON_SO := $(shell env -u LUA_CPATH -u LUA_CPATH_5_4 $(TOOL_LUA) -e 'io.write(package.searchpath("cjson", package.cpath) or "")')
 $(BUILD)/obj/csrc/interp/%.o: csrc/interp/%.c $(wildcard csrc/interp/*.h csrc/include/*.h) $(BUILD)/gen/embedded_lua.h Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SDK_CFLAGS) -I$(BUILD)/gen -DCJSON_SO='"$(CJSON_SO)"' -c $< -o $@
@@ -90,7 +111,7 @@ $(CORE_SO): $(SDK_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(SDK_LIBS) $(LDSAN)
 
-$(BUILD)/lua/%.lua: lua/%.lua
+$(LUA_DIR)/%.lua: lua/%.lua
 	@mkdir -p $(dir $@)
 	cp $< $@
 
@@ -100,11 +121,11 @@ $(BUILD)/lua/%.lua: lua/%.lua
 .PRECIOUS: %/gen/contract_gen.h
 %/gen/contract_gen.h: api/openapi.yaml scripts/gen_contract.lua scripts/yaml.lua
 	@mkdir -p $(dir $@)
-	$(LUA) scripts/gen_contract.lua $< $(dir $@)
+	$(TOOL_LUA) scripts/gen_contract.lua $< $(dir $@)
 
 $(BUILD)/gen/embedded_lua.h: $(LUA_SRC) scripts/embed.lua
 	@mkdir -p $(dir $@)
-	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
+	$(TOOL_LUA) scripts/embed.lua $@ $(LUA_SRC)
 
 $(BUILD)/porter-lua: $(INTERP_OBJ) $(SDK_OBJ)
 	$(CC) -o $@ $^ $(SDK_LIBS) $(LUA_LIBS) -lreadline -Wl,-E $(LDSAN)
@@ -132,6 +153,9 @@ $(BUILD)/bench/%: scripts/bench/%.c
 	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libcurl) -o $@ $< $(SDK_LIBS) $(LDSAN)
 
 test: all
+ifneq ($(LUA_VM),lua5.4)
+	$(MAKE) --no-print-directory BUILD=$(BUILD) SAN=$(SAN) LUA=lua5.4 all
+endif
 	BUILD=$(BUILD) LUA=$(LUA) sh scripts/run-specs.sh
 
 asan-test: all
@@ -187,17 +211,20 @@ install: all
 
 # LuaRocks (rockspec/, build type "make"): the rock builds in a directory of its own under
 # /tmp and installs from there, so that nothing is left in the checkout.
+# LuaRocks passes LUA (the interpreter: lua5.1, lua5.3, lua5.4 or luajit) and LUA_INCDIR. The
+# command line (porter-sandbox) is Lua 5.4's, like porter-lua: only the 5.4 rock installs it.
 rock-build:
-	@command -v pkg-config >/dev/null && pkg-config --exists $(PKGS_SDK) || { echo "the rock needs pkg-config, liblua5.4-dev and libcurl4-openssl-dev" >&2; exit 1; }
+	@command -v pkg-config >/dev/null && pkg-config --exists libcurl && command -v $(TOOL_LUA) >/dev/null || { echo "the rock needs pkg-config, libcurl4-openssl-dev, the headers of its Lua, and lua5.4 (the build's code generators)" >&2; exit 1; }
 
 rock-install:
 	@test -n "$(ROCK_LIBDIR)" && test -n "$(ROCK_LUADIR)" || { echo "rock-install is LuaRocks' (ROCK_LIBDIR, ROCK_LUADIR)" >&2; exit 1; }
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(MAKE) --no-print-directory SAN= BUILD="$$tmp" "$$tmp/lua/porter_sandbox/core.so" $(LUA_SRC:lua/%="$$tmp/lua/%") && \
+	dir="$$tmp/$(patsubst $(BUILD)/%,%,$(LUA_DIR))" && \
+	$(MAKE) --no-print-directory SAN= BUILD="$$tmp" LUA="$(LUA)" LUA_INCDIR="$(LUA_INCDIR)" "$$dir/porter_sandbox/core.so" $(LUA_SRC:lua/%="$$dir/%") && \
 	install -d "$(ROCK_LIBDIR)/porter_sandbox" "$(ROCK_LUADIR)/porter_sandbox" && \
-	install -m755 "$$tmp/lua/porter_sandbox/core.so" "$(ROCK_LIBDIR)/porter_sandbox/" && \
-	install -m644 "$$tmp"/lua/porter_sandbox/*.lua "$(ROCK_LUADIR)/porter_sandbox/" && \
-	if [ -n "$(ROCK_BINDIR)" ]; then install -d "$(ROCK_BINDIR)" && install -m755 scripts/porter-sandbox.lua "$(ROCK_BINDIR)/porter-sandbox"; fi
+	install -m755 "$$dir/porter_sandbox/core.so" "$(ROCK_LIBDIR)/porter_sandbox/" && \
+	install -m644 "$$dir"/porter_sandbox/*.lua "$(ROCK_LUADIR)/porter_sandbox/" && \
+	if [ -n "$(ROCK_BINDIR)" ] && [ "$(LUA_VM)" = lua5.4 ]; then install -d "$(ROCK_BINDIR)" && install -m755 scripts/porter-sandbox.lua "$(ROCK_BINDIR)/porter-sandbox"; fi
 
 clean:
 	rm -rf build build-asan build-fuzz

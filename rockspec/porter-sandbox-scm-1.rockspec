@@ -1,7 +1,9 @@
 -- The SDK as a rock: `luarocks --lua-version=5.4 make rockspec/porter-sandbox-scm-1.rockspec`
--- from the top of the repository. It builds with the Makefile (in a directory of its own, so
--- nothing is left in the checkout) and needs pkg-config and the headers of Lua 5.4 and libcurl
--- (Debian: pkg-config liblua5.4-dev libcurl4-openssl-dev).
+-- from the top of the repository (or --lua-version=5.1 / 5.3; for LuaJIT add
+-- LUA=/usr/bin/luajit LUA_INCDIR=/usr/include/luajit-2.1). It builds with the Makefile (in a
+-- directory of its own, so nothing is left in the checkout) and needs pkg-config, the headers
+-- of that Lua and of libcurl, and lua5.4, which runs the build's code generators (Debian:
+-- pkg-config liblua5.X-dev or libluajit-5.1-dev, libcurl4-openssl-dev, lua5.4).
 --
 -- lua-cjson is needed at run time but not listed: LuaRocks does not see Debian's `lua-cjson`
 -- package and would insist on building its own from a rocks server. Install either one
@@ -18,10 +20,12 @@ description = {
   ]],
   license = "MIT",
 }
-dependencies = { "lua >= 5.4" }
+dependencies = { "lua >= 5.1" }
 build = {
   type = "make",
   build_target = "rock-build",
+  build_variables = { LUA = "$(LUA)", LUA_INCDIR = "$(LUA_INCDIR)" },
   install_target = "rock-install",
-  install_variables = { ROCK_LIBDIR = "$(LIBDIR)", ROCK_LUADIR = "$(LUADIR)", ROCK_BINDIR = "$(BINDIR)" },
+  install_variables = { ROCK_LIBDIR = "$(LIBDIR)", ROCK_LUADIR = "$(LUADIR)", ROCK_BINDIR = "$(BINDIR)",
+                        LUA = "$(LUA)", LUA_INCDIR = "$(LUA_INCDIR)" },
 }

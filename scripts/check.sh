@@ -1,6 +1,7 @@
 #!/bin/sh
-# `make check`: the whole suite twice, plain and under AddressSanitizer + UBSan, the fuzzers
-# briefly, then one summed line "N passed, N failed"; exits non-zero if anything failed.
+# `make check`: the whole suite twice, plain and under AddressSanitizer + UBSan, the SDK's
+# specs under Lua 5.1, 5.3 and LuaJIT, the fuzzers briefly, then one summed line
+# "N passed, N failed"; exits non-zero if anything failed.
 cd "$(dirname "$0")/.."
 status=0 passed=0 failed=0
 tmp=$(mktemp -d)
@@ -24,6 +25,12 @@ run() { # build dir, san flag
 }
 
 run build ""
+# the SDK built for each other VM (build/<vm>/), its specs against the plain build's servers
+for vm in lua5.1 lua5.3 luajit; do
+  make -s BUILD=build LUA=$vm all || { echo "build for $vm failed"; failed=$((failed + 1)); status=1; continue; }
+  ( BUILD=build LUA=$vm sh scripts/run-specs.sh; echo $? >"$tmp/rc" ) 2>&1 | tee "$tmp/log"
+  count "the $vm run"
+done
 run build-asan 1
 # the fuzzers: a short run from the seeds each time (make fuzz FUZZ_SECONDS=600 for a long one)
 ( make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}"; echo $? >"$tmp/rc" ) 2>&1 | tee "$tmp/log"

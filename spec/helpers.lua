@@ -1,7 +1,20 @@
 -- Loaded by busted before every spec file (see .busted); specs also `require "spec.helpers"`.
+require("spec.support.compat")
 local helpers = {}
 
 helpers.build = os.getenv("PORTER_BUILD") or "build"
+-- the Lua under test (make test LUA=luajit) and the directory its SDK was built into
+helpers.lua = os.getenv("PORTER_SPEC_LUA") or "lua5.4"
+helpers.lib = os.getenv("PORTER_SPEC_LIB") or helpers.build .. "/lua"
+
+-- The clients a spec runs its case with: a Porter, and an AsyncPorter where the VM has one
+-- (not Lua 5.1; spec/sdk/vm_spec.lua checks what 5.1 says instead).
+function helpers.clients(opts)
+  local sandbox = require("porter_sandbox")
+  local list = { sandbox.Porter(opts) }
+  if sandbox.HAS_ASYNC then list[2] = sandbox.AsyncPorter(opts) end
+  return list
+end
 helpers.process = require("spec.support.process")
 
 -- A scripted HTTP server on loopback for what a real server cannot produce on demand.
@@ -40,7 +53,7 @@ helpers.answer = {
 
 local PORTER_ENV = { "PORTER_SANDBOX_API_KEY", "PORTER_SANDBOX_BASE_URL", "PORTER_CLUSTER_ID", "KUBERNETES_SERVICE_HOST" }
 
--- Runs Lua code in a fresh lua5.4 with exactly the given Porter environment variables (the
+-- Runs Lua code in a fresh interpreter (the Lua under test) with exactly the given Porter environment variables (the
 -- only way to test what a client reads from its environment). Returns stdout, exit ok.
 function helpers.lua_eval(code, env)
   local sh = helpers.process.shquote
@@ -51,10 +64,8 @@ function helpers.lua_eval(code, env)
     parts[#parts + 1] = k
   end
   for k, v in pairs(env or {}) do parts[#parts + 1] = sh(k .. "=" .. v) end
-  local cmd = "lua5.4 -e " .. sh(code) .. " 2>&1"
-  local p = io.popen(table.concat(parts, " ") .. " " .. cmd)
-  local out = p:read("a")
-  local ok = p:close()
+  local cmd = helpers.lua .. " -e " .. sh(code) .. " 2>&1"
+  local out, ok = helpers.process.capture(table.concat(parts, " ") .. " " .. cmd)
   -- gcc 12's LeakSanitizer crashes on some processes as it scans glibc 2.36's dynamic TLS
   -- ("Tracer caught signal 11 ... DTLS ... LeakSanitizer has encountered a fatal error"), by
   -- where things happen to lie in memory: no finding. Then once more without the TLS scan, the
@@ -62,9 +73,7 @@ function helpers.lua_eval(code, env)
   if out:find("LeakSanitizer has encountered a fatal error", 1, true) and os.getenv("LSAN_OPTIONS") then
     local root = os.getenv("PORTER_ROOT") or "."
     local lsan = "LSAN_OPTIONS=" .. sh("use_tls=0:print_suppressions=0:suppressions=" .. root .. "/spec/support/lsan-notls.supp")
-    p = io.popen(table.concat(parts, " ") .. " " .. lsan .. " " .. cmd)
-    out = p:read("a")
-    ok = p:close()
+    out, ok = helpers.process.capture(table.concat(parts, " ") .. " " .. lsan .. " " .. cmd)
   end
   return out, ok
 end

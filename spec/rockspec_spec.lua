@@ -38,4 +38,21 @@ describe("rockspec", function()
     assert.matches("porter_sandbox needs lua-cjson, which this Lua cannot load: install Debian's lua-cjson package", out, 1, true)
     os.execute("rm -rf " .. sh(tree))
   end)
+  it("builds for LuaJIT too (the README's command), and luajit can require it, AsyncPorter included", function()
+    local tree = helpers.process.tmpdir()
+    local root = os.getenv("PORTER_ROOT") or "."
+    local out, ok = helpers.process.capture(string.format(
+      "cd %s && env -u LD_PRELOAD luarocks --lua-version=5.1 make rockspec/porter-sandbox-scm-1.rockspec --tree %s " ..
+      "LUA=/usr/bin/luajit LUA_INCDIR=/usr/include/luajit-2.1 2>&1", sh(root), sh(tree)))
+    assert.is_true(ok, out)
+    out = helpers.process.capture(string.format(
+      "cd / && env -u LD_PRELOAD LUA_PATH=%s LUA_CPATH=%s luajit -e %s 2>&1",
+      sh(tree .. "/share/lua/5.1/?.lua;" .. tree .. "/share/lua/5.1/?/init.lua;;"), sh(tree .. "/lib/lua/5.1/?.so;;"),
+      sh('local s = require "porter_sandbox"; local a = s.AsyncPorter { base_url = "http://127.0.0.1:1" }; ' ..
+         'print(jit.version, tostring(a), s.HAS_ASYNC)')))
+    assert.matches("^LuaJIT 2%.1[^\t]*\tAsyncPorter%(http://127.0.0.1:1%)\ttrue\n$", out)
+    -- the command line is 5.4's: not installed by another VM's rock
+    assert.is_nil(io.open(tree .. "/bin/porter-sandbox"))
+    os.execute("rm -rf " .. sh(tree))
+  end)
 end)

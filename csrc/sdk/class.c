@@ -21,12 +21,32 @@ static int handle_newindex(lua_State *L) {
   return porter_argerror(L, "%s fields are read-only (tried to set '%s')", lua_tostring(L, -1), key);
 }
 
+void porter_wrap_table(lua_State *L, int idx) {
+#ifdef PORTER_EMULATE_YIELDK
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_iscfunction(L, -1)) {
+      porter_wrap_yielding(L);
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, idx); /* an existing key: next() may go on */
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+#else
+  (void)L, (void)idx;
+#endif
+}
+
 void class_register(lua_State *L, const char *mt, const luaL_Reg *methods, const luaL_Reg *more,
                     lua_CFunction tostring) {
   luaL_newmetatable(L, mt);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
   if (more) luaL_setfuncs(L, more, 0);
+  porter_wrap_table(L, -1);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "methods"); /* the Lua façade adds its methods here */
   lua_pushcclosure(L, fields_index, 1);

@@ -56,17 +56,34 @@ fail:
 /* Namespace functions the Lua façade adds: NS_LUA_KEY[namespace][name] = function(client, ...). */
 static const char NS_LUA_KEY[] = "porter_sandbox.ns_lua";
 
-static int ns_lua_done(lua_State *L, int status, lua_KContext ctx) { return lua_gettop(L); }
+static const char NS_BIND_KEY[] = "porter_sandbox.ns_bind";
 
-/* Calls the façade's function with the client first, as `ns.f(...)` or `ns:f(...)`. */
-static int ns_lua_call(lua_State *L) {
-  if (lua_gettop(L) >= 1 && lua_rawequal(L, 1, lua_upvalueindex(2))) lua_remove(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(3));
-  lua_insert(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 2);
-  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, ns_lua_done);
-  return lua_gettop(L);
+/* The façade's function bound to the client, as `ns.f(...)` or `ns:f(...)`. A Lua closure,
+ * not a C one: a C function in between could not yield on LuaJIT (no continuations). */
+static const char NS_BIND_LUA[] =
+    "local rawequal = rawequal\n"
+    "return function(client, ns, f)\n"
+    "  return function(a, ...)\n"
+    "    if rawequal(a, ns) then return f(client, ...) end\n"
+    "    return f(client, a, ...)\n"
+    "  end\n"
+    "end\n";
+
+/* pushes bind(client, ns, f) for the function on top, which it replaces */
+static void ns_bind(lua_State *L, int client_idx, int ns_idx) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, NS_BIND_KEY) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (luaL_loadbuffer(L, NS_BIND_LUA, sizeof NS_BIND_LUA - 1, "=porter_sandbox.namespace") != LUA_OK) lua_error(L);
+    lua_call(L, 0, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, NS_BIND_KEY);
+  }
+  lua_insert(L, -2);
+  lua_pushvalue(L, client_idx);
+  lua_insert(L, -2);
+  lua_pushvalue(L, ns_idx);
+  lua_insert(L, -2);
+  lua_call(L, 3, 1);
 }
 
 /* core._extend(namespace, name, fn): every client made from now on has ns.name. */
@@ -93,25 +110,23 @@ static int ns_extend(lua_State *L) {
 /* A namespace table: the functions in fns, each a closure over (client, namespace), and the
  * façade's for this namespace. */
 static void push_namespace(lua_State *L, int client_idx, const char *name, const luaL_Reg *fns) {
+  int async = client_test(L, client_idx)->async;
   lua_newtable(L);
   for (; fns->name; fns++) {
     lua_pushvalue(L, client_idx);
     lua_pushvalue(L, -2);
     lua_pushcclosure(L, fns->func, 2);
+    if (async) porter_wrap_yielding(L);
     lua_setfield(L, -2, fns->name);
   }
   int ns = lua_gettop(L);
   if (lua_getfield(L, LUA_REGISTRYINDEX, NS_LUA_KEY) == LUA_TTABLE && lua_getfield(L, -1, name) == LUA_TTABLE) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
-      lua_pushvalue(L, client_idx);
-      lua_pushvalue(L, ns);
-      lua_pushvalue(L, -3);
-      lua_pushcclosure(L, ns_lua_call, 3);
-      lua_pushvalue(L, -3);
+      ns_bind(L, client_idx, ns);
+      lua_pushvalue(L, -2);
       lua_insert(L, -2);
       lua_rawset(L, ns);
-      lua_pop(L, 1);
     }
   }
   lua_settop(L, ns);
@@ -135,6 +150,7 @@ static void push_raw(lua_State *L, int client_idx) {
     lua_pushvalue(L, -2);
     lua_pushlightuserdata(L, (void *)op);
     lua_pushcclosure(L, raw_op, 3);
+    if (client_test(L, client_idx)->async) porter_wrap_yielding(L);
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, op->id);
     lua_setfield(L, raw, op->id);
@@ -205,7 +221,16 @@ static int client_new(lua_State *L, int async) {
 }
 
 static int porter_new(lua_State *L) { return client_new(L, 0); }
-static int async_new(lua_State *L) { return client_new(L, 1); }
+static int async_new(lua_State *L) {
+#if !defined(PORTER_HAVE_YIELDK) && !defined(PORTER_EMULATE_YIELDK)
+  return porter_raise(L, ERR_BASE, 0, 0,
+                      "AsyncPorter is not available on %s: its tasks yield from inside the SDK's C calls and "
+                      "across pcall, which needs Lua 5.3, 5.4 or LuaJIT; use Porter, whose calls block",
+                      LUA_VERSION);
+#else
+  return client_new(L, 1);
+#endif
+}
 
 /* core._twin(client, max_connections): an AsyncPorter with the client's configuration, API key
  * included (which Lua code cannot read), for transfers that run several requests at once. */

@@ -97,11 +97,14 @@ static int raise_failure(lua_State *L, porter_preq *r) {
     return lua_error(L); /* what the progress function raised, as it raised it */
   }
   if (r->oom) return porter_raise(L, ERR_SANDBOX, 0, 0, "not enough memory for the response to %s %s", r->op->method, r->url);
-  if (r->too_big)
+  if (r->too_big) {
+    char max[32]; /* not %I: Lua 5.1's formatter has none */
+    snprintf(max, sizeof max, "%lld", (long long)r->c->max_response_bytes);
     return porter_raise(L, ERR_SANDBOX, 0, 0,
-                        "the response to %s %s is larger than max_response_bytes (%I bytes): not a Porter Sandbox API "
+                        "the response to %s %s is larger than max_response_bytes (%s bytes): not a Porter Sandbox API "
                         "answer, or raise the option",
-                        r->op->method, r->url, (LUAI_UACINT)r->c->max_response_bytes);
+                        r->op->method, r->url, max);
+  }
   /* libcurl refuses a single header line past 100 KiB as "out of memory" */
   if (r->header_bytes > MAX_HEADER_BYTES || (r->cc == CURLE_OUT_OF_MEMORY && !r->resp.n))
     return porter_raise(L, ERR_SANDBOX, 0, 0, "the response to %s %s has more than %d KiB of headers, or a header line past libcurl's limit: "
@@ -200,7 +203,8 @@ static int origin_of(const char *url, char *out, size_t cap) {
  * instead. Raises when the redirect is not followed. */
 static void follow_redirect(lua_State *L, porter_preq *r, int preq_idx) {
   char here[512], there[512];
-  const char *to = lua_pushlstring(L, r->location.p, r->location.n);
+  lua_pushlstring(L, r->location.p, r->location.n);
+  const char *to = lua_tostring(L, -1);
   if (++r->hops > MAX_REDIRECTS)
     porter_raise(L, ERR_SANDBOX, (int)r->status, 0, "%s %s: more than %d redirects (the last to %s)", r->op->method,
                  r->url, MAX_REDIRECTS, to);
@@ -322,16 +326,17 @@ static void set_body(lua_State *L, porter_preq *r, const call_spec *cs, int preq
   }
   if (op->body != CT_BODY_OCTETS) return;
   int idx = cs->body_idx;
-  luaL_Stream *fh = idx ? luaL_testudata(L, idx, LUA_FILEHANDLE) : NULL;
+  void *fh = idx ? luaL_testudata(L, idx, LUA_FILEHANDLE) : NULL;
   if (fh) {
-    if (!fh->closef || !fh->f) porter_argerror(L, "%s: the file handle is closed", cs->what);
+    FILE *f = porter_stream_file(fh);
+    if (!f) porter_argerror(L, "%s: the file handle is closed", cs->what);
     /* stream from the current position to the end, like reading the rest of the file */
-    long start = ftell(fh->f);
-    if (start < 0 || fseek(fh->f, 0, SEEK_END) != 0)
+    long start = ftell(f);
+    if (start < 0 || fseek(f, 0, SEEK_END) != 0)
       porter_argerror(L, "%s: the file handle must be seekable (a regular file)", cs->what);
-    long end = ftell(fh->f);
-    fseek(fh->f, start, SEEK_SET);
-    r->upload = fh->f;
+    long end = ftell(f);
+    fseek(f, start, SEEK_SET);
+    r->upload = f;
     r->upload_start = start;
     r->upload_size = (curl_off_t)(end - start);
   } else if (idx && lua_type(L, idx) == LUA_TSTRING) {
@@ -417,7 +422,7 @@ int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext
                    "aporter:gather{...}");
     if (lua_isyieldable(L)) {
       lua_pushvalue(L, preq_idx);
-      return lua_yieldk(L, 1, (lua_KContext)preq_idx, call_cont);
+      return porter_yieldk(L, 1, (lua_KContext)preq_idx, call_cont);
     }
     /* a task that cannot yield is one being closed (a failed or abandoned one: its <close>
      * variables run then, and coroutine.close cannot yield): the request is made here and now,
@@ -459,5 +464,5 @@ static int call_cont(lua_State *L, int status, lua_KContext ctx) {
     r->attempt++;
   }
   lua_pushvalue(L, preq_idx);
-  return lua_yieldk(L, 1, ctx, call_cont);
+  return porter_yieldk(L, 1, ctx, call_cont);
 }

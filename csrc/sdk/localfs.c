@@ -76,11 +76,41 @@ static int fs_readdir(lua_State *L) {
   return 1;
 }
 
+#ifdef PORTER_LUA51
+/* 5.1's and LuaJIT's io library makes its file handles itself: io.open of the descriptor's
+ * /proc/self/fd link opens the very file found (no second path walk), and ours is closed */
+static int push_file(lua_State *L, int fd, int write, const char *rel) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  lua_getglobal(L, "io");
+  lua_getfield(L, -1, "open");
+  lua_pushstring(L, link);
+  lua_pushstring(L, write ? "wb" : "rb");
+  lua_call(L, 2, 2);
+  close(fd);
+  if (lua_isnil(L, -2)) return porter_raise(L, ERR_BASE, 0, 0, "cannot open '%s': %s", rel, lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return 1;
+}
+#else
 static int stream_close(lua_State *L) {
   luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
   int ok = fclose(p->f) == 0;
   return luaL_fileresult(L, ok, NULL);
 }
+
+static int push_file(lua_State *L, int fd, int write, const char *rel) {
+  luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->closef = NULL; /* not a file until fdopen succeeds */
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  if (!(p->f = fdopen(fd, write ? "wb" : "rb"))) {
+    close(fd);
+    return fs_error(L, "cannot open", rel);
+  }
+  p->closef = stream_close;
+  return 1;
+}
+#endif
 
 /* core._open_under(root, rel, mode): mode "r" opens the file root/rel for reading, "w"
  * creates or truncates it (making the directories on the way), "d" makes the directory
@@ -115,15 +145,7 @@ static int fs_open_under(lua_State *L) {
         close(f);
         return porter_raise(L, ERR_BASE, 0, 0, "'%s' is not a regular file", rel);
       }
-      luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
-      p->closef = NULL; /* not a file until fdopen succeeds */
-      luaL_setmetatable(L, LUA_FILEHANDLE);
-      if (!(p->f = fdopen(f, write ? "wb" : "rb"))) {
-        close(f);
-        return fs_error(L, "cannot open", rel);
-      }
-      p->closef = stream_close;
-      return 1;
+      return push_file(L, f, write, rel);
     }
     if (write && mkdirat(fd, comp, 0777) != 0 && errno != EEXIST) {
       close(fd);

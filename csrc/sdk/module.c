@@ -31,6 +31,40 @@ static int core_options(lua_State *L) {
   return 0;
 }
 
+/* _is_integer(v): math.type(v) == "integer" on 5.3+; on 5.1 and LuaJIT a number without a
+ * fraction, which is what the contract's integers arrive as there */
+static int core_is_integer(lua_State *L) {
+  lua_pushboolean(L, lua_isinteger(L, 1));
+  return 1;
+}
+
+/* _is_utf8(s): whether s is UTF-8 as utf8.len takes it (no surrogates, at most U+10FFFF,
+ * shortest forms), for every VM: 5.1 has no utf8 library */
+static int core_is_utf8(lua_State *L) {
+  size_t n;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
+  size_t i = 0;
+  int ok = 1;
+  while (ok && i < n) {
+    unsigned c = s[i];
+    int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || i + (size_t)len > n) {
+      ok = 0;
+      break;
+    }
+    unsigned cp = len == 1 ? c : c & (0x7F >> len);
+    for (int k = 1; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) ok = 0;
+      cp = cp << 6 | (s[i + k] & 0x3F);
+    }
+    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) ok = 0;
+    i += (size_t)len;
+  }
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
 static int core_now(lua_State *L) {
   lua_pushnumber(L, porter_now());
   return 1;
@@ -46,6 +80,7 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   for (int i = 0; i < OP__COUNT; i++)
     if (!porter_ops[i].id || !porter_ops[i].group)
       return luaL_error(L, "porter_sandbox: operation %d of api/openapi.yaml has no entry in ops.c", i);
+  porter_yield_open(L);
   lua_newtable(L);
   int m = lua_gettop(L);
   lua_pushliteral(L, PORTER_VERSION);
@@ -68,6 +103,17 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   lua_setfield(L, m, "_options");
   lua_pushcfunction(L, core_now);
   lua_setfield(L, m, "_now");
+  lua_pushcfunction(L, core_is_integer);
+  lua_setfield(L, m, "_is_integer");
+  lua_pushcfunction(L, core_is_utf8);
+  lua_setfield(L, m, "_is_utf8");
+  /* whether AsyncPorter works here: its calls yield from C (not on Lua 5.1) */
+#if defined(PORTER_HAVE_YIELDK) || defined(PORTER_EMULATE_YIELDK)
+  lua_pushboolean(L, 1);
+#else
+  lua_pushboolean(L, 0);
+#endif
+  lua_setfield(L, m, "HAS_ASYNC");
   /* the metatables, so the façade can add methods where Lua is clearer */
   lua_newtable(L);
   const char *mts[] = {MT_CLIENT, MT_ASYNC, MT_SANDBOX, MT_VOLUME, MT_ERROR};

@@ -13,8 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <curl/curl.h>
-#include <lua.h>
-#include <lauxlib.h>
+#include "luacompat.h"
 
 #include "porter_version.h"
 #define PORTER_USER_AGENT "porter-sandbox-lua/" PORTER_VERSION
@@ -302,5 +301,15 @@ void async_forget(porter_client *c, porter_preq *r);
 /* Whether the running coroutine is a task of the client at client_idx. */
 int async_in_task(lua_State *L, int client_idx);
 extern const luaL_Reg async_methods[];
+
+/* ---- yielding from C (yield.c) ---- */
+/* lua_yieldk where the VM has it, an emulation on LuaJIT */
+int porter_yieldk(lua_State *L, int nres, lua_KContext ctx, lua_KFunction k);
+/* Replaces the function on top with one that can yield through porter_yieldk (a no-op where
+ * the VM resumes C itself). */
+void porter_wrap_yielding(lua_State *L);
+/* Wraps every function in the table at idx. */
+void porter_wrap_table(lua_State *L, int idx);
+void porter_yield_open(lua_State *L);
 
 #endif

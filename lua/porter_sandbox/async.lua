@@ -1,7 +1,10 @@
 -- The AsyncPorter scheduler: tasks are coroutines. A call inside a task yields its request
 -- from C; the scheduler submits it to the client's curl multi handle and resumes the task
 -- when the transfer ends. A nested gather yields a join and resumes when its group is done.
+-- Written for every Lua the SDK builds for (5.1, 5.3, 5.4, LuaJIT): no 5.4 syntax here.
 local M = {}
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
 
 local JOIN = setmetatable({}, { __name = "porter_sandbox.join" })
 local SLEEP = setmetatable({}, { __name = "porter_sandbox.sleep" })
@@ -20,7 +23,7 @@ local function spawn(core, sched, tasks, opts)
   if opts ~= nil then
     return_errors = opts.return_errors and true or false
     limit = opts.concurrency
-    if limit ~= nil and (math.type(limit) ~= "integer" or limit < 1) then
+    if limit ~= nil and (not core._is_integer(limit) or limit < 1) then
       argerror(core, "gather: 'concurrency' must be a positive integer (got " .. core._got(limit) .. ")")
     end
   end
@@ -51,8 +54,9 @@ end
 -- A task that raised still holds its to-be-closed variables (a sandbox made with <close>, say):
 -- closing its coroutine runs them, their calls made at once since it cannot yield (http.c), while
 -- it still counts as a task. An error from one of them is the task's error if it had none.
+local close = coroutine.close or function() return true end -- before 5.4: nothing to close
 local function close_task(sched, co)
-  local closed, err = coroutine.close(co)
+  local closed, err = close(co)
   sched.tasks_tbl[co] = nil
   task_of[co] = nil
   return closed, err
@@ -85,7 +89,7 @@ local function task_ended(sched, co, ok, value)
 end
 
 local function step(sched, co, ...)
-  local res = table.pack(coroutine.resume(co, ...))
+  local res = pack(coroutine.resume(co, ...))
   if coroutine.status(co) == "dead" then
     return task_ended(sched, co, res[1], res[2])
   end
@@ -132,7 +136,7 @@ local function gather(self, tasks, opts)
     while group.remaining > 0 do
       while #sched.ready > 0 do
         local item = table.remove(sched.ready, 1)
-        step(sched, item[1], table.unpack(item, 2))
+        step(sched, item[1], unpack(item, 2))
       end
       if group.remaining == 0 then break end
       local sleepers = sched.sleepers

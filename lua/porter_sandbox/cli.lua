@@ -2,6 +2,7 @@
 -- main(args, env) answers the exit status; env.exe is porter-lua's own path when it runs us
 -- (porter-sandboxd is looked for beside it). Errors are one line on stderr.
 local M = {}
+local unpack = table.unpack or unpack
 
 local USAGE = [==[
 usage: porter-sandbox [--local [--state-dir DIR]] COMMAND [options]
@@ -55,7 +56,7 @@ local function parse(cmd, args, spec)
   while i <= #args do
     local a = args[i]
     if a == "--" then
-      rest = { table.unpack(args, i + 1) }
+      rest = { unpack(args, i + 1) }
       break
     elseif a == "--help" or a == "-h" then
       io.stdout:write(HELP[cmd] or USAGE)
@@ -119,7 +120,7 @@ end
 
 local function table_out(rows, header)
   local widths, shown = {}, {}
-  for i, r in ipairs({ header, table.unpack(rows) }) do
+  for i, r in ipairs({ header, unpack(rows) }) do
     shown[i] = {}
     for c, v in ipairs(r) do
       shown[i][c] = visible(io.stdout, v)
@@ -420,7 +421,7 @@ end
 
 function M.main(args, env)
   env = env or {}
-  args = { table.unpack(args or {}) }
+  args = { unpack(args or {}) }
   local core = require("porter_sandbox")
   local use_local, dir = false, nil
   while args[1] == "--local" or args[1] == "--state-dir" do

@@ -44,6 +44,8 @@ awk -v m="$m" -v a="$a" -v q="$q" 'BEGIN {
   printf "AsyncPorter gather (32 in flight)   : %7.3f s   (%.2fx libcurl multi)\n", a, a / m
   printf "Porter, one after the other         : %7.3f s   (%.1fx slower than AsyncPorter)\n", q, q / a }'
 
+sh scripts/bench/vms.sh "$url" "$ROUNDS"
+
 # a volume larger than the 1G default: the transfers below move a 1 GiB file; room for the
 # 1000 idle sandboxes below (their 1G limits together are far past the default --memory-commit)
 "$B/porter-sandboxd" --listen 127.0.0.1:0 --print-url --state-dir "$tmp/state" --volume-size 3G \

@@ -84,7 +84,9 @@ describe("directory transfers against porter-sandboxd", function()
     assert.is_nil(read(dst .. "/outside-link"))
   end)
 
-  it("has several files in flight at once", function()
+  -- several at once through an AsyncPorter; on Lua 5.1, which has none, one after another
+  local at_once = sandbox.HAS_ASYNC
+  it(at_once and "has several files in flight at once" or "moves the files one after another on Lua 5.1", function()
     local src = work .. "/many"
     assert(os.execute("mkdir -p " .. sh(src)))
     for i = 1, 8 do write(src .. "/f" .. i, ("x"):rep(4 * 1024 * 1024)) end
@@ -97,7 +99,7 @@ describe("directory transfers against porter-sandboxd", function()
         seen[#seen + 1] = path
       end
     end })
-    assert.is_true(interleaved, "one file at a time: " .. table.concat(seen, " "))
+    assert.equal(at_once, interleaved, "files seen in this order: " .. table.concat(seen, " "))
   end)
 
   it("never writes through a symlink that is already in the local directory", function()

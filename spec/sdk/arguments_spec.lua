@@ -1,7 +1,8 @@
 -- Bad input is refused with an ArgumentError naming the field, before any request: the client
 -- points at a closed port, so anything that got as far as sending would be a SandboxError.
 local sandbox = require("porter_sandbox")
-local raises = require("spec.helpers").raises
+local helpers = require("spec.helpers")
+local raises = helpers.raises
 
 describe("argument checks", function()
   local porter
@@ -70,20 +71,22 @@ describe("argument checks", function()
   end)
 
   it("refuses unknown options in the same words everywhere, C or Lua", function()
-    local ap = sandbox.AsyncPorter { base_url = "http://127.0.0.1:1", max_retries = 0 }
     local cases = {
       { "Porter: unknown option 'retries' (expected one of: api_key, base_url, timeout, max_retries, max_response_bytes)",
         sandbox.Porter, { retries = 1 } },
-      { "AsyncPorter: unknown option 'retries' (expected one of: api_key, base_url, timeout, max_retries, max_response_bytes, max_connections, concurrency)",
-        sandbox.AsyncPorter, { retries = 1 } },
       { "get_sandbox: unknown option 'retries' (expected one of: timeout, range, progress)",
         porter.raw.sandboxes.get_sandbox, "sb_1", { retries = 1 } },
-      { "gather: unknown option 'retries' (expected one of: return_errors, concurrency)",
-        function() return ap:gather({}, { retries = 1 }) end },
-      { "gather: options must be a table (got the string \"fast\")", function() return ap:gather({}, "fast") end },
     }
+    local ap = helpers.clients { base_url = "http://127.0.0.1:1", max_retries = 0 }[2]
+    if ap then
+      cases[#cases + 1] = { "AsyncPorter: unknown option 'retries' (expected one of: api_key, base_url, timeout, max_retries, max_response_bytes, max_connections, concurrency)",
+        sandbox.AsyncPorter, { retries = 1 } }
+      cases[#cases + 1] = { "gather: unknown option 'retries' (expected one of: return_errors, concurrency)",
+        function() return ap:gather({}, { retries = 1 }) end }
+      cases[#cases + 1] = { "gather: options must be a table (got the string \"fast\")", function() return ap:gather({}, "fast") end }
+    end
     for _, c in ipairs(cases) do refused(c[1], c[2], table.unpack(c, 3)) end
-    ap:close()
+    if ap then ap:close() end
   end)
 
   it("works with ':' as well as '.' on namespaces", function()

@@ -11,7 +11,7 @@ local function b64url(s)
     local n = a * 65536 + (b or 0) * 256 + (c or 0)
     local chars = 2 + (b and 1 or 0) + (c and 1 or 0)
     for j = 1, chars do
-      local idx = (n >> (18 - 6 * (j - 1))) & 63
+      local idx = math.floor(n / 2 ^ (18 - 6 * (j - 1))) % 64
       out[#out + 1] = alphabet:sub(idx + 1, idx + 1)
     end
   end

@@ -4,7 +4,7 @@ local helpers = require("spec.helpers")
 
 describe("porter_sandbox.core", function()
   it("exports only luaopen_porter_sandbox_core", function()
-    for _, file in ipairs { helpers.build .. "/lua/porter_sandbox/core.so", helpers.build .. "/porter-lua" } do
+    for _, file in ipairs { helpers.lib .. "/porter_sandbox/core.so", helpers.build .. "/porter-lua" } do
       local p = io.popen("nm -D --defined-only " .. helpers.process.shquote(file))
       local ours = {}
       for line in p:lines() do

@@ -12,7 +12,7 @@ M.sleep = sleep
 
 local function tmpdir()
   local p = io.popen("mktemp -d /tmp/porter-spec.XXXXXX")
-  local d = p:read("l"); p:close()
+  local d = p:read("*l"); p:close()
   return d
 end
 M.tmpdir = tmpdir
@@ -20,10 +20,20 @@ M.tmpdir = tmpdir
 local function read_all(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a"); f:close()
+  local s = f:read("*a"); f:close()
   return s
 end
 M.read_all = read_all
+
+-- Runs a shell command; its output and whether it exited 0 (from the shell itself: 5.1's
+-- popen close does not say).
+function M.capture(cmd)
+  local p = io.popen(cmd .. '\nprintf "\\n%s" "$?"')
+  local s = p:read("a")
+  p:close()
+  local out, rc = s:match("^(.*)\n(%d+)$")
+  return out, rc == "0"
+end
 
 -- Spawns argv in the background with stdout and stderr in files under a fresh temp dir.
 -- Sanitizer preloads are dropped: spawned binaries carry their own instrumentation.
@@ -36,7 +46,7 @@ function M.spawn(argv, env)
   local cmd = table.concat(parts, " ")
   local out, err = dir .. "/stdout", dir .. "/stderr"
   local p = io.popen(string.format("%s >%s 2>%s </dev/null & echo $!", cmd, shquote(out), shquote(err)))
-  local pid = tonumber(p:read("l")); p:close()
+  local pid = tonumber(p:read("*l")); p:close()
   return { pid = pid, dir = dir, stdout = out, stderr = err }
 end
 
