@@ -27,6 +27,21 @@ function helpers.sandboxd(opts)
   return require("spec.support.sandboxd").start(opts)
 end
 
+-- A describe block's porter-sandboxd and a Porter on it: started in setup, stopped in
+-- teardown; the answer's server and porter fields are set once setup ran.
+function helpers.sandboxd_and_porter(opts)
+  local env = {}
+  setup(function()
+    env.server = helpers.sandboxd(opts)
+    env.porter = require("porter_sandbox").Porter { base_url = env.server.url }
+  end)
+  teardown(function()
+    env.porter:close()
+    env.server:stop()
+  end)
+  return env
+end
+
 -- A real OCI registry on a loopback port (Debian's docker-registry).
 function helpers.registry()
   return require("spec.support.registry").start()

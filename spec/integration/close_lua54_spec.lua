@@ -5,41 +5,33 @@ local helpers = require("spec.helpers")
 local sandbox = require("porter_sandbox")
 
 describe("<close> sandboxes against porter-sandboxd", function()
-  local server, porter
-  setup(function()
-    server = helpers.sandboxd { args = { "--image-fallback", "none" } }
-    porter = sandbox.Porter { base_url = server.url }
-  end)
-  teardown(function()
-    porter:close()
-    server:stop()
-  end)
+  local env = helpers.sandboxd_and_porter { args = { "--image-fallback", "none" } }
 
   it("terminates a `<close>` sandbox when its scope ends, even by an error; twice is harmless", function()
     local id
     do
-      local sb <close> = porter.sandboxes.create { image = "host" }
+      local sb <close> = env.porter.sandboxes.create { image = "host" }
       id = sb.id
       assert.equal("running", sb:wait().phase)
     end
-    local again = porter.raw.sandboxes.get_sandbox(id)
+    local again = env.porter.raw.sandboxes.get_sandbox(id)
     assert.equal("terminated", again.phase)
     local ok = pcall(function()
-      local sb <close> = porter.sandboxes.create { image = "host" }
+      local sb <close> = env.porter.sandboxes.create { image = "host" }
       id = sb.id
       sb:wait()
       error("the job broke")
     end)
     assert.is_false(ok)
-    assert.equal("terminated", porter.raw.sandboxes.get_sandbox(id).phase)
-    local sb = porter.sandboxes.create { image = "host" }
+    assert.equal("terminated", env.porter.raw.sandboxes.get_sandbox(id).phase)
+    local sb = env.porter.sandboxes.create { image = "host" }
     sb:terminate()
     sb:terminate()
     getmetatable(sb).__close(sb)
   end)
 
   it("terminates the `<close>` sandboxes of AsyncPorter tasks that fail, before gather returns or raises", function()
-    local a = sandbox.AsyncPorter { base_url = server.url }
+    local a = sandbox.AsyncPorter { base_url = env.server.url }
     local ids = {}
     local function failing(i)
       return function()
@@ -65,7 +57,7 @@ describe("<close> sandboxes against porter-sandboxd", function()
     a:close()
     for i = 1, 5 do
       assert.truthy(ids[i], "task " .. i .. " made its sandbox")
-      assert.equal("terminated", porter.raw.sandboxes.get_sandbox(ids[i]).phase, "task " .. i .. "'s sandbox")
+      assert.equal("terminated", env.porter.raw.sandboxes.get_sandbox(ids[i]).phase, "task " .. i .. "'s sandbox")
     end
   end)
 end)
