@@ -30,12 +30,12 @@ end
 -- A describe block's porter-sandboxd and a Porter on it: started in setup, stopped in
 -- teardown; the answer's server and porter fields are set once setup ran.
 function helpers.sandboxd_and_porter(opts)
-  local env = {}
-  setup(function()
+  local env, busted = {}, require("busted") -- the spec's setup and teardown, not globals here
+  busted.setup(function()
     env.server = helpers.sandboxd(opts)
     env.porter = require("porter_sandbox").Porter { base_url = env.server.url }
   end)
-  teardown(function()
+  busted.teardown(function()
     env.porter:close()
     env.server:stop()
   end)
