@@ -134,7 +134,7 @@ $(BUILD)/porter-lua: $(INTERP_OBJ) $(SDK_OBJ)
 $(BUILD)/porter-sandbox: $(BUILD)/porter-lua
 	ln -sf porter-lua $@
 
-$(BUILD)/porter-sandboxd: $(SERVER_OBJ)
+$(BUILD)/porter-sandboxd: $(SERVER_OBJ) $(SHA256_OBJ)
 	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
 
 # porter-sandboxd's exec helper, looked for next to it

@@ -60,7 +60,7 @@ helpers.answer = {
     return { sandboxes = sandboxes or {}, pagination = { current_page = 1, total_pages = 1, has_next_page = false } }
   end,
   volume = function(t)
-    return with({ id = "vol_1", name = "v", path = "vol_1", phase = "ready", attached_to = {}, created_at = T0 }, t)
+    return with({ id = "vol_1", name = "v", type = "disk", path = "vol_1", phase = "ready", attached_to = {}, created_at = T0 }, t)
   end,
   entry = function(t) return with({ name = "f", type = "file", size_bytes = 0 }, t) end,
   listing = function(entries) return { path = "/", entries = entries or {}, truncated = false } end,

@@ -9,6 +9,11 @@
  *   --overlay LOWER UPPER WORK | --host-root
  *   --mnt DIR               where the root is assembled, in a mount namespace of our own
  *   --tmp DIR               bound at /tmp
+ *   --seed-tmp UNPACKER TAR SHA256
+ *                           the --tmp dir starts with the files of TAR (a snapshot's), unpacked
+ *                           by UNPACKER (porter-sandbox-unpack --seed, chrooted into the dir, the
+ *                           owners shifted to --uidmap's), checked against SHA256, before the
+ *                           command runs
  *   --scratch DIR BYTES     a tmpfs of BYTES mounted at DIR first, in our mount namespace only:
  *                           the --overlay upper and work dirs and the --tmp dir, made in it, so
  *                           that what the sandbox writes outside its volumes is bounded and
@@ -64,6 +69,7 @@ typedef struct opts {
   unsigned long base, count;
   unsigned long store_base; /* --idmap-from: the owner on disk of the image and the volumes, or 0 */
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
+  const char *seed_unpacker, *seed_tar, *seed_sha;
   int host_root, idle, prestart;
   int slirp, proxy_port, allow_private;
   char *allow[256];
@@ -121,6 +127,8 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(1) o->mnt = argv[++i];
     } else if (!strcmp(a, LF_TMP)) {
       NEED(1) o->tmp = argv[++i];
+    } else if (!strcmp(a, LF_SEED_TMP)) {
+      NEED(3) o->seed_unpacker = argv[i + 1], o->seed_tar = argv[i + 2], o->seed_sha = argv[i + 3], i += 3;
     } else if (!strcmp(a, LF_SCRATCH)) {
       NEED(2) o->scratch = argv[i + 1], o->scratch_size = argv[i + 2], i += 2;
     } else if (!strcmp(a, LF_HOSTNAME)) {
@@ -207,6 +215,43 @@ static int mount_scratch(const opts *o, uid_t root) {
   return 0;
 }
 
+/* The snapshot's files into the new /tmp, by the unpacker in a process of its own (it chroots
+ * into the dir before reading an entry); what it says on failure is the launch's error. */
+static int seed_tmp(const opts *o) {
+  if (!o->tmp || !o->scratch) return report("--seed-tmp needs --tmp and --scratch"), -1;
+  char base[24], count[24], err[512] = "";
+  snprintf(base, sizeof base, "%lu", o->base);
+  snprintf(count, sizeof count, "%lu", o->count);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return report("cannot seed /tmp: %s", strerror(errno)), -1;
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot seed /tmp: %s", strerror(errno)), -1;
+  if (pid == 0) {
+    /* it dies with us (a sandbox terminated while its snapshot is restored leaves nothing) */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1) _exit(126);
+    /* its "size N" is not the sandbox's output: stdout is the workload's log */
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 1) < 0 || dup2(pipefd[1], 2) < 0) _exit(126);
+    char *argv[] = {(char *)o->seed_unpacker, "--seed", (char *)o->tmp, base, count, (char *)o->seed_tar,
+                    (char *)o->scratch_size, (char *)o->seed_sha, NULL};
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  ssize_t n, got = 0;
+  while (got < (ssize_t)sizeof err - 1 && (n = read(pipefd[0], err + got, sizeof err - 1 - (size_t)got)) > 0) got += n;
+  err[got] = '\0';
+  close(pipefd[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    err[strcspn(err, "\n")] = '\0';
+    return report("cannot restore the snapshot's files into /tmp: %s", err[0] ? err : "the unpacker failed"), -1;
+  }
+  return 0;
+}
+
 /* The sandbox's resolver is slirp4netns's forwarder, whatever the image's /etc/resolv.conf says
  * (as Docker's is its own): a file of ours bound over it, read-only. */
 static int sandbox_resolv(const opts *o, int rootfd) {
@@ -240,6 +285,7 @@ static int assemble(const opts *o) {
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return report("cannot make a mount namespace: %s", strerror(errno)), -1;
   if (o->scratch && mount_scratch(o, root) != 0) return -1;
+  if (o->seed_tar && seed_tmp(o) != 0) return -1;
   int userns = -1;
   if (o->store_base && o->store_base != o->base &&
       (userns = make_userns(o->store_base, o->base, o->count, 0, NULL)) < 0)

@@ -23,6 +23,7 @@
 #define LF_OVERLAY "--overlay"           /* LOWER UPPER WORK */
 #define LF_MNT "--mnt"                   /* DIR */
 #define LF_TMP "--tmp"                   /* DIR */
+#define LF_SEED_TMP "--seed-tmp"         /* UNPACKER TAR SHA256 */
 #define LF_BIND "--bind"                 /* SRC DST, repeatable */
 #define LF_HOSTNAME "--hostname"         /* NAME */
 #define LF_USER "--user"                 /* UID GID */

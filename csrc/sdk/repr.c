@@ -1,4 +1,4 @@
-/* Printable answers: an exec result, a log line, a file entry and a sandbox status get a
+/* Printable answers: an exec result, a log line, a file entry, a sandbox status and a snapshot get a
  * metatable whose __tostring reads like the official SDKs' reprs,
  * ExecResult(exit_code=0, stdout="hi\n", stderr=""), so that print and the REPL show them. */
 #include <stdio.h>
@@ -19,7 +19,8 @@ static const repr reprs[] = {
   {&CT_ExecResponse, "ExecResult", {"exit_code", "stdout", "stderr", "truncated"}, 3},
   {&CT_LogLine, "LogLine", {"timestamp", "level", "exec_id", "line"}, 0},
   {&CT_VolumeFileEntry, "FileEntry", {"path", "name", "type", "size_bytes", "modified_at", "truncated"}, 0},
-  {&CT_StatusResponse, "SandboxStatus", {"id", "name", "phase", "exit_code", "image", "tags", "created_at", "started_at"}, 0},
+  {&CT_StatusResponse, "SandboxStatus", {"id", "name", "phase", "exit_code", "image", "tags", "created_at", "started_at", "finished_at"}, 0},
+  {&CT_Snapshot, "Snapshot", {"id", "sandbox_id", "mode", "status", "size_bytes", "t_created_unix_ms", "t_ready_unix_ms", "failure_reason"}, 0},
 };
 #define NREPRS (sizeof reprs / sizeof *reprs)
 

@@ -18,6 +18,21 @@ static void check_name(lua_State *L, int idx, const char *what, const char *arg)
 static int sandboxes_create(lua_State *L) {
   ns_prologue(L);
   lua_settop(L, 2);
+  /* from a snapshot, the image is "" on the wire (the snapshot is the image), as Porter's API
+   * wants it: the caller need not say so. A copy: the caller's table stays as it was. */
+  if (lua_istable(L, 2) && lua_getfield(L, 2, "snapshot_id") != LUA_TNIL && lua_getfield(L, 2, "image") == LUA_TNIL) {
+    lua_createtable(L, 0, 8);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -4);
+    }
+    lua_pushliteral(L, "");
+    lua_setfield(L, -2, "image");
+    lua_replace(L, 2);
+  }
+  lua_settop(L, 2);
   call_spec cs = {OP(create_sandbox), "sandboxes.create", 1, 0, 0, 2, NULL, -1, 0};
   return porter_call(L, &cs, k_handle, (lua_KContext)MT_SANDBOX);
 }

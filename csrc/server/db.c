@@ -17,17 +17,35 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS sandboxes ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT UNIQUE NOT NULL,"
     "  image TEXT NOT NULL, spec TEXT NOT NULL, tags TEXT NOT NULL, phase TEXT NOT NULL,"
-    "  exit_code INTEGER, created_ms INTEGER NOT NULL, started_ms INTEGER, host TEXT NOT NULL DEFAULT '');"
+    "  exit_code INTEGER, created_ms INTEGER NOT NULL, started_ms INTEGER, host TEXT NOT NULL DEFAULT '',"
+    "  finished_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS logs ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, sandbox_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
     "  line TEXT NOT NULL, level TEXT NOT NULL, exec_id TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS logs_by_sandbox ON logs(sandbox_id, seq);"
     "CREATE TABLE IF NOT EXISTS volumes ("
-    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);"
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
+    "  type TEXT NOT NULL DEFAULT 'disk', object TEXT);"
     "CREATE TABLE IF NOT EXISTS mounts (sandbox_id TEXT NOT NULL, volume_id TEXT NOT NULL, path TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS snapshots ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,"
-    "  sandbox_id TEXT NOT NULL, created_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL);";
+    "  sandbox_id TEXT NOT NULL, created_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL,"
+    "  mode TEXT NOT NULL DEFAULT 'filesystem', status TEXT NOT NULL DEFAULT 'ready', ready_ms INTEGER,"
+    "  failure TEXT, sha256 TEXT, image TEXT);";
+
+/* Columns added since a state dir's tables were made: each added once (SQLite has no ADD COLUMN
+ * IF NOT EXISTS; "duplicate column" is the answer for a store that has it already). */
+static const char *const MIGRATIONS[] = {
+    "ALTER TABLE sandboxes ADD COLUMN finished_ms INTEGER",
+    "ALTER TABLE volumes ADD COLUMN type TEXT NOT NULL DEFAULT 'disk'",
+    "ALTER TABLE volumes ADD COLUMN object TEXT",
+    "ALTER TABLE snapshots ADD COLUMN mode TEXT NOT NULL DEFAULT 'filesystem'",
+    "ALTER TABLE snapshots ADD COLUMN status TEXT NOT NULL DEFAULT 'ready'",
+    "ALTER TABLE snapshots ADD COLUMN ready_ms INTEGER",
+    "ALTER TABLE snapshots ADD COLUMN failure TEXT",
+    "ALTER TABLE snapshots ADD COLUMN sha256 TEXT",
+    "ALTER TABLE snapshots ADD COLUMN image TEXT",
+};
 
 int db_open(const char *path) {
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
@@ -41,6 +59,15 @@ int db_open(const char *path) {
     fprintf(stderr, "porter-sandboxd: cannot create the schema: %s\n", err);
     sqlite3_free(err);
     return -1;
+  }
+  for (size_t i = 0; i < sizeof MIGRATIONS / sizeof *MIGRATIONS; i++) {
+    if (sqlite3_exec(db, MIGRATIONS[i], NULL, NULL, &err) != SQLITE_OK && !strstr(err, "duplicate column")) {
+      fprintf(stderr, "porter-sandboxd: cannot bring the store up to date (%s): %s\n", MIGRATIONS[i], err);
+      sqlite3_free(err);
+      return -1;
+    }
+    sqlite3_free(err);
+    err = NULL;
   }
   return 0;
 }

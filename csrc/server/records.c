@@ -2,9 +2,14 @@
  * from the handlers (sandboxes.c) so that the runtime reports to the records, and the handlers
  * drive the runtime, with no file needing the other back. */
 #include <stdio.h>
+#include <string.h>
 #include "server.h"
 
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started) {
+  /* the first terminal phase is when it finished: a later report (terminated after failed)
+   * does not move it */
+  if (!strcmp(phase, "succeeded") || !strcmp(phase, "failed") || !strcmp(phase, "terminated"))
+    db_exec("UPDATE sandboxes SET finished_ms=? WHERE id=? AND finished_ms IS NULL", "is", now_ms(), id);
   if (started)
     db_exec("UPDATE sandboxes SET phase=?, started_ms=? WHERE id=?", "sis", phase, now_ms(), id);
   else if (has_exit)
@@ -34,6 +39,12 @@ static json_t *status_of(json_t *row) {
     json_object_set_new(o, "started_at", json_string(t));
   }
   json_object_set(o, "host", json_array_get(row, 9));
+  if (json_is_null(json_array_get(row, 10))) {
+    json_object_set_new(o, "finished_at", json_null());
+  } else {
+    fmt_time(json_integer_value(json_array_get(row, 10)), t, sizeof t);
+    json_object_set_new(o, "finished_at", json_string(t));
+  }
   json_t *mounts = spec ? json_object_get(spec, "volume_mounts") : NULL;
   json_object_set(o, "volume_mounts", mounts ? mounts : json_object());
   if (!mounts) json_decref(json_object_get(o, "volume_mounts"));

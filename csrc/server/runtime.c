@@ -202,6 +202,13 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
   argv_add(a, LF_MNT), argv_add(a, path3);
   pathf(path, sizeof path, "%s/scratch/tmp", s->dir);
   argv_add(a, LF_TMP), argv_add(a, path);
+  const char *snap = json_string_value(json_object_get(s->spec, "snapshot_id"));
+  if (snap) {
+    char sha[65], helper[4096];
+    if (snapshot_source(snap, path2, sizeof path2, sha, NULL, 0, why, wn) != 0) return -1;
+    argv_add(a, LF_SEED_TMP), argv_add(a, helper_path("porter-sandbox-unpack", helper, sizeof helper));
+    argv_add(a, path2), argv_add(a, sha);
+  }
   argv_add(a, LF_HOSTNAME), argv_add(a, s->name);
   argv_add(a, LF_USER), argv_addf(a, "%lu", s->uid), argv_addf(a, "%lu", s->gid);
   if (s->cwd[0]) argv_add(a, LF_CWD), argv_add(a, s->cwd);

@@ -199,7 +199,7 @@ json_t *sandbox_status(const char *id); /* NULL if unknown */
 /* row helpers (both take rows): the first column of each; the statuses of rows of STATUS_COLS */
 json_t *first_column(json_t *rows);
 json_t *statuses_of(json_t *rows);
-#define STATUS_COLS "id, name, image, spec, tags, phase, exit_code, created_ms, started_ms, host"
+#define STATUS_COLS "id, name, image, spec, tags, phase, exit_code, created_ms, started_ms, host, finished_ms"
 #define LIVE_PHASES "('queued','creating','running')"
 
 /* ---- sandboxes (sandboxes.c) and volumes (volumes.c) ---- */
@@ -379,6 +379,9 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r);
+/* What a sandbox started from snapshot id needs: the tar, its SHA-256 and the image it was
+ * taken on (any of them may be NULL). 0, or -1 with why (no such snapshot, not ready). */
+int snapshot_source(const char *id, char *tar, size_t tn, char sha[65], char *image, size_t in, char *why, size_t wn);
 enum MHD_Result h_volume_list(struct MHD_Connection *c, req *r);
 enum MHD_Result h_volume_create(struct MHD_Connection *c, req *r);
 enum MHD_Result h_volume_lookup(struct MHD_Connection *c, req *r);

@@ -1,5 +1,7 @@
-/* Snapshots (provisional API): a running sandbox's /tmp, kept as a tar file; all of them
- * together within --snapshot-space bytes of the host's disk. */
+/* Snapshots: a running sandbox's /tmp (its filesystem as porter-sandboxd keeps one: the root's
+ * changes are not captured), kept as a tar file, all of them together within --snapshot-space
+ * bytes of the host's disk; a new sandbox started from one gets the files back in its /tmp
+ * before its command runs (the launcher's --seed-tmp). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "server.h"
+#include "sha256.h"
 
 /* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:
  * the tree is the sandbox's to shape while we read it), at most twice --disk-max (what /tmp can
@@ -25,17 +28,50 @@ static int64_t pack_tree(const char *from, unsigned long uid_base, const char *t
   return -1;
 }
 
-#define SNAPSHOT_COLS "id, name, sandbox_id, created_ms, size_bytes"
+#define SNAPSHOT_COLS "id, sandbox_id, mode, status, created_ms, ready_ms, failure, size_bytes"
 
-/* the API's Snapshot of a row of SNAPSHOT_COLS */
+/* the API's Snapshot of a row of SNAPSHOT_COLS: the optional fields only when they are known */
 static json_t *snapshot_json(json_t *row) {
-  char t[40];
-  fmt_time(json_integer_value(json_array_get(row, 3)), t, sizeof t);
-  return json_pack("{sO sO sO ss sO}", "id", json_array_get(row, 0), "name", json_array_get(row, 1), "sandbox_id",
-                   json_array_get(row, 2), "created_at", t, "size_bytes", json_array_get(row, 4));
+  json_t *o = json_pack("{sO sO sO sO sO}", "id", json_array_get(row, 0), "sandbox_id", json_array_get(row, 1), "mode",
+                        json_array_get(row, 2), "status", json_array_get(row, 3), "t_created_unix_ms",
+                        json_array_get(row, 4));
+  static const char *const optional[] = {[5] = "t_ready_unix_ms", [6] = "failure_reason", [7] = "size_bytes"};
+  for (size_t i = 5; i < 8; i++)
+    if (!json_is_null(json_array_get(row, i))) json_object_set(o, optional[i], json_array_get(row, i));
+  return o;
 }
 
 static json_t *snapshots_of(json_t *rows) { return db_map(rows, snapshot_json); }
+
+static json_t *snapshot_get(const char *id) {
+  json_t *list = snapshots_of(db_rows("SELECT " SNAPSHOT_COLS " FROM snapshots WHERE id=?", "s", id));
+  json_t *o = json_incref(json_array_get(list, 0));
+  json_decref(list);
+  return o;
+}
+
+/* the hex SHA-256 of the file at path (what the unpacker checks the tar against when a sandbox
+ * starts from it), or -1 */
+static int file_sha256(const char *path, char hex[65]) {
+  FILE *f = fopen(path, "rbe");
+  if (!f) return -1;
+  sha256_ctx h;
+  sha256_init(&h);
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&h, buf, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) return -1;
+  sha256_hex(&h, hex);
+  return 0;
+}
+
+/* The capture failed: the record says why (and keeps saying it), the partial tar goes. */
+static void capture_failed(const char *id, const char *dst, const char *why) {
+  unlink(dst);
+  db_exec("UPDATE snapshots SET status='failed', failure=?, size_bytes=0 WHERE id=?", "ss", why, id);
+}
 
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   enum MHD_Result sent;
@@ -46,50 +82,72 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
     json_decref(spec);
     return reply_error(c, 404, "no sandbox '%s'", r->params[0]);
   }
+  char image[1024];
+  snprintf(image, sizeof image, "%s", json_string_value(json_object_get(status, "image")));
   json_decref(status);
-  char tmp[4096], id[40], dst[4300], why[512];
+  const char *mode = json_string_value(json_object_get(spec, "mode"));
+  char mode_buf[32];
+  snprintf(mode_buf, sizeof mode_buf, "%s", mode ? mode : "filesystem");
+  json_decref(spec);
+  char tmp[4096], id[40], dst[4300], why[512], sha[65];
   unsigned long uid_base;
-  if (!runtime_tmpdir(r->params[0], tmp, sizeof tmp, &uid_base)) {
-    json_decref(spec);
-    return reply_error(c, 409, "the sandbox is not running");
-  }
+  if (!runtime_tmpdir(r->params[0], tmp, sizeof tmp, &uid_base)) return reply_error(c, 409, "the sandbox is not running");
   new_id("snap", id, sizeof id);
   snprintf(dst, sizeof dst, "%s/snapshots/%s.tar", cfg.state_dir, id);
   /* one at a time, so that what is free is not counted twice */
   static pthread_mutex_t space = PTHREAD_MUTEX_INITIALIZER;
   pthread_mutex_lock(&space);
-  json_t *sum = first_column(db_rows("SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots", ""));
+  json_t *sum = first_column(db_rows("SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots WHERE status='ready'", ""));
   unsigned long long used = (unsigned long long)json_integer_value(json_array_get(sum, 0));
   json_decref(sum);
   if (used + (1u << 20) > cfg.snapshot_space) {
     pthread_mutex_unlock(&space);
-    json_decref(spec);
     return reply_error(c, 507, "snapshots take %llu MiB of the %llu MiB they may (--snapshot-space): delete some first",
                        used >> 20, cfg.snapshot_space >> 20);
   }
-  int64_t size = pack_tree(tmp, uid_base, dst, cfg.snapshot_space - used, why, sizeof why);
-  if (size < 0) {
+  /* listed as pending while the tar is written */
+  if (db_exec("INSERT INTO snapshots(id, name, sandbox_id, created_ms, size_bytes, mode, status, image) "
+              "VALUES(?,?,?,?,0,?,'pending',?)",
+              "sssiss", id, id, r->params[0], now_ms(), mode_buf, image) != SQLITE_DONE) {
     pthread_mutex_unlock(&space);
-    unlink(dst);
-    json_decref(spec);
-    int too_big = strstr(why, "would be larger") != NULL;
-    return reply_error(c, too_big ? 507 : 500, "could not snapshot the sandbox's files: %s", why);
-  }
-  const char *name = json_string_value(json_object_get(spec, "name"));
-  int64_t created = now_ms();
-  int rc = db_exec("INSERT INTO snapshots(" SNAPSHOT_COLS ") VALUES(?,?,?,?,?)", "sssii", id, name ? name : id,
-                   r->params[0], created, size);
-  pthread_mutex_unlock(&space);
-  json_decref(spec);
-  json_t *list = rc == SQLITE_DONE ? snapshots_of(db_rows("SELECT " SNAPSHOT_COLS " FROM snapshots WHERE id=?", "s", id)) : NULL;
-  if (!json_array_size(list)) {
-    json_decref(list);
-    unlink(dst);
     return reply_error(c, 500, "could not record the snapshot");
   }
-  json_t *out = json_incref(json_array_get(list, 0));
-  json_decref(list);
+  int64_t size = pack_tree(tmp, uid_base, dst, cfg.snapshot_space - used, why, sizeof why);
+  if (size >= 0 && file_sha256(dst, sha) != 0) {
+    snprintf(why, sizeof why, "cannot read back the snapshot's tar");
+    size = -1;
+  }
+  if (size < 0) {
+    char reason[600];
+    snprintf(reason, sizeof reason, "could not snapshot the sandbox's files: %s", why);
+    capture_failed(id, dst, reason);
+    pthread_mutex_unlock(&space);
+    return reply_error(c, strstr(why, "would be larger") ? 507 : 500, "%s", reason);
+  }
+  db_exec("UPDATE snapshots SET status='ready', ready_ms=?, size_bytes=?, sha256=? WHERE id=?", "iiss", now_ms(), size,
+          sha, id);
+  pthread_mutex_unlock(&space);
+  json_t *out = snapshot_get(id);
+  if (!out) return reply_error(c, 500, "could not read the snapshot back");
   return reply_json(c, 201, out);
+}
+
+int snapshot_source(const char *id, char *tar, size_t tn, char sha[65], char *image, size_t in, char *why, size_t wn) {
+  json_t *rows = db_rows("SELECT status, sha256, image FROM snapshots WHERE id=?", "s", id);
+  json_t *row = json_array_get(rows, 0);
+  int rc = -1;
+  if (!row) snprintf(why, wn, "no snapshot '%s'", id);
+  else if (strcmp(json_string_value(json_array_get(row, 0)), "ready"))
+    snprintf(why, wn, "snapshot '%s' is %s, not ready: a sandbox starts only from a ready one", id,
+             json_string_value(json_array_get(row, 0)));
+  else {
+    snprintf(sha, 65, "%s", json_string_value(json_array_get(row, 1)) ? json_string_value(json_array_get(row, 1)) : "");
+    if (image) snprintf(image, in, "%s", json_string_value(json_array_get(row, 2)) ? json_string_value(json_array_get(row, 2)) : "host");
+    if (tar) snprintf(tar, tn, "%s/snapshots/%s.tar", cfg.state_dir, id);
+    rc = 0;
+  }
+  json_decref(rows);
+  return rc;
 }
 
 enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r) {

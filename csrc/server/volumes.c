@@ -50,8 +50,8 @@ static json_t *volume_json(const char *id, const char *name, int64_t created) {
   char t[40], path[80];
   fmt_time(created, t, sizeof t);
   snprintf(path, sizeof path, "%s", id);
-  return json_pack("{ss ss ss ss so ss}", "id", id, "name", name, "path", path, "phase", "ready", "attached_to",
-                   volume_attached(id), "created_at", t);
+  return json_pack("{ss ss ss ss ss so ss}", "id", id, "name", name, "type", "disk", "path", path, "phase", "ready",
+                   "attached_to", volume_attached(id), "created_at", t);
 }
 
 static json_t *volume_of_row(json_t *r) {

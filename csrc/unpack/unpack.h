@@ -19,6 +19,8 @@ typedef struct unpack_ctx {
   long long size;      /* bytes of regular files written */
   long long read, max; /* uncompressed bytes of the layers so far, and the bound on them */
   const char *max_why; /* what the bound is, for the error */
+  char verified[4096]; /* a directory whose every component is known to be a real directory
+                        * (layer.c's ensure_parents), "" for none */
   char error[1024];
 } unpack_ctx;
 /* Applies the tar layer (any compression) read from fd to the current root, checking that its

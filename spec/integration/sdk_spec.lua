@@ -228,20 +228,47 @@ describe("SDK against porter-sandboxd", function()
     vol:delete()
   end)
 
-  it("snapshots a running sandbox", function()
+  it("snapshots a running sandbox, and starts a new one from it with the files it had", function()
     local sb = running {}
-    assert.equal(0, sb:exec { "sh", "-c", "head -c 10000 /dev/zero > /tmp/state.bin" }.exit_code)
-    local snap = porter.snapshots.create(sb.id, { name = "snap-1" })
-    assert.truthy(snap.id)
+    assert.equal(0, sb:exec { "sh", "-c", "head -c 10000 /dev/zero > /tmp/state.bin && mkdir /tmp/d && echo kept > /tmp/d/note" }.exit_code)
+    local t0 = os.time() * 1000
+    local snap = porter.snapshots.create(sb.id, { mode = "filesystem" })
+    assert.equal("ready", snap.status)
+    assert.equal("filesystem", snap.mode)
+    assert.equal(sb.id, snap.sandbox_id)
     assert.is_true(snap.size_bytes >= 10000, "a snapshot of " .. snap.size_bytes .. " bytes")
+    assert.is_true(snap.t_created_unix_ms >= t0 - 1000 and snap.t_ready_unix_ms >= snap.t_created_unix_ms)
+    assert.equal("integer", math.type(snap.t_ready_unix_ms))
+    assert.matches('^Snapshot%(id="' .. snap.id .. '", sandbox_id="' .. sb.id .. '", mode="filesystem", status="ready"', tostring(snap))
     local found = false
     for _, s in ipairs(porter.snapshots.list { sandbox_id = sb.id }) do
-      if s.id == snap.id then found = true end
+      if s.id == snap.id then found = s.status == "ready" end
     end
     assert.is_true(found)
+    -- what the snapshot holds comes back in a new sandbox's /tmp before its command runs, owned
+    -- by that sandbox (it can change it), on the image the snapshot was taken on
+    local from = porter.sandboxes.create { snapshot_id = snap.id, command = { "sh", "-c", "cat /tmp/d/note; wc -c < /tmp/state.bin; sleep 30" } }
+    assert.equal("running", from:wait { timeout = 30 }.phase)
+    assert.equal(IMAGE, from:refresh().image)
+    local r = from:exec { "sh", "-c", "echo more >> /tmp/d/note && cat /tmp/d/note && stat -c %u /tmp/d/note" }
+    assert.equal(0, r.exit_code, r.stderr)
+    assert.matches("^kept\nmore\n%d+\n$", r.stdout)
+    local lines = {}
+    for _, l in ipairs(from:logs()) do lines[#lines + 1] = l.line end
+    assert.same({ "kept", "10000" }, { lines[1], lines[2] })
+    from:terminate()
+    -- a snapshot that is not there, or an image beside one, is refused before anything starts
+    assert.equal("NotFoundError", helpers.raises(porter.sandboxes.create, { snapshot_id = "snap_nothere" }).name)
+    local e = helpers.raises(porter.sandboxes.create, { snapshot_id = snap.id, image = IMAGE })
+    assert.matches("'image' must be empty when 'snapshot_id' is set", e.message)
     porter.snapshots.delete(snap.id)
     assert.equal(0, #porter.snapshots.list { sandbox_id = sb.id })
+    assert.equal(0, sb:exec { "true" }.exit_code) -- the sandbox kept running throughout
     sb:terminate()
+    -- when it ended is in its status
+    local st = sb:wait_exit { timeout = 30 }
+    assert.is_string(st.finished_at)
+    assert.is_true(st.finished_at >= st.started_at)
   end)
 
   it("prints results, log lines, file entries and statuses like the official SDKs' reprs", function()

@@ -47,7 +47,7 @@ describe("argument checks", function()
   it("refuses unknown option names, listing the known ones", function()
     local e = raises(porter.sandboxes.create, { image = "i", enviroment = {} })
     assert.equal("ArgumentError", e.name)
-    assert.matches("^sandboxes.create: unknown option 'enviroment' %(expected one of: image, name, tags, command, args, env,", e.message)
+    assert.matches("^sandboxes.create: unknown option 'enviroment' %(expected one of: image, snapshot_id, name, tags, command, args, env,", e.message)
   end)
 
   it("checks exec commands and options", function()
