@@ -1,4 +1,6 @@
--- porter-sandbox, the command line: ls, run, exec, logs, rm, vol, cp, health, on the SDK.
+-- porter-sandbox, the command line, on the SDK: Porter CLI's words (`porter sandbox create,
+-- list, exec, logs, terminate, volume`, docs.porter.run/sandboxes/cli) and our older ones (run,
+-- ls, rm, vol) as aliases, plus cp, health and down.
 -- main(args, env) answers the exit status; env.exe is porter-lua's own path when it runs us
 -- (porter-sandboxd is looked for beside it). Errors are one line on stderr.
 local M = {}
@@ -7,14 +9,20 @@ local unpack = table.unpack or unpack
 local USAGE = [==[
 usage: porter-sandbox [--local [--state-dir DIR]] COMMAND [options]
 
-commands:
-  ls [--tag K=V]... [--phase P]... [--json]       list sandboxes
-  run IMAGE [--name N] [--env K=V]... [--volume VOL:/path]... [-- CMD...]
+commands (Porter CLI's, with ours as aliases):
+  create IMAGE [--name N] [--command ARG]... [--arg ARG]... [-e|--env K=V]... [--tag K=V]...
+         [--volume MOUNT_PATH=VOLUME]... [-o text|json] [-- CMD...]
                                                   start a sandbox, print its id
+  run IMAGE [create's options]                    create, then wait until it runs
+  list | ls [--phase P|all]... [--tag K=V]... [-o text|json | --json]
+                                                  list sandboxes, newest first (not
+                                                  terminated ones unless --phase all)
   exec SANDBOX -- CMD...                          run CMD in it; its exit status is ours
   logs SANDBOX [-f]                               print its logs (-f: follow until it ends)
-  rm SANDBOX...                                   terminate sandboxes
-  vol ls [--json] | vol create NAME | vol rm NAME...
+  terminate | rm SANDBOX... | --all [--tag K=V]... [--dry-run]
+                                                  terminate sandboxes
+  volume | vol  list|ls [-o json] | create NAME | delete|rm VOLUME... |
+                move VOLUME FROM TO              volumes (move: a file or directory in one)
   cp SRC DST                                      copy files or directories; either side
                                                   may be VOLUME:/path
   health                                          check the API
@@ -27,19 +35,36 @@ $XDG_STATE_HOME/porter-sandbox, or ~/.local/state/porter-sandbox), kept until `d
 `porter-sandbox COMMAND --help` says more.
 ]==]
 
+local CREATE_OPTS = "[--name N] [--command ARG]... [--arg ARG]... [-e|--env K=V]... [--tag K=V]...\n" ..
+                    "       [--volume MOUNT_PATH=VOLUME]... [-o text|json] [-- CMD...]\n"
 local HELP = {
-  ls = "usage: porter-sandbox ls [--tag K=V]... [--phase P]... [--json]\n  list sandboxes, newest first, every page\n",
-  run = "usage: porter-sandbox run IMAGE [--name N] [--env K=V]... [--volume VOL:/path]... [-- CMD...]\n" ..
-        "  start a sandbox from IMAGE and print its id once it runs; CMD replaces the image's entrypoint\n",
+  list = "usage: porter-sandbox list [--phase P|all]... [--tag K=V]... [-o text|json | --json]\n" ..
+         "  list sandboxes, newest first, every page; terminated ones only with --phase all (or\n" ..
+         "  --phase terminated); every --tag must match\n",
+  create = "usage: porter-sandbox create IMAGE " .. CREATE_OPTS ..
+           "  start a sandbox from IMAGE and print its id (-o json: the API's answer). --command (each\n" ..
+           "  one an argv element) or CMD after -- replaces the image's entrypoint, --arg its CMD;\n" ..
+           "  VOLUME is a volume's name or id (VOLUME:/path is taken too)\n",
+  run = "usage: porter-sandbox run IMAGE " .. CREATE_OPTS ..
+        "  create, then wait until the sandbox runs and print its id\n",
   exec = "usage: porter-sandbox exec SANDBOX -- CMD...\n  run CMD in the sandbox; its stdout and stderr are ours, and so is its exit status\n",
   logs = "usage: porter-sandbox logs SANDBOX [-f]\n  print the sandbox's log lines; -f keeps printing them as they come until it ends\n",
-  rm = "usage: porter-sandbox rm SANDBOX...\n  terminate the sandboxes\n",
-  vol = "usage: porter-sandbox vol ls [--json] | vol create NAME | vol rm NAME...\n  list, create or delete volumes\n",
+  terminate = "usage: porter-sandbox terminate SANDBOX... | --all [--tag K=V]... [--dry-run]\n" ..
+              "  terminate the sandboxes; --all: every live one (with all the --tags), --dry-run: only\n" ..
+              "  name them\n",
+  volume = "usage: porter-sandbox volume list [-o text|json] | create NAME | delete VOLUME... |\n" ..
+           "       move VOLUME FROM TO\n  list, create or delete volumes, or move a file or directory in one\n",
   cp = "usage: porter-sandbox cp SRC DST\n  copy a file or a directory into or out of a volume: one side is VOLUME:/path, the other\n" ..
        "  a local path; a progress bar shows on a terminal\n",
   health = "usage: porter-sandbox health\n  check that the API answers\n",
   down = "usage: porter-sandbox --local down\n  stop the local porter-sandboxd that --local started\n",
 }
+-- our older spellings
+local ALIASES = { ls = "list", rm = "terminate", vol = "volume" }
+for alias, name in pairs(ALIASES) do
+  HELP[alias] = HELP[name]:gsub("porter%-sandbox " .. name, "porter-sandbox " .. alias, 1) ..
+                ("  (%s is Porter CLI's %s)\n"):format(alias, name)
+end
 
 -- an error for the user: one line, exit status 2 (usage) or 1
 local Fail = {}
@@ -99,6 +124,20 @@ end
 
 -- a list as a JSON array, [] when empty (lua-cjson writes an empty table as {})
 local function json(v) return next(v) == nil and "[]" or require("cjson").encode(v) end
+
+-- -o text|json (Porter CLI's), or our --json
+local function wants_json(cmd, o)
+  local f = o["-o"] or o["--output"]
+  if f ~= nil and f ~= "text" and f ~= "json" then usage_fail(cmd, ("porter-sandbox %s: -o wants text or json (got %q)"):format(cmd, f)) end
+  return f == "json" or o["--json"] == true
+end
+local OUTPUT = { ["-o"] = "value", ["--output"] = "value", ["--json"] = "flag" }
+local function with(spec, more)
+  local t = {}
+  for k, v in pairs(spec) do t[k] = v end
+  for k, v in pairs(more or {}) do t[k] = v end
+  return t
+end
 
 local ttys = {}
 local function is_tty(f)
@@ -173,9 +212,19 @@ end
 
 local commands = {}
 
-function commands.ls(porter, args)
-  local o = parse("ls", args, { ["--tag"] = "list", ["--phase"] = "list", ["--json"] = "flag" })
-  local filters = { tags = next(o["--tag"] or {}) and pairs_of("ls", o["--tag"], "--tag") or nil, phase = o["--phase"] }
+local PHASES = { "queued", "creating", "running", "succeeded", "failed", "terminated" }
+
+function commands.list(porter, args)
+  local o = parse("list", args, with(OUTPUT, { ["--tag"] = "list", ["--phase"] = "list" }))
+  local as_json = wants_json("list", o)
+  -- Porter CLI's default: every phase but terminated; "all" for every one
+  local phase = o["--phase"]
+  if not phase then
+    phase = { unpack(PHASES, 1, 5) }
+  else
+    for _, p in ipairs(phase) do if p == "all" then phase = nil break end end
+  end
+  local filters = { tags = next(o["--tag"] or {}) and pairs_of("list", o["--tag"], "--tag") or nil, phase = phase }
   local rows, out = {}, {}
   for sb in porter.sandboxes.each(filters) do
     out[#out + 1] = { id = sb.id, name = sb.name, phase = sb.phase, image = sb.image, tags = sb.tags,
@@ -185,24 +234,59 @@ function commands.ls(porter, args)
     table.sort(tags)
     rows[#rows + 1] = { sb.id, sb.name or "", sb.phase or "", sb.image or "", table.concat(tags, ",") }
   end
-  if o["--json"] then io.stdout:write(json(out), "\n") else table_out(rows, { "ID", "NAME", "PHASE", "IMAGE", "TAGS" }) end
+  if as_json then io.stdout:write(json(out), "\n") else table_out(rows, { "ID", "NAME", "PHASE", "IMAGE", "TAGS" }) end
+  return 0
+end
+
+-- MOUNT_PATH=VOLUME (Porter CLI's) or VOLUME:/path (ours); a name first, then an id
+local function mount_of(cmd, porter, m)
+  local path, vol = m:match("^(/[^=]*)=(.+)$")
+  if not path then vol, path = m:match("^([^:=]+):(/.*)$") end
+  if not vol then usage_fail(cmd, ("porter-sandbox %s: --volume wants MOUNT_PATH=VOLUME (got %q)"):format(cmd, m)) end
+  return path, volume_of(porter, vol).id
+end
+
+local function create(cmd, porter, args)
+  local o, pos, rest = parse(cmd, args, with(OUTPUT, { ["--name"] = "value", ["--env"] = "list", ["-e"] = "list",
+    ["--volume"] = "list", ["--command"] = "list", ["--arg"] = "list", ["--tag"] = "list" }))
+  local as_json = wants_json(cmd, o)
+  if #pos ~= 1 then usage_fail(cmd, "porter-sandbox " .. cmd .. ": expected one IMAGE") end
+  if rest and #rest > 0 and o["--command"] then
+    usage_fail(cmd, "porter-sandbox " .. cmd .. ": give the command after -- or with --command, not both")
+  end
+  local mounts = {}
+  for _, m in ipairs(o["--volume"] or {}) do
+    local path, id = mount_of(cmd, porter, m)
+    mounts[path] = id
+  end
+  local env = pairs_of(cmd, o["--env"], "--env")
+  for k, v in pairs(pairs_of(cmd, o["-e"], "-e")) do env[k] = v end
+  local command = o["--command"] or (rest and #rest > 0 and rest) or nil
+  local sb = porter.sandboxes.create { image = pos[1], name = o["--name"], env = next(env) and env or nil,
+                                       tags = o["--tag"] and pairs_of(cmd, o["--tag"], "--tag") or nil,
+                                       volume_mounts = next(mounts) and mounts or nil,
+                                       command = command, args = o["--arg"] }
+  return sb, as_json
+end
+
+function commands.create(porter, args)
+  local sb, as_json = create("create", porter, args)
+  if as_json then
+    io.stdout:write(require("cjson").encode { id = sb.id, name = sb.name }, "\n")
+  else
+    io.stdout:write(sb.id, "\n")
+  end
   return 0
 end
 
 function commands.run(porter, args)
-  local o, pos, cmd = parse("run", args, { ["--name"] = "value", ["--env"] = "list", ["--volume"] = "list" })
-  if #pos ~= 1 then usage_fail("run", "porter-sandbox run: expected one IMAGE") end
-  local mounts = {}
-  for _, m in ipairs(o["--volume"] or {}) do
-    local vol, path = m:match("^([^:]+):(/.*)$")
-    if not vol then usage_fail("run", ("porter-sandbox run: --volume wants VOL:/path (got %q)"):format(m)) end
-    mounts[path] = volume_of(porter, vol).id
+  local sb, as_json = create("run", porter, args)
+  local st = sb:wait()
+  if as_json then
+    io.stdout:write(require("cjson").encode { id = st.id, name = st.name, phase = st.phase }, "\n")
+  else
+    io.stdout:write(sb.id, "\n")
   end
-  local sb = porter.sandboxes.create { image = pos[1], name = o["--name"], env = pairs_of("run", o["--env"], "--env"),
-                                       volume_mounts = next(mounts) and mounts or nil,
-                                       command = cmd and #cmd > 0 and cmd or nil }
-  sb:wait()
-  io.stdout:write(sb.id, "\n")
   return 0
 end
 
@@ -244,35 +328,54 @@ local function remove_each(cmd, usage, refs, remove)
   end
 end
 
-function commands.rm(porter, args)
-  local _, pos = parse("rm", args, {})
-  remove_each("rm", "porter-sandbox rm: expected at least one SANDBOX", pos,
-    function(ref) sandbox_of(porter, ref):terminate() end)
+function commands.terminate(porter, args)
+  local o, pos = parse("terminate", args, { ["--all"] = "flag", ["--tag"] = "list", ["--dry-run"] = "flag" })
+  local dry = o["--dry-run"]
+  if o["--all"] then
+    if #pos > 0 then usage_fail("terminate", "porter-sandbox terminate: --all or SANDBOX..., not both") end
+    local filters = { phase = { unpack(PHASES, 1, 3) }, tags = o["--tag"] and pairs_of("terminate", o["--tag"], "--tag") or nil }
+    local live = {}
+    for sb in porter.sandboxes.each(filters) do live[#live + 1] = sb end
+    for _, sb in ipairs(live) do
+      if not dry then sb:terminate() end
+      io.stdout:write(visible(io.stdout, sb.name or sb.id), dry and " (would be terminated)" or "", "\n")
+    end
+    return 0
+  end
+  if o["--tag"] then usage_fail("terminate", "porter-sandbox terminate: --tag filters --all") end
+  remove_each("terminate", "porter-sandbox terminate: expected at least one SANDBOX, or --all", pos, function(ref)
+    local sb = sandbox_of(porter, ref)
+    if not dry then sb:terminate() end
+  end)
   return 0
 end
 
-function commands.vol(porter, args)
+function commands.volume(porter, args)
   local sub = table.remove(args, 1)
-  if sub == "ls" then
-    local o = parse("vol", args, { ["--json"] = "flag" })
+  if sub == "ls" or sub == "list" then
+    local o = parse("volume", args, OUTPUT)
     local rows, out = {}, {}
     for _, v in ipairs(porter.volumes.list()) do
-      out[#out + 1] = { id = v.id, name = v.name, phase = v.phase, attached_to = v.attached_to, created_at = v.created_at }
-      rows[#rows + 1] = { v.id, v.name or "", table.concat(v.attached_to or {}, ",") }
+      out[#out + 1] = { id = v.id, name = v.name, type = v.type, phase = v.phase, attached_to = v.attached_to, created_at = v.created_at }
+      rows[#rows + 1] = { v.id, v.name or "", v.type or "", table.concat(v.attached_to or {}, ",") }
     end
-    if o["--json"] then io.stdout:write(json(out), "\n") else table_out(rows, { "ID", "NAME", "ATTACHED TO" }) end
+    if wants_json("volume", o) then io.stdout:write(json(out), "\n") else table_out(rows, { "ID", "NAME", "TYPE", "ATTACHED TO" }) end
   elseif sub == "create" then
-    local _, pos = parse("vol", args, {})
-    if #pos ~= 1 then usage_fail("vol", "porter-sandbox vol create: expected one NAME") end
+    local _, pos = parse("volume", args, {})
+    if #pos ~= 1 then usage_fail("volume", "porter-sandbox volume create: expected one NAME") end
     io.stdout:write(porter.volumes.create { name = pos[1] }.id, "\n")
-  elseif sub == "rm" then
-    local _, pos = parse("vol", args, {})
-    remove_each("vol", "porter-sandbox vol rm: expected at least one NAME", pos,
+  elseif sub == "rm" or sub == "delete" then
+    local _, pos = parse("volume", args, {})
+    remove_each("volume", "porter-sandbox volume delete: expected at least one VOLUME", pos,
       function(ref) volume_of(porter, ref):delete() end)
+  elseif sub == "move" or sub == "mv" then
+    local _, pos = parse("volume", args, {})
+    if #pos ~= 3 then usage_fail("volume", "porter-sandbox volume move: expected VOLUME FROM TO") end
+    volume_of(porter, pos[1]):move_file(pos[2], pos[3])
   elseif sub == "--help" or sub == "-h" then
-    io.stdout:write(HELP.vol)
+    io.stdout:write(HELP.volume)
   else
-    usage_fail("vol", "porter-sandbox vol: expected ls, create or rm")
+    usage_fail("volume", "porter-sandbox volume: expected list, create, delete or move")
   end
   return 0
 end
@@ -446,7 +549,7 @@ function M.main(args, env)
       if not use_local then fail("porter-sandbox down: only with --local") end
       return down(state_dir(dir))
     end
-    local fn = commands[cmd]
+    local fn = commands[ALIASES[cmd] or cmd]
     if not fn then usage_fail(nil, "porter-sandbox: unknown command '" .. cmd .. "'") end
     local opts
     if use_local then opts = { base_url = local_url(core, env, state_dir(dir), true) } end

@@ -104,8 +104,67 @@ describe("porter-sandbox", function()
     assert.equal("cli-data\n", (cli("vol rm cli-data")))
   end)
 
+  it("takes Porter CLI's commands and flags: create, list, terminate --all, volume move", function()
+    local out, err, rc = cli("volume create cli-porter")
+    assert.equal(0, rc, err)
+    local vol = out:match("^(vol_%x+)\n$")
+    -- --command and --arg as argv elements, -e and --env, --tag, --volume MOUNT_PATH=VOLUME by
+    -- name and by id, -o json
+    out, err, rc = cli("create host --name cli-porter-a --command sh --command -c --arg 'echo $A $B; sleep 300' " ..
+                       "-e A=one --env B=two --tag team=cli --tag run=" .. vol .. " --volume /data=cli-porter --volume /by-id=" .. vol ..
+                       " -o json")
+    assert.equal(0, rc, err)
+    local made = cjson.decode(out)
+    assert.equal("cli-porter-a", made.name)
+    assert.matches("^sb_%x+$", made.id)
+    out, err, rc = cli("create host --name cli-porter-b --tag team=cli --tag run=" .. vol .. " -- sleep 300")
+    assert.equal(0, rc, err)
+    assert.matches("^sb_%x+\n$", out)
+    local function phase_of(name)
+      for _ = 1, 300 do
+        local list = cjson.decode((cli("list -o json --phase all --tag run=" .. vol)))
+        for _, s in ipairs(list) do if s.name == name and s.phase ~= "queued" and s.phase ~= "creating" then return s.phase end end
+        process.sleep(0.05)
+      end
+    end
+    assert.equal("running", phase_of("cli-porter-a"))
+    assert.equal("running", phase_of("cli-porter-b"))
+    assert.matches("one two\n", (cli("logs cli-porter-a")))
+    assert.equal("/data /by-id\n", (cli("exec cli-porter-a -- sh -c 'mountpoint -q /data && mountpoint -q /by-id && echo /data /by-id'")))
+    -- terminate --all with the tags: --dry-run names them and ends nothing
+    out = cli("terminate --all --tag run=" .. vol .. " --dry-run")
+    assert.matches("cli%-porter%-a %(would be terminated%)\n", out)
+    assert.matches("cli%-porter%-b %(would be terminated%)\n", out)
+    assert.equal("running", phase_of("cli-porter-a"))
+    out, err, rc = cli("terminate --all --tag run=" .. vol .. " --tag team=cli")
+    assert.equal(0, rc, err)
+    assert.matches("cli%-porter%-a\n", out)
+    -- list hides terminated sandboxes unless --phase all
+    assert.equal("[]\n", (cli("list -o json --tag run=" .. vol)))
+    assert.equal(2, #cjson.decode((cli("list -o json --phase all --tag run=" .. vol))))
+    assert.matches("ID%s+NAME%s+PHASE", (cli("list --phase all --tag run=" .. vol .. " -o text")))
+    -- volume move: a file renamed in the volume
+    assert(os.execute("printf moved > " .. sh(work .. "/m.txt")))
+    assert.equal(0, select(3, cli("cp " .. sh(work .. "/m.txt") .. " cli-porter:/m.txt")))
+    out, err, rc = cli("volume move cli-porter /m.txt /n.txt")
+    assert.equal(0, rc, err)
+    assert.equal(0, select(3, cli("cp cli-porter:/n.txt " .. sh(work .. "/n.copy"))))
+    assert.equal("moved", process.read_all(work .. "/n.copy"))
+    assert.matches('"type":"disk"', (cli("volume list -o json")))
+    -- bad uses say what was wanted
+    _, err, rc = cli("list -o yaml")
+    assert.equal(2, rc)
+    assert.matches("%-o wants text or json", err)
+    _, err, rc = cli("create host --command x -- y")
+    assert.equal(2, rc)
+    assert.matches("after %-%- or with %-%-command, not both", err)
+    _, err, rc = cli("terminate --all cli-porter-a")
+    assert.equal(2, rc)
+    assert.equal("cli-porter\n", (cli("volume delete cli-porter")))
+  end)
+
   it("says how to use each subcommand, and refuses bad ones with status 2", function()
-    for _, sub in ipairs { "ls", "run", "exec", "logs", "rm", "vol", "cp", "health" } do
+    for _, sub in ipairs { "ls", "list", "run", "create", "exec", "logs", "rm", "terminate", "vol", "volume", "cp", "health" } do
       local out, _, rc = cli(sub .. " --help")
       assert.equal(0, rc, sub)
       assert.matches("^usage: porter%-sandbox " .. sub, out)
@@ -131,7 +190,7 @@ describe("porter-sandbox", function()
       os.execute(cmd)
       return process.read_all(work .. "/out"), process.read_all(work .. "/err"), tonumber(process.read_all(work .. "/rc"))
     end
-    for _, sub in ipairs { "run", "ls", "exec", "logs", "rm", "vol", "cp", "health" } do
+    for _, sub in ipairs { "run", "create", "ls", "list", "exec", "logs", "rm", "terminate", "vol", "volume", "cp", "health" } do
       local out, err, rc = bare(sub .. " --help")
       assert.equal(0, rc, sub .. ": " .. err)
       assert.matches("^usage: porter%-sandbox", out)

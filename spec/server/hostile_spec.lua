@@ -605,19 +605,24 @@ describe("porter-sandboxd against hostile code", function()
                                json = { image = "host", volume_mounts = { ["/data"] = v },
                                         command = { "sh", "-c", "echo kept > /data/f; sleep 1006 & sleep 1007" } } }
       local id = r.json.id
-      -- running, and its command as far as the second sleep (a busy machine takes its time)
-      local count
+      finally(function() if process.alive(other.proc) then other:stop() end end)
+      -- this sandbox's own processes (its cgroup's), as far as both sleeps: a busy machine
+      -- takes its time getting there
+      local procs = "/sys/fs/cgroup/pids/porter-sandboxd/" .. id .. "/cgroup.procs"
+      local sleeps
       for _ = 1, 500 do
-        count = oci.run("ps -eo args | grep -c '^sleep 1007' || true")
-        if count == "1\n" then break end
+        sleeps = {}
+        for pid in (process.read_all(procs) or ""):gmatch("%d+") do
+          if (process.read_all("/proc/" .. pid .. "/cmdline") or ""):match("^sleep%z100[67]%z$") then sleeps[#sleeps + 1] = pid end
+        end
+        if #sleeps == 2 then break end
         process.sleep(0.02)
       end
       assert.equal("running", http.request { url = other.url .. "/v1/sandbox/" .. id }.json.phase)
-      assert.equal("1\n", count)
+      assert.equal(2, #sleeps)
       assert.matches("^/dev/loop", oci.run("losetup -j " .. sh(image)))
       os.execute("kill -9 " .. other.proc.pid)
-      process.sleep(0.3)
-      assert.equal("0\n", oci.run("ps -eo args | grep -c '^sleep 100[67]' || true"))
+      assert.same({}, process.wait_gone(table.concat(sleeps, " ")))
       -- its mount namespace went with it, and the loop device with the mount
       local held
       for _ = 1, 50 do
