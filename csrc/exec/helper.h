@@ -38,6 +38,8 @@ int root_topdir(int rootfd, const char *name, uid_t uid, gid_t gid);
 /* Mounts src (bind, recursive) onto the directory fd refers to; through userns's idmapping
  * (make_userns) unless it is -1. */
 int bind_onto_fd(const char *src, int fd, int readonly, int userns);
+/* the same, refusing a src whose path holds a symlink anywhere (one a sandbox could have made) */
+int bind_nofollow_onto_fd(const char *src, int fd, int readonly, int userns);
 /* Populates a fresh tmpfs at the directory fd with the few device nodes a workload needs. */
 int make_dev(int devfd, uid_t uid, gid_t gid);
 /* A root of the host's system directories (no /root, /home, /var, state dirs; /etc without

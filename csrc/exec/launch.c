@@ -19,6 +19,8 @@
  *                           that what the sandbox writes outside its volumes is bounded and
  *                           vanishes with the sandbox (even if the server is killed)
  *   --bind SRC DST          a volume (repeatable)
+ *   --bind-bucket SRC DST ro|rw
+ *                           an object volume's directory (repeatable), never through a symlink
  *   --cgroup DIR            a cgroup of the sandbox's, joined before anything starts (repeatable)
  *   --slirp                 outbound network through slirp4netns, filtered by netfilter.c's
  *                           rules (never the host, its loopback, link-local or metadata
@@ -78,6 +80,7 @@ typedef struct opts {
   uid_t uid;
   gid_t gid;
   const char *bind_src[MAX_BINDS], *bind_dst[MAX_BINDS];
+  int bind_kind[MAX_BINDS]; /* 0: a volume's; 1, 2: a bucket's, read-write or read-only */
   int nbinds;
   const char *cgroups[4];
   int ncgroups;
@@ -142,7 +145,12 @@ static int parse(int argc, char **argv, opts *o) {
       o->cgroups[o->ncgroups++] = argv[++i];
     } else if (!strcmp(a, LF_BIND)) {
       NEED(2) if (o->nbinds == MAX_BINDS) return report("too many volume mounts"), -1;
+      o->bind_kind[o->nbinds] = 0;
       o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 2;
+    } else if (!strcmp(a, LF_BIND_BUCKET)) {
+      NEED(3) if (o->nbinds == MAX_BINDS) return report("too many volume mounts"), -1;
+      o->bind_kind[o->nbinds] = strcmp(argv[i + 3], "ro") ? 1 : 2;
+      o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 3;
     } else {
       report("unknown option %s", a);
       return -1;
@@ -351,8 +359,12 @@ static int assemble(const opts *o) {
   }
   for (int i = 0; i < o->nbinds; i++) {
     fd = root_mkdirs(rootfd, o->bind_dst[i], root, root);
-    if (fd < 0 || bind_onto_fd(o->bind_src[i], fd, 0, userns) != 0)
-      return report("cannot mount the volume at %s: %s", o->bind_dst[i], strerror(errno)), -1;
+    int rc = fd < 0 ? -1
+             : o->bind_kind[i] ? bind_nofollow_onto_fd(o->bind_src[i], fd, o->bind_kind[i] == 2, userns)
+                               : bind_onto_fd(o->bind_src[i], fd, 0, userns);
+    if (rc != 0)
+      return report("cannot mount the volume at %s: %s%s", o->bind_dst[i], strerror(errno),
+                    errno == ELOOP ? " (a symlink in the bucket where its prefix should be)" : ""), -1;
     close(fd);
   }
   if (o->cwd) {

@@ -75,11 +75,27 @@ int root_topdir(int rootfd, const char *name, uid_t uid, gid_t gid) {
   return openat(rootfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+static int attach(int tree, int fd, int readonly, int userns);
+
 int bind_onto_fd(const char *src, int fd, int readonly, int userns) {
-  /* a detached copy, made read-only or idmapped before it is attached: a remount would need a
-   * path to the new mount, and the fd names what lies beneath it (and only a detached mount
-   * can take an idmapping) */
-  int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  return attach(open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE), fd, readonly, userns);
+}
+
+int bind_nofollow_onto_fd(const char *src, int fd, int readonly, int userns) {
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int dir = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
+  if (dir < 0) return -1;
+  int tree = open_tree(dir, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  int saved = errno;
+  close(dir);
+  errno = saved;
+  return attach(tree, fd, readonly, userns);
+}
+
+/* a detached copy, made read-only or idmapped before it is attached: a remount would need a
+ * path to the new mount, and the fd names what lies beneath it (and only a detached mount can
+ * take an idmapping) */
+static int attach(int tree, int fd, int readonly, int userns) {
   if (tree < 0) return -1;
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
   struct mount_attr idmap = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};

@@ -25,6 +25,7 @@
 #define LF_TMP "--tmp"                   /* DIR */
 #define LF_SEED_TMP "--seed-tmp"         /* UNPACKER TAR SHA256 */
 #define LF_BIND "--bind"                 /* SRC DST, repeatable */
+#define LF_BIND_BUCKET "--bind-bucket"   /* SRC DST ro|rw, repeatable: an object volume's prefix */
 #define LF_HOSTNAME "--hostname"         /* NAME */
 #define LF_USER "--user"                 /* UID GID */
 #define LF_CWD "--cwd"                   /* DIR */

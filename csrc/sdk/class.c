@@ -1,6 +1,7 @@
 /* Handle classes: one metatable each, registered once. A handle is a userdata with no C
  * payload; its fields live in a Lua table (user value 1) and its client in user value 2, so
  * that a handle keeps its client alive and sees it closed. */
+#include <string.h>
 #include "porter.h"
 
 /* __index of handles and clients: methods first, then the object's fields (id, phase, ...,
@@ -99,6 +100,12 @@ void handle_push(lua_State *L, const char *mt, int client_idx, int fields_idx) {
   lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, client_idx);
   lua_setiuservalue(L, -2, 2);
+  /* a volume of type object is a handle of its own kind */
+  if (!strcmp(mt, MT_VOLUME)) {
+    lua_getfield(L, fields_idx, "type");
+    if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "object")) mt = MT_OBJECT_VOLUME;
+    lua_pop(L, 1);
+  }
   luaL_setmetatable(L, mt);
 }
 

@@ -116,9 +116,9 @@ __attribute__((visibility("default"))) int luaopen_porter_sandbox_core(lua_State
   lua_setfield(L, m, "HAS_ASYNC");
   /* the metatables, so the façade can add methods where Lua is clearer */
   lua_newtable(L);
-  const char *mts[] = {MT_CLIENT, MT_ASYNC, MT_SANDBOX, MT_VOLUME, MT_ERROR};
-  const char *names[] = {"Porter", "AsyncPorter", "Sandbox", "Volume", "Error"};
-  for (int i = 0; i < 5; i++) {
+  const char *mts[] = {MT_CLIENT, MT_ASYNC, MT_SANDBOX, MT_VOLUME, MT_OBJECT_VOLUME, MT_ERROR};
+  const char *names[] = {"Porter", "AsyncPorter", "Sandbox", "Volume", "ObjectVolume", "Error"};
+  for (int i = 0; i < 6; i++) {
     luaL_getmetatable(L, mts[i]);
     lua_setfield(L, -2, names[i]);
   }

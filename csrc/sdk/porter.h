@@ -22,6 +22,7 @@
 #define MT_CLIENT "porter_sandbox.Porter"
 #define MT_SANDBOX "porter_sandbox.Sandbox"
 #define MT_VOLUME "porter_sandbox.Volume"
+#define MT_OBJECT_VOLUME "porter_sandbox.ObjectVolume" /* a Volume of type object: no file methods */
 #define MT_ERROR "porter_sandbox.Error"
 #define MT_PREQ "porter_sandbox.Request"
 

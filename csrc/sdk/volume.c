@@ -99,16 +99,21 @@ const luaL_Reg volumes_ns[] = {
 };
 
 /* ---- Volume handle: [client, handle, args...] after the prologue ---- */
+/* refresh and delete serve both kinds of volume */
+static int any_volume(lua_State *L) { return luaL_testudata(L, 1, MT_OBJECT_VOLUME) != NULL; }
+
 static int vol_refresh(lua_State *L) {
-  handle_prologue(L, MT_VOLUME);
+  int object = any_volume(L);
+  handle_prologue(L, object ? MT_OBJECT_VOLUME : MT_VOLUME);
   lua_settop(L, 2);
-  return handle_call(L, OP(get_volume), "Volume:refresh", 0, 0, -1, handle_merge_k, 0);
+  return handle_call(L, OP(get_volume), object ? "ObjectVolume:refresh" : "Volume:refresh", 0, 0, -1, handle_merge_k, 0);
 }
 
 static int vol_delete(lua_State *L) {
-  handle_prologue(L, MT_VOLUME);
+  int object = any_volume(L);
+  handle_prologue(L, object ? MT_OBJECT_VOLUME : MT_VOLUME);
   lua_settop(L, 2);
-  return handle_call(L, OP(delete_volume), "Volume:delete", 0, 0, -1, k_none, 0);
+  return handle_call(L, OP(delete_volume), object ? "ObjectVolume:delete" : "Volume:delete", 0, 0, -1, k_none, 0);
 }
 
 /* Pushes {path = normalised path at idx}. */
@@ -221,6 +226,29 @@ static int vol_tostring(lua_State *L) {
   return 1;
 }
 
+static int objvol_tostring(lua_State *L) {
+  handle_fields(L, 1);
+  lua_getfield(L, -1, "id");
+  lua_getfield(L, -2, "name");
+  lua_getfield(L, -3, "object");
+  const char *bucket = "?", *prefix = "";
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "bucket");
+    lua_getfield(L, -2, "prefix");
+    bucket = luaL_optstring(L, -2, "?");
+    prefix = luaL_optstring(L, -1, "");
+  }
+  lua_pushfstring(L, "ObjectVolume(%s, %s, %s%s%s)", luaL_optstring(L, 3, "?"), luaL_optstring(L, 4, "?"), bucket,
+                  *prefix ? "/" : "", prefix);
+  return 1;
+}
+
+static const luaL_Reg objvol_methods[] = {
+  {"refresh", vol_refresh},
+  {"delete", vol_delete},
+  {NULL, NULL},
+};
+
 static const luaL_Reg vol_methods[] = {
   {"refresh", vol_refresh},
   {"delete", vol_delete},
@@ -233,5 +261,7 @@ static const luaL_Reg vol_methods[] = {
 
 void volume_open(lua_State *L) {
   class_register(L, MT_VOLUME, vol_methods, NULL, vol_tostring);
+  lua_pop(L, 1);
+  class_register(L, MT_OBJECT_VOLUME, objvol_methods, NULL, objvol_tostring);
   lua_pop(L, 1);
 }

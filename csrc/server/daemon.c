@@ -23,6 +23,11 @@ static void usage(FILE *f) {
           "  --api-key KEY          require 'Authorization: Bearer KEY' (also PORTER_SANDBOX_API_KEY)\n"
           "  --image NAME=ROOTFS    run image NAME with ROOTFS as its root (repeatable)\n"
           "  --env-group NAME=FILE  an environment group of KEY=VALUE lines (repeatable)\n"
+          "  --bucket NAME=DIR[,read_only]\n"
+          "                         a local directory standing in for bucket NAME, for object volumes\n"
+          "                         (type object; repeatable, at most 16); porter-sandboxd owns it: the\n"
+          "                         directories it makes there are the sandboxes' root's; read_only:\n"
+          "                         it takes read_only volumes only\n"
           "  --image-fallback MODE  host (default): an image that cannot be had runs on the host image,\n"
           "                         with a warning in its logs; none: the sandbox fails instead\n"
           "  --registry-auth FILE   registry credentials, in Docker's config.json format\n"
@@ -176,6 +181,9 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.max_log_bytes = parse_size(v), i++;
     } else if (v && !strcmp(a, "--max-log-lines") && strtol(v, NULL, 10) >= 10) {
       cfg.max_log_lines = strtol(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--bucket") && cfg.nbuckets < 16) {
+      if (bucket_register(v) != 0) return 2;
+      i++;
     } else if (v && !strcmp(a, "--env-group") && cfg.ngroups < 64) {
       if (named(v, &cfg.env_groups[cfg.ngroups++], a)) return 2;
       i++;

@@ -215,7 +215,16 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
-    char dir[4096];
+    char dir[4096], object[2048];
+    if (volume_object(json_string_value(v), object, sizeof object)) {
+      int ro;
+      if (bucket_volume_dir(object, dir, sizeof dir, &ro) != 0) {
+        snprintf(why, wn, "the bucket of object volume %s is not registered with this server (--bucket)", json_string_value(v));
+        return -1;
+      }
+      argv_add(a, LF_BIND_BUCKET), argv_add(a, dir), argv_add(a, k), argv_add(a, ro ? "ro" : "rw");
+      continue;
+    }
     if (!voldisk_ready(json_string_value(v))) {
       snprintf(why, wn, "the filesystem of volume %s cannot be mounted (see the server's log)", json_string_value(v));
       return -1;

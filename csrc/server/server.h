@@ -28,6 +28,9 @@ typedef struct srv_config {
   int nimages;
   named_path env_groups[64];
   int ngroups;
+  named_path buckets[16];            /* --bucket: local directories standing in for buckets */
+  int bucket_ro[16];                 /* registered read_only */
+  int nbuckets;
   unsigned long uid_base, uid_count; /* the owner on disk of the sandboxes' files (images, volumes) */
   unsigned long run_base, run_slots; /* the ids sandboxes run as: slots of 65536 (uidrange.c); 0:
                                         uid_base's, shared (no idmapped mounts here) */
@@ -379,6 +382,19 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r);
+/* ---- buckets (buckets.c): object volumes' storage ---- */
+/* Registers --bucket NAME=DIR[,read_only]: DIR made absolute, without symlinks. 0, or -1 with
+ * why printed. */
+int bucket_register(const char *arg);
+/* Checks an object volume's VolumeObjectSpec (bucket registered, prefix, access) and makes its
+ * directory, owned by the sandboxes' root. NULL, or why not (in buf). */
+const char *bucket_volume_prepare(json_t *object, char *buf, size_t n);
+/* The directory an object volume's VolumeObjectSpec (JSON text) names, and whether sandboxes
+ * mount it read-only. 0, or -1 (its bucket is no longer registered). */
+int bucket_volume_dir(const char *object_json, char *out, size_t n, int *read_only);
+/* An object volume's VolumeObjectSpec as JSON text (in out), or NULL: a disk volume, or none. */
+const char *volume_object(const char *id, char *out, size_t n);
+
 /* What a sandbox started from snapshot id needs: the tar, its SHA-256 and the image it was
  * taken on (any of them may be NULL). 0, or -1 with why (no such snapshot, not ready). */
 int snapshot_source(const char *id, char *tar, size_t tn, char sha[65], char *image, size_t in, char *why, size_t wn);

@@ -99,12 +99,37 @@ local function search(self, query, opts)
   return out
 end
 
+-- the text encodings read_text and write_text take: UTF-8, which Lua strings carry as they are
+local function encoding_of(what, opts)
+  local enc = opts and opts.encoding
+  if enc ~= nil and (type(enc) ~= "string" or not (enc:lower() == "utf-8" or enc:lower() == "utf8")) then
+    error(M.core.ArgumentError { message = what .. ": 'encoding' must be \"utf-8\" (got " .. M.core._got(enc) .. ")" }, 3)
+  end
+end
+
+-- vol:read_text(path, { offset, length, encoding = "utf-8" }): the file (or that range) as text
 local function read_text(self, path, opts)
-  local data = self:read_file(path, opts)
+  M.core._options("Volume:read_text", opts, { "offset", "length", "encoding" })
+  encoding_of("Volume:read_text", opts)
+  local ranged = opts and { offset = opts.offset, length = opts.length }
+  local data = self:read_file(path, ranged)
   if not M.core._is_utf8(data) then
     error(M.core.SandboxError { message = "Volume:read_text: " .. path .. " is not UTF-8 text (use read_file)" }, 2)
   end
   return data
+end
+
+-- vol:write_text(path, text, { encoding = "utf-8" }): text, checked to be UTF-8, as the file
+local function write_text(self, path, text, opts)
+  M.core._options("Volume:write_text", opts, { "encoding" })
+  encoding_of("Volume:write_text", opts)
+  if type(text) ~= "string" then
+    error(M.core.ArgumentError { message = "Volume:write_text: text must be a string (got " .. M.core._got(text) .. ")" }, 2)
+  end
+  if not M.core._is_utf8(text) then
+    error(M.core.ArgumentError { message = "Volume:write_text: text is not UTF-8 (use write_file for bytes)" }, 2)
+  end
+  return self:write_file(path, text)
 end
 
 -- Ranged reads of chunk_size bytes until the end that Content-Range reports.
@@ -316,7 +341,20 @@ function M.install(core)
   methods.iterdir = iterdir
   methods.search = search
   methods.read_text = read_text
+  methods.write_text = write_text
   methods.stream = stream
+  -- an ObjectVolume has none of them: its files are its bucket's. Each says so when called.
+  local object = core._metatables.ObjectVolume.methods
+  for name in pairs(methods) do
+    if object[name] == nil and name:sub(1, 1) ~= "_" then
+      object[name] = function(self)
+        local o = type(self) == "userdata" and self.object or nil
+        error(core.ArgumentError { message = ("ObjectVolume:%s: an object volume has no file methods: its files live in " ..
+          "bucket %s%s; mount it in a sandbox (volume_mounts) and use them there"):format(name,
+          o and tostring(o.bucket) or "?", o and o.prefix and ("/" .. o.prefix) or "") }, 2)
+      end
+    end
+  end
 end
 
 return M

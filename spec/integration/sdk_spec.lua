@@ -171,6 +171,14 @@ describe("SDK against porter-sandboxd", function()
 
       vol:move_file("/docs/readme.txt", "/README.txt")
       assert.equal("hello volume\n", vol:read_text("README.txt"))
+      -- text both ways: UTF-8 checked before anything is sent, ranges read as read_file's
+      vol:write_text("/greek.txt", "καλημέρα\n", { encoding = "utf-8" })
+      assert.equal("καλημέρα\n", vol:read_text("/greek.txt"))
+      assert.equal("καλη", vol:read_text("/greek.txt", { offset = 0, length = 8 }))
+      assert.matches("is not UTF%-8", helpers.raises(vol.write_text, vol, "/bad.txt", "\xff\xfe").message)
+      assert.matches("'encoding' must be \"utf%-8\"", helpers.raises(vol.write_text, vol, "/x.txt", "x", { encoding = "latin-1" }).message)
+      assert.matches("unknown option 'offst'", helpers.raises(vol.read_text, vol, "/greek.txt", { offst = 1 }).message)
+      assert.equal("NotFoundError", helpers.raises(vol.read_file, vol, "/bad.txt").name)
       assert.equal("NotFoundError", helpers.raises(vol.read_file, vol, "/docs/readme.txt").name)
 
       local chunks = {}
