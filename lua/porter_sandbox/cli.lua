@@ -269,26 +269,21 @@ local function create(cmd, porter, args)
   return sb, as_json
 end
 
-function commands.create(porter, args)
-  local sb, as_json = create("create", porter, args)
-  if as_json then
-    io.stdout:write(require("cjson").encode { id = sb.id, name = sb.name }, "\n")
-  else
-    io.stdout:write(sb.id, "\n")
+-- create answers at once, run once the sandbox runs: its id, or -o json's object
+local function started(cmd, wait)
+  return function(porter, args)
+    local sb, as_json = create(cmd, porter, args)
+    local st = wait and sb:wait() or { id = sb.id, name = sb.name }
+    if as_json then
+      io.stdout:write(require("cjson").encode { id = st.id, name = st.name, phase = st.phase }, "\n")
+    else
+      io.stdout:write(sb.id, "\n")
+    end
+    return 0
   end
-  return 0
 end
-
-function commands.run(porter, args)
-  local sb, as_json = create("run", porter, args)
-  local st = sb:wait()
-  if as_json then
-    io.stdout:write(require("cjson").encode { id = st.id, name = st.name, phase = st.phase }, "\n")
-  else
-    io.stdout:write(sb.id, "\n")
-  end
-  return 0
-end
+commands.create = started("create", false)
+commands.run = started("run", true)
 
 function commands.exec(porter, args)
   local _, pos, cmd = parse("exec", args, {})
