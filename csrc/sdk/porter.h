@@ -161,10 +161,6 @@ void client_open(lua_State *L, int module_idx);
 /* Namespace and method prologue: drops a namespace passed as self (upvalue 2) and puts the
  * client (upvalue 1) at stack index 1, so every function sees [client, args...]. */
 void ns_prologue(lua_State *L);
-/* Common continuations: return the result; its field (const char *)ctx; nothing. */
-int k_result(lua_State *L, int status, lua_KContext ctx);
-int k_field(lua_State *L, int status, lua_KContext ctx);
-int k_none(lua_State *L, int status, lua_KContext ctx);
 /* a handle of class (const char *)ctx (MT_SANDBOX, MT_VOLUME) made of the result */
 int k_handle(lua_State *L, int status, lua_KContext ctx);
 /* pushes an array of handles of class mt, one a record of the array at idx */
@@ -233,7 +229,7 @@ typedef struct porter_preq {
  * or nil) and k is called with ctx. Under an async client this yields first, so k must
  * rely on the stack only. Raises SandboxError and subclasses on failure. */
 int porter_call(lua_State *L, const call_spec *cs, lua_KFunction k, lua_KContext ctx);
-/* Common continuations: return the result; its field (const char *)ctx; nothing. */
+/* Common continuations (raw.c): return the result; its field (const char *)ctx; nothing. */
 int k_result(lua_State *L, int status, lua_KContext ctx);
 int k_field(lua_State *L, int status, lua_KContext ctx);
 int k_none(lua_State *L, int status, lua_KContext ctx);

@@ -85,93 +85,6 @@ static void free_rt(sandbox_rt *s) {
   free(s);
 }
 
-/* ---- the command line ---- */
-
-/* ---- the environment: the image's, then PATH/HOME/HOSTNAME if it lacks them, then env
- * groups in order, then the spec's env; later wins ---- */
-static int env_set(argv_buf *env, const char *k, size_t kl, const char *v, int replace) {
-  for (int i = 0; i < env->n; i++)
-    if (!strncmp(env->v[i], k, kl) && env->v[i][kl] == '=') {
-      if (!replace) return 0;
-      char *nv = NULL;
-      if (asprintf(&nv, "%.*s=%s", (int)kl, k, v) < 0) return -1;
-      free(env->v[i]);
-      env->v[i] = nv;
-      return 0;
-    }
-  char *nv = NULL;
-  if (asprintf(&nv, "%.*s=%s", (int)kl, k, v) < 0) return -1;
-  argv_add(env, nv);
-  free(nv);
-  return env->oom ? -1 : 0;
-}
-
-static void env_line(argv_buf *env, const char *kv, int replace) {
-  const char *eq = strchr(kv, '=');
-  if (eq && eq != kv) env_set(env, kv, (size_t)(eq - kv), eq + 1, replace);
-}
-
-static char **build_env(json_t *spec, const char *name, const image_info *img, int proxied) {
-  argv_buf env = {0};
-  size_t i;
-  json_t *v;
-  json_array_foreach(json_object_get(img->config, "Env"), i, v) if (json_is_string(v)) env_line(&env, json_string_value(v), 1);
-  env_set(&env, "PATH", 4, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
-  env_set(&env, "HOME", 4, img->host || !img->config ? "/tmp" : img->home, 0);
-  env_set(&env, "HOSTNAME", 8, name, 1);
-  if (proxied) {
-    static const char *const vars[] = {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", NULL};
-    for (int k = 0; vars[k]; k++) env_set(&env, vars[k], strlen(vars[k]), "http://127.0.0.1:3128", 1);
-    env_set(&env, "ALL_PROXY", 9, "socks5h://127.0.0.1:3128", 1);
-    env_set(&env, "all_proxy", 9, "socks5h://127.0.0.1:3128", 1);
-    env_set(&env, "NO_PROXY", 8, "localhost,127.0.0.1,::1", 1);
-    env_set(&env, "no_proxy", 8, "localhost,127.0.0.1,::1", 1);
-  }
-  json_array_foreach(json_object_get(spec, "env_groups"), i, v) {
-    for (int k = 0; k < cfg.ngroups; k++) {
-      if (strcmp(cfg.env_groups[k].name, json_string_value(v))) continue;
-      FILE *f = fopen(cfg.env_groups[k].path, "r");
-      char line[8192];
-      while (f && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] != '#') env_line(&env, line, 1);
-      }
-      if (f) fclose(f);
-    }
-  }
-  const char *k;
-  json_object_foreach(json_object_get(spec, "env"), k, v) env_set(&env, k, strlen(k), json_string_value(v), 1);
-  if (env.oom) {
-    argv_free(&env);
-    return NULL;
-  }
-  if (!env.v) env.v = calloc(1, sizeof *env.v); /* NULL (out of memory) is the caller's error */
-  return env.v;
-}
-
-/* Kubernetes' rules: command replaces the ENTRYPOINT, args replace the CMD (and a command
- * without args drops the CMD). Neither: the sandbox idles, so that exec has something to join. */
-static int add_command(argv_buf *a, json_t *spec, json_t *config, char *why, size_t wn) {
-  json_t *cmd = json_object_get(spec, "command"), *args = json_object_get(spec, "args");
-  int has_cmd = json_array_size(cmd) > 0, has_args = json_array_size(args) > 0;
-  if (!has_cmd && !has_args) {
-    argv_add(a, LF_IDLE);
-    return 0;
-  }
-  json_t *entry = has_cmd ? cmd : json_object_get(config, "Entrypoint");
-  json_t *rest = has_args ? args : has_cmd ? NULL : json_object_get(config, "Cmd");
-  if (json_array_size(entry) + json_array_size(rest) == 0) {
-    snprintf(why, wn, "the image has no ENTRYPOINT and the spec gives args but no command");
-    return -1;
-  }
-  argv_add(a, "--");
-  size_t i;
-  json_t *v;
-  json_array_foreach(entry, i, v) argv_add(a, json_string_value(v) ? json_string_value(v) : "");
-  json_array_foreach(rest, i, v) argv_add(a, json_string_value(v) ? json_string_value(v) : "");
-  return 0;
-}
-
 /* What a launcher needs first: how its network and cgroups are made. A warm launcher (pool.c)
  * was started with the same for the default network. */
 static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
@@ -232,7 +145,7 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
     volume_data_dir(json_string_value(v), dir, sizeof dir);
     argv_add(a, LF_BIND), argv_add(a, dir), argv_add(a, k);
   }
-  if (add_command(a, s->spec, img->config, why, wn) != 0) return -1;
+  if (workload_command(a, s->spec, img->config, why, wn) != 0) return -1;
   if (a->oom) {
     snprintf(why, wn, "out of memory");
     return -1;
@@ -366,7 +279,7 @@ static int prepare(sandbox_rt *s, image_info *img, char *why, size_t wn) {
     snprintf(why, wn, "%s", img->user_error);
     return -1;
   }
-  char **env = build_env(s->spec, s->name, img, s->allow != NULL);
+  char **env = workload_env(s->spec, s->name, img, s->allow != NULL);
   const char *wd = json_string_value(json_object_get(img->config, "WorkingDir"));
   pthread_mutex_lock(&rt_lock);
   s->env = env;
@@ -672,133 +585,7 @@ void runtime_stop_all(void) {
   pthread_mutex_unlock(&rt_lock);
 }
 
-/* ---- exec ---- */
-/* Asks the sandbox's pid 1 (csrc/exec/control.c) to run cmd with stdout and stderr on our
- * pipes; the socket then answers how it ended. -1 if pid 1 is not there (the sandbox ended). */
-static int send_exec(const char *dir, unsigned uid, unsigned gid, const char *cwd, json_t *cmd, char **env, int out,
-                     int err) {
-  int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/" EXEC_SOCKET, d);
-  int ok = d >= 0 && c >= 0 && connect(c, (struct sockaddr *)&addr, sizeof addr) == 0;
-  if (d >= 0) close(d);
-  /* the payload: cwd, argv..., "", env... */
-  size_t len = strlen(cwd) + 2;
-  size_t i;
-  json_t *v;
-  json_array_foreach(cmd, i, v) len += strlen(json_string_value(v)) + 1;
-  for (char **e = env; *e; e++) len += strlen(*e) + 1;
-  char *payload = ok && len <= EXEC_MAX_PAYLOAD ? malloc(len) : NULL;
-  if (!payload) {
-    if (c >= 0) close(c);
-    return -1;
-  }
-  size_t at = 0;
-#define PUT(str) (memcpy(payload + at, (str), strlen(str) + 1), at += strlen(str) + 1)
-  PUT(cwd);
-  json_array_foreach(cmd, i, v) PUT(json_string_value(v));
-  payload[at++] = '\0';
-  for (char **e = env; *e; e++) PUT(*e);
-#undef PUT
-  exec_req rq = {EXEC_MAGIC, uid, gid, (uint32_t)at};
-  char cbuf[CMSG_SPACE(2 * sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = {&rq, sizeof rq};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-  cm->cmsg_level = SOL_SOCKET, cm->cmsg_type = SCM_RIGHTS, cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
-  int fds[2] = {out, err};
-  memcpy(CMSG_DATA(cm), fds, sizeof fds);
-  ok = sendmsg(c, &m, MSG_NOSIGNAL) == (ssize_t)sizeof rq;
-  for (size_t off = 0; ok && off < at;) {
-    ssize_t w = send(c, payload + off, at - off, MSG_NOSIGNAL);
-    if (w <= 0) ok = 0;
-    else off += (size_t)w;
-  }
-  free(payload);
-  if (!ok) {
-    close(c);
-    return -1;
-  }
-  return c;
-}
-
-/* "exit CODE" or "error MESSAGE" from pid 1; 0 once read (code set, or why filled), -1 if the
- * connection ended first. */
-static int read_reply(int c, int *code, char *why, size_t wn) {
-  char line[600];
-  size_t n = 0;
-  ssize_t r;
-  while (n < sizeof line - 1 && (r = read(c, line + n, sizeof line - 1 - n)) > 0) {
-    n += (size_t)r;
-    if (memchr(line, '\n', n)) break;
-  }
-  line[n] = '\0';
-  line[strcspn(line, "\n")] = '\0';
-  if (sscanf(line, "exit %d", code) == 1) return 0;
-  if (!strncmp(line, "error ", 6)) {
-    *code = -1;
-    snprintf(why, wn, "%.500s", line + 6);
-    return 0;
-  }
-  return -1;
-}
-
-/* Reads the command's stdout and stderr into b until it has ended (pid 1 answers on ctl) and
- * what it printed is read; *code gets its status. -1 if the sandbox ended under it, -2 if the
- * client (on the socket client, or -1) went away first: then pid 1, hung up on, kills it. */
-static int collect(int out, int err, int ctl, int client, spool b[2], int *code, char *why, size_t wn) {
-  struct pollfd p[4] = {{out, POLLIN, 0}, {err, POLLIN, 0}, {ctl, POLLIN, 0}, {client, POLLRDHUP, 0}};
-  int open_fds = 2, exited = 0, lost = 0;
-  char chunk[65536];
-  /* The exec ends when its command does, even if something it started in the background
-   * still holds the output pipes: once pid 1 says it exited, take what is buffered and stop. */
-  while (open_fds > 0 || !exited) {
-    int ready = poll(p, 4, exited ? 0 : -1);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready == 0 && exited) break;
-    if (!exited && client >= 0 && (p[3].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-      for (int i = 0; i < 2; i++)
-        if (p[i].fd >= 0) close(p[i].fd);
-      return -2;
-    }
-    for (int i = 0; ready > 0 && i < 2; i++) {
-      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t r = read(p[i].fd, chunk, sizeof chunk);
-      if (r <= 0) {
-        close(p[i].fd);
-        p[i].fd = -1;
-        open_fds--;
-      } else {
-        spool_add(&b[i], chunk, (size_t)r, MAX_EXEC_OUTPUT);
-      }
-    }
-    if (!exited && p[2].fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      lost = read_reply(ctl, code, why, wn) != 0;
-      exited = 1;
-      p[2].fd = -1;
-    }
-  }
-  for (int i = 0; i < 2; i++)
-    if (p[i].fd >= 0) close(p[i].fd);
-  return lost ? -1 : 0;
-}
-
-/* The command's output into the sandbox's logs, and the ExecResponse into json. */
-static int record_exec(const char *id, const char *exec_id, spool b[2], int code, spool *json, char *why, size_t wn) {
-  log_spool(id, "info", exec_id, &b[0]);
-  log_spool(id, "error", exec_id, &b[1]);
-  if (b[0].truncated || b[1].truncated) {
-    /* the rest was read and dropped, so the command never blocked on a full pipe */
-    static const char note[] = "exec output beyond 8 MiB per stream was dropped";
-    log_line(id, "warning", exec_id, note, sizeof note - 1);
-  }
-  if (spool_exec_json(json, &b[0], &b[1], code) == 0) return 0;
-  snprintf(why, wn, "cannot write the command's output: %s", strerror(errno));
-  return 500;
-}
-
+/* ---- exec (the exchange with pid 1 itself: execclient.c) ---- */
 int runtime_exec(const char *id, json_t *cmd, int client, spool *json, char *why, size_t wn) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
@@ -817,38 +604,7 @@ int runtime_exec(const char *id, json_t *cmd, int client, spool *json, char *why
   for (size_t i = 0; env && i < nenv && !oom; i++) oom |= !(env[i] = strdup(s->env[i]));
   pthread_mutex_unlock(&rt_lock);
 
-  char exec_id[40];
-  new_id("exec", exec_id, sizeof exec_id);
-  spool b[2];
-  spool_open(&b[0]), spool_open(&b[1]), spool_open(json);
-  int out[2], err[2], rc = 0, code = 0, ctl = -1;
-  if (oom) {
-    snprintf(why, wn, "out of memory");
-    rc = 500;
-  } else if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-    snprintf(why, wn, "could not create pipes");
-    rc = 500;
-  } else {
-    ctl = send_exec(dir, uid, gid, cwd, cmd, env, out[1], err[1]);
-    close(out[1]);
-    close(err[1]);
-    if (ctl < 0) {
-      close(out[0]), close(err[0]);
-      rc = 409; /* pid 1 is gone: the sandbox ended while we were asking */
-    } else {
-      int lost = collect(out[0], err[0], ctl, client, b, &code, why, wn);
-      close(ctl);
-      if (lost == -2) {
-        static const char note[] = "the exec's client went away before it ended: killed, with what it started";
-        log_line(id, "warning", exec_id, note, sizeof note - 1);
-      }
-      rc = lost == -2 ? 499 : lost ? 409 /* the sandbox ended under the command */
-           : code < 0 ? 500 : record_exec(id, exec_id, b, code, json, why, wn);
-    }
-  }
-  spool_close(&b[0]);
-  spool_close(&b[1]);
-  if (rc) spool_close(json);
+  int rc = oom ? (snprintf(why, wn, "out of memory"), 500) : exec_run(id, dir, uid, gid, cwd, cmd, env, client, json, why, wn);
   free_env(env);
   return rc;
 }

@@ -272,6 +272,12 @@ int voldisk_create(const char *id, char *why, size_t wn);
 /* Mounts a volume's image if it has one and it is not mounted yet. */
 int voldisk_mount(const char *id, char *why, size_t wn);
 void voldisk_unmount(const char *id);
+/* A volume's files gone from the host: its filesystem unmounted, its directory removed. */
+void voldisk_remove(const char *id);
+/* The bytes its image is allotted (its size; 0 for none). */
+unsigned long long voldisk_allotted(const char *id);
+/* Where its files are: its filesystem's mount point, or a plain directory. */
+void volume_data_dir(const char *id, char *out, size_t n);
 /* 1 if the volume's files may be used: a plain directory, or its filesystem mounted (now, if it
  * was not); never the bare directory under an image that is not mounted. */
 int voldisk_ready(const char *id);
@@ -366,7 +372,6 @@ void runtime_ttl_tick(void);
 
 /* ---- volumes (volumes.c, vfs.c, files.c) ---- */
 int volume_exists(const char *id); /* live */
-void volume_data_dir(const char *id, char *out, size_t n);
 
 /* Handlers. */
 enum MHD_Result h_healthz(struct MHD_Connection *c, req *r);
@@ -382,6 +387,19 @@ enum MHD_Result h_sandbox_exec(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r);
 enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r);
+/* ---- the workload (workload.c) ---- */
+/* The environment: the image's, PATH/HOME/HOSTNAME if it lacks them, the egress proxy's, the
+ * env groups in order, the spec's env; later wins. NULL when out of memory. */
+char **workload_env(json_t *spec, const char *name, const image_info *img, int proxied);
+/* The launcher's "--idle" or "-- argv...": command replaces the ENTRYPOINT, args the CMD. */
+int workload_command(argv_buf *a, json_t *spec, json_t *config, char *why, size_t wn);
+
+/* ---- the exec client (execclient.c) ---- */
+/* Runs cmd in sandbox id (its dir, ids, cwd and env) through its pid 1; its ExecResponse into
+ * json. 0, or an HTTP status with why: 409 the sandbox ended, 499 the client went away. */
+int exec_run(const char *id, const char *dir, unsigned uid, unsigned gid, const char *cwd, json_t *cmd, char **env,
+             int client, spool *json, char *why, size_t wn);
+
 /* ---- buckets (buckets.c): object volumes' storage ---- */
 /* Registers --bucket NAME=DIR[,read_only]: DIR made absolute, without symlinks. 0, or -1 with
  * why printed. */

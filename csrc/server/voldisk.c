@@ -23,9 +23,28 @@ int voldisk_private_mounts(void) {
   return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 }
 
+/* The layout of a disk volume, owned here: STATE/volumes/ID/{disk.img,data}. */
+static void volume_dir(const char *id, char *out, size_t n) { snprintf(out, n, "%s/volumes/%s", cfg.state_dir, id); }
+
+void volume_data_dir(const char *id, char *out, size_t n) { snprintf(out, n, "%s/volumes/%s/data", cfg.state_dir, id); }
+
 static void paths(const char *id, char *img, char *data, size_t n) {
   snprintf(img, n, "%s/volumes/%s/disk.img", cfg.state_dir, id);
   volume_data_dir(id, data, n);
+}
+
+unsigned long long voldisk_allotted(const char *id) {
+  char img[4200], data[4200];
+  struct stat st;
+  paths(id, img, data, sizeof img);
+  return stat(img, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+void voldisk_remove(const char *id) {
+  char dir[4200];
+  voldisk_unmount(id);
+  volume_dir(id, dir, sizeof dir);
+  rm_rf(dir);
 }
 
 /* 1 if dir is a mount point: another filesystem than its parent's */

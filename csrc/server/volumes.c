@@ -1,4 +1,5 @@
-/* /v1/volume*: records in SQLite, data under <state>/volumes/<id>/data. */
+/* /v1/volume*: records in SQLite; a disk volume's files are voldisk.c's (which owns their
+ * layout on disk), an object volume's its bucket's (buckets.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,17 +9,6 @@
 #include <unistd.h>
 #include "server.h"
 
-void volume_data_dir(const char *id, char *out, size_t n) {
-  snprintf(out, n, "%s/volumes/%s/data", cfg.state_dir, id);
-}
-
-/* A volume's files gone from the host: its filesystem unmounted, its directory removed. */
-static void volume_remove(const char *id) {
-  char dir[4200];
-  voldisk_unmount(id);
-  snprintf(dir, sizeof dir, "%s/volumes/%s", cfg.state_dir, id);
-  rm_rf(dir);
-}
 
 void volumes_mount_all(void) {
   json_t *ids = first_column(db_rows("SELECT id FROM volumes WHERE deleted=0 AND type='disk'", ""));
@@ -89,12 +79,7 @@ static unsigned long long volumes_allotted(void) {
   unsigned long long sum = 0;
   size_t i;
   json_t *v;
-  json_array_foreach(ids, i, v) {
-    char img[4200];
-    struct stat st;
-    snprintf(img, sizeof img, "%s/volumes/%s/disk.img", cfg.state_dir, json_string_value(v));
-    if (stat(img, &st) == 0) sum += (unsigned long long)st.st_size;
-  }
+  json_array_foreach(ids, i, v) sum += voldisk_allotted(json_string_value(v));
   json_decref(ids);
   return sum;
 }
@@ -163,7 +148,7 @@ static enum MHD_Result create_volume(struct MHD_Connection *c, json_t *spec) {
   int made = mkdir_p(dir, 0755) == 0 && chown(dir, (uid_t)cfg.uid_base, (gid_t)cfg.uid_base) == 0;
   if (!made) snprintf(why, sizeof why, "cannot create its directory: %s", strerror(errno));
   if (!made || voldisk_create(id, why, sizeof why) != 0) {
-    volume_remove(id);
+    voldisk_remove(id);
     return reply_error(c, 500, "could not create the volume: %s", why);
   }
   int64_t created = now_ms();
@@ -171,7 +156,7 @@ static enum MHD_Result create_volume(struct MHD_Connection *c, json_t *spec) {
   int added = db_update("INSERT INTO volumes(id, name, created_ms) SELECT ?,?,? WHERE NOT EXISTS "
                         "(SELECT 1 FROM volumes WHERE name=? AND deleted=0)", "ssis", id, name, created, name);
   if (added <= 0) {
-    volume_remove(id);
+    voldisk_remove(id);
     return added == 0 ? reply_error(c, 409, "a volume named '%s' exists", name)
                       : reply_error(c, 500, "could not record the volume");
   }
@@ -215,6 +200,6 @@ enum MHD_Result h_volume_delete(struct MHD_Connection *c, req *r) {
   }
   json_decref(att);
   db_exec("UPDATE volumes SET deleted=1 WHERE id=?", "s", r->params[0]);
-  volume_remove(r->params[0]);
+  voldisk_remove(r->params[0]);
   return reply_empty(c, 204);
 }
