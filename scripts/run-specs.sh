@@ -33,4 +33,23 @@ if [ "${SAN:-}" = 1 ]; then
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 # a hung spec must not hang CI: the whole run gets 20 minutes
-exec timeout --kill-after=10 1200 "$LUA" /usr/bin/busted --output=spec/support/summary.lua "$@"
+if [ "${SAN:-}" != 1 ]; then
+  exec timeout --kill-after=10 1200 "$LUA" /usr/bin/busted --output=spec/support/summary.lua "$@"
+fi
+# Under the sanitizers, gcc 12's LeakSanitizer sometimes crashes in its own tracer as busted's
+# lua5.4 exits ("Tracer caught signal 11 ... LeakSanitizer has encountered a fatal error", by
+# where glibc 2.36's dynamic TLS happens to lie): that is no finding, and no spec failed. Any
+# other non-zero exit, or a leak it did report, still fails the run.
+# (the shell's own tools run without the sanitizers' runtimes; busted and what it starts with them)
+unset LD_PRELOAD
+log="${TMPDIR:-/tmp}/porter-specs.$$"
+set +e
+{ env LD_PRELOAD="$PORTER_SAN_PRELOAD" timeout --kill-after=10 1200 "$LUA" /usr/bin/busted --output=spec/support/summary.lua "$@"; echo $? >"$log.rc"; } 2>&1 | tee "$log"
+rc=$(cat "$log.rc")
+if [ "$rc" != 0 ] && grep -q "LeakSanitizer has encountered a fatal error" "$log" &&
+   ! grep -q "ERROR: LeakSanitizer: detected" "$log" && tail -n 5 "$log" | grep -Eq '^[0-9]+ passed, 0 failed$'; then
+  echo "(LeakSanitizer's tracer crashed as busted exited: no finding; every spec passed)"
+  rc=0
+fi
+rm -f "$log" "$log.rc"
+exit "$rc"
