@@ -15,10 +15,6 @@
 /* An object volume's files are its bucket's: the files API serves disk volumes only (Porter's
  * SDKs give an ObjectVolume no file methods), and the bucket is read from a sandbox mounting it. */
 #define OBJECT_FILES "volume '%.64s' is an object volume: its files live in its bucket, read and written by the sandboxes that mount it"
-static int is_object(const char *id) {
-  char object[2048];
-  return volume_object(id, object, sizeof object) != NULL;
-}
 
 static int open_root(const char *id) {
   char dir[4200];
@@ -51,8 +47,9 @@ static void normalise(char comps[][256], int n, char *out, size_t on) {
 }
 
 enum MHD_Result h_files_list(struct MHD_Connection *c, req *r) {
-  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
-  if (is_object(r->params[0])) return reply_error(c, 409, OBJECT_FILES, r->params[0]);
+  int kind = volume_kind(r->params[0]);
+  if (kind == VOLUME_NONE) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  if (kind == VOLUME_OBJECT) return reply_error(c, 409, OBJECT_FILES, r->params[0]);
   const char *path = query_arg(c, "path");
   if (!path) path = "/";
   char comps[MAX_DEPTH][256], why[512], norm[8192];
@@ -107,8 +104,9 @@ static int open_file(struct MHD_Connection *c, const char *id, const char *path,
 }
 
 enum MHD_Result h_files_read(struct MHD_Connection *c, req *r) {
-  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
-  if (is_object(r->params[0])) return reply_error(c, 409, OBJECT_FILES, r->params[0]);
+  int kind = volume_kind(r->params[0]);
+  if (kind == VOLUME_NONE) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  if (kind == VOLUME_OBJECT) return reply_error(c, 409, OBJECT_FILES, r->params[0]);
   const char *path = query_arg(c, "path");
   if (!path || !*path) return reply_error(c, 400, "'path' is required");
   enum MHD_Result sent;
@@ -179,12 +177,13 @@ void files_write_begin(struct MHD_Connection *c, req *r) {
   const char *path = query_arg(c, "path");
   char comps[MAX_DEPTH][256];
   int n;
-  if (!volume_exists(r->params[0])) {
+  int kind = volume_kind(r->params[0]);
+  if (kind == VOLUME_NONE) {
     u->status = 404;
     snprintf(u->error, sizeof u->error, "no volume '%s'", r->params[0]);
     return;
   }
-  if (is_object(r->params[0])) {
+  if (kind == VOLUME_OBJECT) {
     u->status = 409;
     snprintf(u->error, sizeof u->error, OBJECT_FILES, r->params[0]);
     return;
@@ -294,8 +293,9 @@ enum MHD_Result h_files_write(struct MHD_Connection *c, req *r) {
 
 /* ---- move ---- */
 enum MHD_Result h_files_move(struct MHD_Connection *c, req *r) {
-  if (!volume_exists(r->params[0])) return reply_error(c, 404, "no volume '%s'", r->params[0]);
-  if (is_object(r->params[0])) return reply_error(c, 409, OBJECT_FILES, r->params[0]);
+  int kind = volume_kind(r->params[0]);
+  if (kind == VOLUME_NONE) return reply_error(c, 404, "no volume '%s'", r->params[0]);
+  if (kind == VOLUME_OBJECT) return reply_error(c, 409, OBJECT_FILES, r->params[0]);
   enum MHD_Result sent;
   json_t *body = body_object(c, r, &sent);
   if (!body) return sent;

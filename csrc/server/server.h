@@ -372,6 +372,9 @@ void runtime_ttl_tick(void);
 
 /* ---- volumes (volumes.c, vfs.c, files.c) ---- */
 int volume_exists(const char *id); /* live */
+/* a live volume's kind, in one query: what the files API asks before each request */
+enum { VOLUME_NONE, VOLUME_DISK, VOLUME_OBJECT };
+int volume_kind(const char *id);
 
 /* Handlers. */
 enum MHD_Result h_healthz(struct MHD_Connection *c, req *r);

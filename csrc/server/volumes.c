@@ -29,12 +29,15 @@ json_t *volume_attached(const char *volume_id) {
                               "s", volume_id));
 }
 
-int volume_exists(const char *id) {
-  json_t *rows = db_rows("SELECT 1 FROM volumes WHERE id=? AND deleted=0", "s", id);
-  int found = json_array_size(rows) > 0;
+int volume_kind(const char *id) {
+  json_t *rows = db_rows("SELECT type FROM volumes WHERE id=? AND deleted=0", "s", id);
+  const char *t = json_string_value(json_array_get(json_array_get(rows, 0), 0));
+  int kind = !t ? VOLUME_NONE : strcmp(t, "object") ? VOLUME_DISK : VOLUME_OBJECT;
   json_decref(rows);
-  return found;
+  return kind;
 }
+
+int volume_exists(const char *id) { return volume_kind(id) != VOLUME_NONE; }
 
 /* object: an object volume's VolumeObjectSpec as JSON text, NULL for a disk volume (whose data
  * is at path, under the volumes' directory; an object volume's is in its bucket) */
