@@ -42,6 +42,16 @@ function helpers.sandboxd_and_porter(opts)
   return env
 end
 
+-- A directory standing in for a writable bucket (porter-sandboxd --bucket NAME=DIR): a tmpfs
+-- of its own, mode 0700, whose size (default 64m) bounds what sandboxes write there. Its
+-- remove() unmounts and deletes it.
+function helpers.bucket(size)
+  local process = helpers.process
+  local dir = process.tmpdir()
+  assert(os.execute("mount -t tmpfs -o size=" .. (size or "64m") .. ",mode=0700 porter-spec-bucket " .. process.shquote(dir)))
+  return { dir = dir, remove = function() os.execute("umount " .. process.shquote(dir) .. " && rmdir " .. process.shquote(dir)) end }
+end
+
 -- A real OCI registry on a loopback port (Debian's docker-registry).
 function helpers.registry()
   return require("spec.support.registry").start()

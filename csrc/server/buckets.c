@@ -2,7 +2,9 @@
  * registered buckets (--bucket NAME=DIR). An object volume is a prefix of one, mounted into the
  * sandboxes that attach it, read-only when its access says so. Sandboxes with read_write access
  * shape what is under a prefix: nothing of theirs is ever followed here (prefix directories are
- * walked and made without following symlinks, and the launcher mounts them the same way). */
+ * walked and made without following symlinks, and the launcher mounts them the same way).
+ * A writable bucket must be a filesystem of its own, which bounds what sandboxes can write
+ * there: on its parent's filesystem they could fill the host's disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,6 +39,14 @@ int bucket_register(const char *arg) {
             (int)(eq - arg), arg, real);
     return -1;
   }
+  if (!ro && !is_mount_point(real)) {
+    fprintf(stderr,
+            "porter-sandboxd: --bucket %.*s: %s is on its parent's filesystem, so sandboxes writing there could "
+            "fill it: give the bucket a filesystem of its own, which is its size bound (a tmpfs with size=, or a "
+            "loop-mounted image), or register it ',read_only'\n",
+            (int)(eq - arg), arg, real);
+    return -1;
+  }
   for (int i = 0; i < cfg.nbuckets; i++)
     if (strlen(cfg.buckets[i].name) == (size_t)(eq - arg) && !strncmp(cfg.buckets[i].name, arg, (size_t)(eq - arg))) {
       fprintf(stderr, "porter-sandboxd: --bucket %s is given twice\n", cfg.buckets[i].name);
@@ -44,6 +54,7 @@ int bucket_register(const char *arg) {
     }
   cfg.buckets[cfg.nbuckets].name = strndup(arg, (size_t)(eq - arg));
   cfg.buckets[cfg.nbuckets].path = strdup(real);
+  cfg.bucket_dev[cfg.nbuckets] = st.st_dev;
   cfg.bucket_ro[cfg.nbuckets++] = ro;
   return 0;
 }
@@ -53,6 +64,15 @@ static int bucket_find(const char *name) {
     if (!strcmp(cfg.buckets[i].name, name)) return i;
   return -1;
 }
+
+/* A writable bucket's bound is the filesystem it was registered on: if that was unmounted
+ * since, its directory is on its parent's again, and nothing may be written there. */
+static int bucket_bounded(int b) {
+  struct stat st;
+  return cfg.bucket_ro[b] || (stat(cfg.buckets[b].path, &st) == 0 && st.st_dev == cfg.bucket_dev[b]);
+}
+
+static const char k_unbounded[] = "is no longer on the filesystem it was registered on (was it unmounted?), which bounds it";
 
 /* A prefix as S3 keys have one: '/'-separated names, none empty, '.' or '..', no '/' at
  * either end. */
@@ -114,6 +134,10 @@ const char *bucket_volume_prepare(json_t *object, char *buf, size_t n) {
     snprintf(buf, n, "bucket '%s' is registered read_only: it takes read_only volumes only ('object.access')", bucket);
     return buf;
   }
+  if (!bucket_bounded(b)) {
+    snprintf(buf, n, "bucket '%s' %s", bucket, k_unbounded);
+    return buf;
+  }
   char why[256];
   if (make_prefix(cfg.buckets[b].path, prefix ? prefix : "", why, sizeof why) != 0) {
     snprintf(buf, n, "bucket '%s': %s", bucket, why);
@@ -122,16 +146,20 @@ const char *bucket_volume_prepare(json_t *object, char *buf, size_t n) {
   return NULL;
 }
 
-int bucket_volume_dir(const char *object_json, char *out, size_t n, int *read_only) {
+int bucket_volume_dir(const char *object_json, char *out, size_t n, int *read_only, char *why, size_t wn) {
   json_t *o = json_loads(object_json ? object_json : "", 0, NULL);
-  int b = bucket_find(json_string_value(json_object_get(o, "bucket")));
+  const char *name = json_string_value(json_object_get(o, "bucket"));
+  int b = bucket_find(name);
   const char *prefix = json_string_value(json_object_get(o, "prefix"));
   const char *access = json_string_value(json_object_get(o, "access"));
   int rc = -1;
-  if (b >= 0) {
+  if (b < 0) {
+    snprintf(why, wn, "its bucket '%s' is not registered with this server (--bucket)", name ? name : "");
+  } else {
     snprintf(out, n, "%s%s%s", cfg.buckets[b].path, prefix && *prefix ? "/" : "", prefix ? prefix : "");
     *read_only = cfg.bucket_ro[b] || (access && !strcmp(access, "read_only"));
-    rc = 0;
+    if (*read_only || bucket_bounded(b)) rc = 0;
+    else snprintf(why, wn, "its bucket '%s' %s", name, k_unbounded);
   }
   json_decref(o);
   return rc;

@@ -131,8 +131,9 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
     char dir[4096], object[2048];
     if (volume_object(json_string_value(v), object, sizeof object)) {
       int ro;
-      if (bucket_volume_dir(object, dir, sizeof dir, &ro) != 0) {
-        snprintf(why, wn, "the bucket of object volume %s is not registered with this server (--bucket)", json_string_value(v));
+      char because[256];
+      if (bucket_volume_dir(object, dir, sizeof dir, &ro, because, sizeof because) != 0) {
+        snprintf(why, wn, "object volume %s cannot be mounted: %s", json_string_value(v), because);
         return -1;
       }
       argv_add(a, LF_BIND_BUCKET), argv_add(a, dir), argv_add(a, k), argv_add(a, ro ? "ro" : "rw");

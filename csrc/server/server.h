@@ -30,6 +30,7 @@ typedef struct srv_config {
   int ngroups;
   named_path buckets[16];            /* --bucket: local directories standing in for buckets */
   int bucket_ro[16];                 /* registered read_only */
+  dev_t bucket_dev[16];              /* a writable one's filesystem: its size bound */
   int nbuckets;
   unsigned long uid_base, uid_count; /* the owner on disk of the sandboxes' files (images, volumes) */
   unsigned long run_base, run_slots; /* the ids sandboxes run as: slots of 65536 (uidrange.c); 0:
@@ -131,6 +132,8 @@ void new_id(const char *prefix, char *out, size_t n);
 int pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
+/* 1 if dir is a filesystem of its own (another one than its parent's) */
+int is_mount_point(const char *dir);
 /* "512M", "1G", "1048576" in bytes; 0 when it is none of these */
 unsigned long long parse_size(const char *s);
 /* Replaces invalid UTF-8 with U+FFFD so that output of any bytes can go into JSON. */
@@ -404,15 +407,15 @@ int exec_run(const char *id, const char *dir, unsigned uid, unsigned gid, const 
              int client, spool *json, char *why, size_t wn);
 
 /* ---- buckets (buckets.c): object volumes' storage ---- */
-/* Registers --bucket NAME=DIR[,read_only]: DIR made absolute, without symlinks. 0, or -1 with
- * why printed. */
+/* Registers --bucket NAME=DIR[,read_only]: DIR made absolute, without symlinks; a writable one
+ * must be a filesystem of its own. 0, or -1 with why printed. */
 int bucket_register(const char *arg);
 /* Checks an object volume's VolumeObjectSpec (bucket registered, prefix, access) and makes its
  * directory, owned by the sandboxes' root. NULL, or why not (in buf). */
 const char *bucket_volume_prepare(json_t *object, char *buf, size_t n);
 /* The directory an object volume's VolumeObjectSpec (JSON text) names, and whether sandboxes
- * mount it read-only. 0, or -1 (its bucket is no longer registered). */
-int bucket_volume_dir(const char *object_json, char *out, size_t n, int *read_only);
+ * mount it read-only. 0, or -1 with why (its bucket not registered, or no longer bounded). */
+int bucket_volume_dir(const char *object_json, char *out, size_t n, int *read_only, char *why, size_t wn);
 /* An object volume's VolumeObjectSpec as JSON text (in out), or NULL: a disk volume, or none. */
 const char *volume_object(const char *id, char *out, size_t n);
 

@@ -195,6 +195,13 @@ json_t *json_bytes(const char *text, size_t n) {
   return s;
 }
 
+int is_mount_point(const char *dir) {
+  char parent[4300];
+  if (pathf(parent, sizeof parent, "%s/..", dir) != 0) return 0;
+  struct stat a, b;
+  return stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
 unsigned long long parse_size(const char *s) {
   char *end;
   unsigned long long v = strtoull(s, &end, 10);

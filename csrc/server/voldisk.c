@@ -47,14 +47,6 @@ void voldisk_remove(const char *id) {
   rm_rf(dir);
 }
 
-/* 1 if dir is a mount point: another filesystem than its parent's */
-static int mounted(const char *dir) {
-  char parent[4300];
-  snprintf(parent, sizeof parent, "%s/..", dir);
-  struct stat a, b;
-  return stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
-}
-
 /* A free loop device bound to img (freed by the kernel once unmounted); its fd, or -1. */
 static int attach(const char *img, char *dev, size_t dn, char *why, size_t wn) {
   int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -101,7 +93,7 @@ static int attach(const char *img, char *dev, size_t dn, char *why, size_t wn) {
 int voldisk_mount(const char *id, char *why, size_t wn) {
   char img[4200], data[4200], dev[64];
   paths(id, img, data, sizeof img);
-  if (access(img, F_OK) != 0 || mounted(data)) return 0;
+  if (access(img, F_OK) != 0 || is_mount_point(data)) return 0;
   int fd = attach(img, dev, sizeof dev, why, wn);
   if (fd < 0) return -1;
   /* discard: what the sandbox deletes is given back to the host as holes in the image */
@@ -151,11 +143,11 @@ int voldisk_ready(const char *id) {
   char img[4200], data[4200], why[512];
   paths(id, img, data, sizeof img);
   /* mounted now if it can be: one that could not be at start may be by now */
-  return access(img, F_OK) != 0 || mounted(data) || voldisk_mount(id, why, sizeof why) == 0;
+  return access(img, F_OK) != 0 || is_mount_point(data) || voldisk_mount(id, why, sizeof why) == 0;
 }
 
 void voldisk_unmount(const char *id) {
   char img[4200], data[4200];
   paths(id, img, data, sizeof img);
-  if (mounted(data)) umount2(data, MNT_DETACH);
+  if (is_mount_point(data)) umount2(data, MNT_DETACH);
 }

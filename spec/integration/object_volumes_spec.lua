@@ -8,9 +8,10 @@ local process = helpers.process
 local sh = process.shquote
 
 describe("object volumes against porter-sandboxd", function()
-  local server, porter, bucket, shelf
+  local server, porter, media, bucket, shelf
   setup(function()
-    bucket = process.tmpdir() -- mktemp -d: 0700, root's alone
+    media = helpers.bucket() -- a filesystem of its own, 0700: root's alone
+    bucket = media.dir
     shelf = process.tmpdir()
     assert(os.execute("mkdir -p " .. sh(bucket .. "/data/in") .. " && printf seed > " .. sh(bucket .. "/data/in/seed.txt") ..
                       " && chmod -R a+rX " .. sh(bucket .. "/data") .. " && chmod 700 " .. sh(bucket)))
@@ -21,7 +22,8 @@ describe("object volumes against porter-sandboxd", function()
   teardown(function()
     porter:close()
     server:stop()
-    os.execute("rm -rf " .. sh(bucket) .. " " .. sh(shelf))
+    media.remove()
+    os.execute("rm -rf " .. sh(shelf))
   end)
 
   local function run(mounts, script)
