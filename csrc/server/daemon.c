@@ -268,7 +268,12 @@ static int open_state(const char *state) {
     return 1;
   }
   snprintf(path, sizeof path, "%s/state.db", state);
-  return db_open(path) != 0;
+  if (db_open(path) != 0) return 1;
+  if (logs_upgrade() != 0) {
+    fprintf(stderr, "porter-sandboxd: cannot move the log lines of %s into log blocks\n", path);
+    return 1;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv) {

@@ -170,6 +170,9 @@ static void log_s(const char *id, const char *level, const char *msg) { log_line
 /* Reads the workload's stdout and stderr until both close, logging each line. */
 static void pump_output(const char *id, int out, int err) {
   struct pollfd p[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+  /* room for a burst: a workload printing fast runs ahead of the store by this much, rather
+   * than by the 64 KiB a pipe has; the kernel takes the pages only as they fill */
+  fcntl(out, F_SETPIPE_SZ, 1 << 20), fcntl(err, F_SETPIPE_SZ, 1 << 20);
   char *buf[2] = {malloc(65536), malloc(65536)};
   size_t have[2] = {0, 0};
   const char *level[2] = {"info", "error"};

@@ -161,6 +161,8 @@ sqlite3_stmt *db_prepare(const char *sql); /* inside db_batch only */
 int db_update(const char *sql, const char *fmt, ...); /* rows changed, -1 on error */
 
 /* ---- logs (logs.c) ---- */
+/* Moves the lines of a store from before log blocks (a row a line) into blocks; 0, or -1. */
+int logs_upgrade(void);
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);
 /* The lines of a workload's output text[0..n) in one transaction, each cut at max bytes; the
  * bytes it took: up to the last newline (a line in the making stays), or all of them if final. */

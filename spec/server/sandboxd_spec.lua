@@ -192,6 +192,19 @@ describe("porter-sandboxd", function()
     assert.equal(2, #since)
     local last = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=2" }.json.logs
     assert.same({ "second", "third" }, { last[1].line, last[2].line })
+    -- lines printed together are stored together: a limit may end inside what one burst printed
+    exec(id, { "sh", "-c", "printf 'a\\n\\nb\\nc\\n'" })
+    local tail = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=3" }.json.logs
+    assert.same({ "", "b", "c" }, { tail[1].line, tail[2].line, tail[3].line })
+    assert.equal(3, #tail)
+    local one = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=1" }.json.logs
+    assert.same({ "c" }, { one[1].line, one[2] })
+    local many = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=1000" }.json.logs
+    assert.same({ "first", "second", "third", "a", "", "b", "c" }, (function()
+      local t = {}
+      for i, l in ipairs(many) do t[i] = l.line end
+      return t
+    end)())
   end)
 
   it("answers bad requests with 4xx naming the problem, and keeps serving", function()
@@ -265,6 +278,24 @@ describe("porter-sandboxd", function()
     assert.matches("stopped while this sandbox was live", logs[#logs].line)
     assert.equal("kept", http.request { url = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/f" }.body)
     assert.equal(409, http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "i", name = "survivor" } }.status)
+  end)
+
+  it("reads the logs of a store from before log blocks, a row a line", function()
+    local id = run { image = "host" }
+    wait_phase(srv.url, id, "running")
+    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:restart(function(state)
+      local sql = "DROP TABLE log_blocks; CREATE TABLE logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, sandbox_id TEXT NOT NULL, " ..
+                  "ts_ms INTEGER NOT NULL, line TEXT NOT NULL, level TEXT NOT NULL, exec_id TEXT NOT NULL DEFAULT ''); " ..
+                  "INSERT INTO logs(sandbox_id, ts_ms, line, level, exec_id) VALUES " ..
+                  "('" .. id .. "', 1700000000000, 'old one', 'info', ''), ('" .. id .. "', 1700000000001, 'old two', 'error', 'ex_1');"
+      assert(os.execute("sqlite3 " .. helpers.process.shquote(state .. "/state.db") .. " " .. helpers.process.shquote(sql)))
+    end)
+    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    assert.same({ "old one", "info", "" }, { logs[1].line, logs[1].level, logs[1].exec_id })
+    assert.same({ "old two", "error", "ex_1", "2023-11-14T22:13:20.001Z" }, { logs[2].line, logs[2].level, logs[2].exec_id, logs[2].timestamp })
+    local last = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=1" }.json.logs
+    assert.equal("old two", last[#last].line)
   end)
 end)
 

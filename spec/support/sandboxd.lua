@@ -43,9 +43,11 @@ function Server:path(p)
   return "/proc/" .. self.proc.pid .. "/root" .. p
 end
 
--- Stops and starts again on the same port and state dir.
-function Server:restart()
+-- Stops and starts again on the same port and state dir; between(state_dir), if given, runs
+-- while it is stopped.
+function Server:restart(between)
   stop_checked(self)
+  if between then between(self.state_dir) end
   spawn(self)
 end
 
