@@ -1,7 +1,8 @@
 /* libFuzzer: what a client controls, as porter-sandboxd reads it: a request body ("{...") for
  * POST /v1/sandbox/run and for every other operation that takes one, a request line
  * "METHOD /path" routed by the contract's own table, and text taken as a Range header, a file
- * path, an image reference, an egress rule, a name and a mount path. Every input must give an
+ * path, an image reference, an egress rule, a name and a mount path, and scanned as workload
+ * output is for log lines. Every input must give an
  * answer (accepted, or a reason); none may crash, overrun or leak. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,7 +49,21 @@ static void route_input(const char *s) {
   if (rt && rt->nparams > 0 && (!params[0][0] || strlen(params[0]) > 255)) abort();
 }
 
+/* The word-at-a-time scans of workload output (log lines) against a byte at a time. */
+static void scan_input(const uint8_t *data, size_t size) {
+  size_t lines = 0, valid = 0;
+  for (size_t i = 0; i < size; i++) lines += data[i] == '\n';
+  while (valid < size) {
+    size_t k = data[valid] ? utf8_seq(data + valid, size - valid) : 0;
+    if (!k) break;
+    valid += k;
+  }
+  if (count_newlines((const char *)data, size) != lines) abort();
+  if (utf8_valid_prefix((const char *)data, size) != valid) abort();
+}
+
 static void text_input(const uint8_t *data, size_t size) {
+  scan_input(data, size);
   char *s = malloc(size + 1);
   if (!s) return;
   memcpy(s, data, size);

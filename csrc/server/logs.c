@@ -10,7 +10,6 @@
  * line (nor a page of the store's write-ahead log a few lines, written twice). */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -207,22 +206,6 @@ void log_line(const char *sandbox_id, const char *level, const char *exec_id, co
   db_batch(write_one, &j);
 }
 
-/* How many bytes of p[0..n) are '\n', a word at a time. */
-static long newlines(const char *p, size_t n) {
-  const uint64_t ones = 0x0101010101010101ull, nl = ones * '\n', high = ones * 0x80, low = ones * 0x7f;
-  long count = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    w ^= nl;                                   /* a '\n' byte is now 0 */
-    /* 1 in each byte that was '\n', summed into the top byte by the multiply */
-    count += (long)((((~(((w & low) + low) | w) & high) >> 7) * ones) >> 56);
-  }
-  for (; i < n; i++) count += p[i] == '\n';
-  return count;
-}
-
 /* The common case, with no work a line: text's complete lines, all valid UTF-8, none longer
  * than max and all within the sandbox's room with the note's to spare, go in whole (straight
  * from text when the block is empty). Returns the bytes taken: up to and with the last
@@ -231,7 +214,7 @@ static size_t whole_lines(sink *k, const char *text, size_t n, size_t max) {
   const char *end = n && k->st ? memrchr(text, '\n', n) : NULL;
   if (!end) return 0;
   size_t region = (size_t)(end - text);
-  long count = newlines(text, region) + 1;
+  long count = (long)count_newlines(text, region) + 1;
   if (region > max) { /* a line may be longer than max: look at each */
     const char *line = text;
     for (const char *nl; (nl = memchr(line, '\n', (size_t)(end - line))); line = nl + 1)

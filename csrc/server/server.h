@@ -140,6 +140,8 @@ unsigned long long parse_size(const char *s);
 json_t *json_bytes(const char *p, size_t n);
 /* Length of the valid UTF-8 sequence at p (n bytes available), or 0. */
 size_t utf8_seq(const unsigned char *p, size_t n);
+/* How many bytes of p[0..n) are '\n' (a word at a time: log blocks are counted so). */
+size_t count_newlines(const char *p, size_t n);
 /* How many leading bytes of text are valid UTF-8 without NUL. */
 size_t utf8_valid_prefix(const char *text, size_t n);
 /* text with every invalid byte (and NUL) as U+FFFD, into out (room for 3n); its length. */

@@ -179,6 +179,20 @@ size_t utf8_valid_prefix(const char *text, size_t n) {
   return i;
 }
 
+size_t count_newlines(const char *p, size_t n) {
+  const uint64_t ones = 0x0101010101010101ull, nl = ones * '\n', high = ones * 0x80, low = ones * 0x7f;
+  size_t count = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    w ^= nl; /* a '\n' byte is now 0 */
+    /* 1 in each byte that was '\n', summed into the top byte by the multiply */
+    count += (size_t)((((~(((w & low) + low) | w) & high) >> 7) * ones) >> 56);
+  }
+  for (; i < n; i++) count += p[i] == '\n';
+  return count;
+}
+
 size_t utf8_sanitize(const char *text, size_t n, char *out) {
   const unsigned char *p = (const unsigned char *)text;
   size_t o = 0;
