@@ -19,6 +19,35 @@ static const char SCHEMA[] =
     "  image TEXT NOT NULL, spec TEXT NOT NULL, tags TEXT NOT NULL, phase TEXT NOT NULL,"
     "  exit_code INTEGER, created_ms INTEGER NOT NULL, started_ms INTEGER, host TEXT NOT NULL DEFAULT '',"
     "  finished_ms INTEGER);"
+    /* lists: an index for every filter the contract has, tags in a table of their own, and
+     * the totals and filter values kept as the rows change (the triggers), so that none of
+     * them walks every row */
+    "CREATE INDEX IF NOT EXISTS sandboxes_by_phase ON sandboxes(phase, seq);"
+    "CREATE INDEX IF NOT EXISTS sandboxes_by_image ON sandboxes(image, seq);"
+    "CREATE INDEX IF NOT EXISTS sandboxes_by_created ON sandboxes(created_ms);"
+    "CREATE TABLE IF NOT EXISTS sandbox_tags (key TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(key, value, seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS tag_counts (key TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY(key, value)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS image_counts (image TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS phase_counts (phase TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS sandbox_added AFTER INSERT ON sandboxes BEGIN"
+    "  INSERT INTO sandbox_tags(key, value, seq) SELECT key, value, new.seq FROM json_each(new.tags);"
+    "  INSERT INTO tag_counts(key, value, n) SELECT key, value, 1 FROM json_each(new.tags) WHERE true"
+    "    ON CONFLICT(key, value) DO UPDATE SET n = n + 1;"
+    "  INSERT INTO image_counts(image, n) VALUES(new.image, 1) ON CONFLICT(image) DO UPDATE SET n = n + 1;"
+    "  INSERT INTO phase_counts(phase, n) VALUES(new.phase, 1) ON CONFLICT(phase) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER IF NOT EXISTS sandbox_moved AFTER UPDATE OF phase ON sandboxes WHEN old.phase IS NOT new.phase BEGIN"
+    "  UPDATE phase_counts SET n = n - 1 WHERE phase = old.phase;"
+    "  INSERT INTO phase_counts(phase, n) VALUES(new.phase, 1) ON CONFLICT(phase) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER IF NOT EXISTS sandbox_removed AFTER DELETE ON sandboxes BEGIN"
+    "  DELETE FROM sandbox_tags WHERE seq = old.seq AND (key, value) IN (SELECT key, value FROM json_each(old.tags));"
+    "  UPDATE tag_counts SET n = n - 1 WHERE (key, value) IN (SELECT key, value FROM json_each(old.tags));"
+    "  UPDATE image_counts SET n = n - 1 WHERE image = old.image;"
+    "  UPDATE phase_counts SET n = n - 1 WHERE phase = old.phase;"
+    "END;"
     /* where a sandbox's log lines are: a block a burst, in its log file (logs.c) */
     "CREATE TABLE IF NOT EXISTS log_blocks ("
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, sandbox_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
@@ -48,6 +77,17 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE snapshots ADD COLUMN image TEXT",
 };
 
+/* A store from before the list tables: their rows, made from the records once (user_version
+ * 0 to 1; a new store's records are none, so it costs nothing there). */
+static const char BACKFILL[] =
+    "BEGIN;"
+    "INSERT OR IGNORE INTO sandbox_tags(key, value, seq) SELECT j.key, j.value, s.seq FROM sandboxes s, json_each(s.tags) j;"
+    "INSERT OR REPLACE INTO tag_counts(key, value, n) SELECT j.key, j.value, count(*) FROM sandboxes s, json_each(s.tags) j GROUP BY 1, 2;"
+    "INSERT OR REPLACE INTO image_counts(image, n) SELECT image, count(*) FROM sandboxes GROUP BY 1;"
+    "INSERT OR REPLACE INTO phase_counts(phase, n) SELECT phase, count(*) FROM sandboxes GROUP BY 1;"
+    "PRAGMA user_version = 1;"
+    "COMMIT;";
+
 int db_open(const char *path) {
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
       SQLITE_OK) {
@@ -69,6 +109,17 @@ int db_open(const char *path) {
     }
     sqlite3_free(err);
     err = NULL;
+  }
+  sqlite3_stmt *v = NULL;
+  int version = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &v, NULL) == SQLITE_OK && sqlite3_step(v) == SQLITE_ROW
+                    ? sqlite3_column_int(v, 0)
+                    : -1;
+  sqlite3_finalize(v);
+  if (version == 0 && sqlite3_exec(db, BACKFILL, NULL, NULL, &err) != SQLITE_OK) {
+    fprintf(stderr, "porter-sandboxd: cannot index the sandboxes' records: %s\n", err);
+    sqlite3_free(err);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
   }
   return 0;
 }
@@ -140,6 +191,22 @@ static int run(const char *sql, json_t *binds, json_t **rows, int *changed) {
     }
     sqlite3_finalize(st);
     if (changed) *changed = sqlite3_changes(db);
+  }
+  pthread_mutex_unlock(&db_lock);
+  return rc;
+}
+
+int db_each(const char *sql, json_t *binds, int (*fn)(sqlite3_stmt *st, void *ctx), void *ctx) {
+  pthread_mutex_lock(&db_lock);
+  sqlite3_stmt *st = db ? db_prepare(sql) : NULL;
+  int rc = -1;
+  if (st) {
+    bind_all(st, binds);
+    int step;
+    rc = 0;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) rc = fn(st, ctx);
+    if (rc == 0 && step != SQLITE_DONE) rc = -1;
+    sqlite3_finalize(st);
   }
   pthread_mutex_unlock(&db_lock);
   return rc;

@@ -100,6 +100,7 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
   char *tags_text = json_is_object(tags) ? json_dumps(tags, JSON_COMPACT) : strdup("{}");
   new_record rec = {id, name, json_string_value(json_object_get(spec, "image")), spec_text, tags_text, host, spec, 0};
   int rc = spec_text && tags_text && db_batch(insert_record, &rec) == 0 ? SQLITE_DONE : rec.rc ? rec.rc : SQLITE_ERROR;
+  if (rc == SQLITE_DONE) records_changed();
   free(spec_text);
   free(tags_text);
   if (rc != SQLITE_DONE && host_fd >= 0) close(host_fd);
@@ -131,7 +132,9 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
 #define MAX_TAG_FILTERS 100
 typedef struct filter {
   char *where; /* " WHERE a AND b", grown as conditions come: user-sized input, no fixed buffer */
-  int ntags;
+  int ntags;   /* the first tag filter drives the query (sandbox_tags t): its binds come first */
+  int others;  /* conditions other than on the phase: a total needs the rows then, not phase_counts */
+  char *phases; /* "phase IN (?,...)", or NULL */
   json_t *binds; /* strings and integers, in order */
   const char *error;
   char error_buf[160]; /* an error composed here */
@@ -161,10 +164,15 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
       f->error = "'tag' must be key=value";
       return MHD_NO;
     }
-    /* json_each rather than a JSON path: a key may hold any character, quotes included */
-    add_cond(f, "EXISTS (SELECT 1 FROM json_each(tags) WHERE key = ? AND value = ?)");
-    json_array_append_new(f->binds, json_stringn(value, (size_t)(eq - value)));
-    json_array_append_new(f->binds, json_string(eq + 1));
+    json_t *k = json_stringn_nocheck(value, (size_t)(eq - value)), *v = json_string_nocheck(eq + 1);
+    if (f->ntags == 1) { /* the driver's: t.key = ? AND t.value = ?, ahead of every other bind */
+      json_array_insert_new(f->binds, 0, k);
+      json_array_insert_new(f->binds, 1, v);
+    } else {
+      add_cond(f, "s.seq IN (SELECT seq FROM sandbox_tags WHERE key = ? AND value = ?)");
+      json_array_append_new(f->binds, k);
+      json_array_append_new(f->binds, v);
+    }
   }
   return MHD_YES;
 }
@@ -181,40 +189,57 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
   f->ntags = 0;
   f->binds = json_array();
   f->error = NULL;
+  f->others = 0;
+  f->phases = NULL;
   const char *s = query_arg(c, "search");
   if (s && *s) {
-    add_cond(f, "substr(name, 1, length(?)) = ?");
-    json_array_append_new(f->binds, json_string(s));
-    json_array_append_new(f->binds, json_string(s));
+    /* names beginning with s: a range of the names' index, [s, s with its last byte one up) */
+    size_t n = strlen(s);
+    char *up = strdup(s);
+    while (up && n > 0 && (unsigned char)up[n - 1] == 0xff) n--;
+    if (up && n > 0) {
+      up[n - 1] = (char)((unsigned char)up[n - 1] + 1);
+      add_cond(f, "s.name >= ? AND s.name < ?");
+      json_array_append_new(f->binds, json_string_nocheck(s));
+      json_array_append_new(f->binds, json_stringn_nocheck(up, n));
+    } else {
+      add_cond(f, "s.name >= ?");
+      json_array_append_new(f->binds, json_string_nocheck(s));
+    }
+    free(up);
+    f->others++;
   }
   const char *image = query_arg(c, "image");
   if (image && *image) {
-    add_cond(f, "image = ?");
-    json_array_append_new(f->binds, json_string(image));
+    add_cond(f, "s.image = ?");
+    json_array_append_new(f->binds, json_string_nocheck(image));
+    f->others++;
   }
   const char *st = query_arg(c, "start_time"), *et = query_arg(c, "end_time");
   if (st && !parse_time(st, start)) f->error = "'start_time' must be an RFC 3339 time";
   if (et && !parse_time(et, end)) f->error = "'end_time' must be an RFC 3339 time";
   if (st) {
-    add_cond(f, "created_ms >= ?");
+    add_cond(f, "s.created_ms >= ?");
     json_array_append_new(f->binds, json_integer(*start));
+    f->others++;
   }
   if (et) {
-    add_cond(f, "created_ms < ?");
+    add_cond(f, "s.created_ms < ?");
     json_array_append_new(f->binds, json_integer(*end));
+    f->others++;
   }
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, f);
   json_t *phases = json_array();
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_phase, phases);
   if (json_array_size(phases)) {
     size_t np = json_array_size(phases);
-    char *cond = malloc(12 + 2 * np);
+    char *cond = malloc(14 + 2 * np);
     if (!cond) {
       f->error = "out of memory";
       json_decref(phases);
       return;
     }
-    strcpy(cond, "phase IN (");
+    strcpy(cond, "s.phase IN (");
     size_t i;
     json_t *p;
     json_array_foreach(phases, i, p) {
@@ -227,7 +252,7 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
     }
     strcat(cond, ")");
     add_cond(f, cond);
-    free(cond);
+    f->phases = cond;
   }
   json_decref(phases);
 }
@@ -235,42 +260,105 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
 static void filter_free(filter *f) {
   json_decref(f->binds);
   free(f->where);
+  free(f->phases);
 }
 
-/* the rows of the query around a filter's WHERE clause, or NULL */
-static json_t *filtered_rows(const char *before, const filter *f, const char *after) {
+/* The rows of `SELECT what FROM <the filter's records> ... after`, or NULL. The records are
+ * sandboxes s, or with a tag filter sandbox_tags t (its index holds the seqs in order), joined
+ * to sandboxes s only when another condition needs their columns. what names t.seq or s's
+ * columns; t.seq is s.seq. */
+static char *filter_sql(const char *what, const filter *f, const char *extra, const char *after) {
   char *sql = NULL;
-  if (asprintf(&sql, "%s%s%s", before, f->where ? f->where : "", after) < 0) return NULL;
-  json_t *rows = db_rows_binds(sql, f->binds);
+  int rc;
+  const char *w = f->where ? f->where + strlen(" WHERE ") : NULL;
+  if (f->ntags) {
+    int join = w || strstr(what, "s.") || (extra && strstr(extra, "s."));
+    rc = asprintf(&sql, "SELECT %s FROM sandbox_tags t%s WHERE t.key = ? AND t.value = ?%s%s%s%s%s", what,
+                  join ? " JOIN sandboxes s ON s.seq = t.seq" : "", w ? " AND " : "", w ? w : "", extra ? " AND " : "",
+                  extra ? extra : "", after);
+  } else {
+    rc = asprintf(&sql, "SELECT %s FROM sandboxes s%s%s%s%s%s", what, w || extra ? " WHERE " : "", w ? w : "",
+                  w && extra ? " AND " : "", extra ? extra : "", after);
+  }
+  return rc < 0 ? NULL : sql;
+}
+
+static json_t *filtered_rows(const char *what, const filter *f, const char *after) {
+  char *sql = filter_sql(what, f, NULL, after);
+  json_t *rows = sql ? db_rows_binds(sql, f->binds) : NULL;
   free(sql);
   return rows;
 }
 
+/* every tag, image and phase some record has, from the counts the store keeps */
 static json_t *filter_values(void) {
   return json_pack("{sososo}", "tags",
-                   first_column(db_rows("SELECT DISTINCT j.key || '=' || j.value FROM sandboxes, json_each(sandboxes.tags) j "
-                                        "ORDER BY 1", "")),
-                   "images", first_column(db_rows("SELECT DISTINCT image FROM sandboxes ORDER BY 1", "")), "phases",
-                   first_column(db_rows("SELECT DISTINCT phase FROM sandboxes ORDER BY 1", "")));
+                   first_column(db_rows("SELECT key || '=' || value FROM tag_counts WHERE n > 0 ORDER BY 1", "")),
+                   "images", first_column(db_rows("SELECT image FROM image_counts WHERE n > 0 ORDER BY 1", "")),
+                   "phases", first_column(db_rows("SELECT phase FROM phase_counts WHERE n > 0 ORDER BY 1", "")));
 }
 
 /* one page of a list, its total and (if asked) the filter values, as of one moment */
 typedef struct page_query {
   const filter *f;
-  const char *tail;
+  long page;
   int with_values;
   long total;
-  json_t *list, *values;
+  spool *list;        /* the page's StatusResponses, comma-separated JSON text */
+  long long last_seq; /* the page's oldest row, where the next page starts */
+  json_t *values;
 } page_query;
+
+/* a row of STATUS_COLS and its seq */
+static int status_listed(sqlite3_stmt *st, void *ctx) {
+  page_query *q = ctx;
+  if (q->list->size && spool_put(q->list, ",", 1)) return -1;
+  q->last_seq = sqlite3_column_int64(st, 11);
+  return status_put(st, q->list);
+}
 
 static int read_page(void *ctx) {
   page_query *q = ctx;
-  json_t *count = filtered_rows("SELECT count(*) FROM sandboxes", q->f, "");
+  const filter *f = q->f;
+  json_t *count;
+  if (f->ntags == 1 && !f->others && !f->phases) { /* one tag, its two binds all there are */
+    count = db_rows_binds("SELECT coalesce(sum(n), 0) FROM tag_counts WHERE key = ? AND value = ?", f->binds);
+  } else if (f->others || f->ntags) {
+    count = filtered_rows("count(*)", f, "");
+  } else { /* at most a phase filter, whose binds are all there are: the kept counts answer */
+    char *sql = NULL;
+    if (asprintf(&sql, "SELECT coalesce(sum(n), 0) FROM phase_counts%s%s", f->phases ? " WHERE " : "",
+                 f->phases ? f->phases + 2 : "") < 0) /* "phase IN (...)": no s. there */
+      return -1;
+    count = db_rows_binds(sql, f->binds);
+    free(sql);
+  }
   q->total = (long)json_integer_value(json_array_get(json_array_get(count, 0), 0));
   json_decref(count);
-  json_t *rows = filtered_rows("SELECT " STATUS_COLS " FROM sandboxes", q->f, q->tail);
-  if (!rows) return -1;
-  q->list = statuses_of(rows);
+  /* the page's seqs from the indexes alone (from where the page before ended, if that is
+   * known and still holds, else skipping what comes before), then only its rows read */
+  const char *seq = f->ntags ? "t.seq" : "s.seq";
+  unsigned long gen = records_generation();
+  char *shape = filter_sql("", f, NULL, "");
+  uint64_t key = shape ? page_key(shape, f->binds) : 0;
+  free(shape);
+  long long from;
+  char extra[64], tail[96];
+  int marked = q->page > 1 && page_mark_find(key, q->page - 1, gen, &from);
+  if (marked) snprintf(extra, sizeof extra, "%s < %lld", seq, from);
+  snprintf(tail, sizeof tail, " ORDER BY %s DESC LIMIT %d OFFSET %ld", seq, PAGE_SIZE, marked ? 0 : (q->page - 1) * PAGE_SIZE);
+  char *page = filter_sql(seq, f, marked ? extra : NULL, tail), *sql = NULL;
+  if (!page ||
+      asprintf(&sql, "SELECT " STATUS_COLS ", seq FROM sandboxes WHERE seq IN (%s) ORDER BY seq DESC", page) < 0) {
+    free(page);
+    return -1;
+  }
+  free(page);
+  q->last_seq = 0;
+  int rc = db_each(sql, f->binds, status_listed, q);
+  free(sql);
+  if (rc != 0) return -1;
+  if (q->last_seq) page_mark_keep(key, q->page, gen, q->last_seq);
   if (q->with_values) q->values = filter_values();
   return 0;
 }
@@ -288,24 +376,41 @@ enum MHD_Result h_sandbox_list(struct MHD_Connection *c, req *r) {
     filter_free(&f);
     return ret;
   }
-  char tail[96];
-  snprintf(tail, sizeof tail, " ORDER BY seq DESC LIMIT %d OFFSET %ld", PAGE_SIZE, (page - 1) * PAGE_SIZE);
   const char *ifv = query_arg(c, "include_filter_values");
-  page_query q = {&f, tail, ifv && !strcmp(ifv, "true"), 0, NULL, NULL};
+  spool list;
+  spool_open(&list);
+  page_query q = {&f, page, ifv && !strcmp(ifv, "true"), 0, &list, 0, NULL};
   int rc = db_batch(read_page, &q);
   filter_free(&f);
-  if (rc != 0) {
-    json_decref(q.list);
-    json_decref(q.values);
+  /* the answer as text: the rows were written straight from the store */
+  spool out;
+  spool_open(&out);
+  long pages = q.total ? (q.total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+  char pagination[160];
+  int pn = snprintf(pagination, sizeof pagination,
+                    "],\"pagination\":{\"current_page\":%ld,\"total_pages\":%ld,\"has_next_page\":%s}", page, pages,
+                    page < pages ? "true" : "false");
+  char *values = q.values ? json_dumps(q.values, JSON_COMPACT) : NULL;
+  json_decref(q.values);
+  int bad = rc != 0 || list.failed || (q.values && !values) || spool_put(&out, "{\"sandboxes\":[", 14);
+  for (size_t at = 0; !bad && at < list.size;) {
+    char buf[16384];
+    ssize_t r = spool_read(&list, at, buf, sizeof buf);
+    bad = r <= 0 || spool_put(&out, buf, (size_t)r);
+    at += r > 0 ? (size_t)r : 0;
+  }
+  bad = bad || spool_put(&out, pagination, (size_t)pn) ||
+        (values && (spool_put(&out, ",\"filter_values\":", 17) || spool_put(&out, values, strlen(values)))) ||
+        spool_put(&out, "}", 1);
+  free(values);
+  spool_close(&list);
+  if (bad) {
+    spool_close(&out);
     return reply_error(c, 500, "could not read the sandboxes");
   }
-  long total = q.total;
-  json_t *list = q.list, *fv = q.values;
-  long pages = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
-  json_t *out = json_pack("{so s{sisisb}}", "sandboxes", list, "pagination", "current_page", (int)page, "total_pages",
-                          (int)pages, "has_next_page", page < pages);
-  if (fv) json_object_set_new(out, "filter_values", fv);
-  return reply_json(c, 200, out);
+  enum MHD_Result sent = reply_spool(c, 200, &out);
+  spool_close(&out);
+  return sent;
 }
 
 enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r) {
@@ -328,7 +433,7 @@ enum MHD_Result h_sandbox_counts(struct MHD_Connection *c, req *r) {
     filter_free(&f);
     return reply_error(c, 500, "out of memory");
   }
-  json_t *rows = filtered_rows("SELECT created_ms FROM sandboxes", &f, "");
+  json_t *rows = filtered_rows("s.created_ms", &f, "");
   filter_free(&f);
   size_t i;
   json_t *row;

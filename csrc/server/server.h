@@ -160,6 +160,9 @@ json_t *db_map(json_t *rows, json_t *(*fn)(json_t *row));
  * db_prepare for statements it runs many times, and finalizes them itself. */
 int db_batch(int (*fn)(void *ctx), void *ctx);
 sqlite3_stmt *db_prepare(const char *sql); /* inside db_batch only */
+/* Runs sql with binds, calling fn on each row (at st) while it answers 0; 0, or -1 (the
+ * query failed, or fn's answer). */
+int db_each(const char *sql, json_t *binds, int (*fn)(sqlite3_stmt *st, void *ctx), void *ctx);
 int db_update(const char *sql, const char *fmt, ...); /* rows changed, -1 on error */
 
 /* ---- logs (logs.c) ---- */
@@ -206,9 +209,21 @@ void log_spool(const char *sandbox_id, const char *level, const char *exec_id, c
 /* ---- sandbox records (records.c): what the runtime reports, what the API answers ---- */
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started);
 json_t *sandbox_status(const char *id); /* NULL if unknown */
-/* row helpers (both take rows): the first column of each; the statuses of rows of STATUS_COLS */
+/* A db_each row function: the StatusResponse of a row of STATUS_COLS, as JSON text appended to
+ * ctx (a spool); the one place that shape is made. */
+int status_put(sqlite3_stmt *st, void *ctx);
+/* the first column of each row, as an array (taking rows) */
 json_t *first_column(json_t *rows);
-json_t *statuses_of(json_t *rows);
+/* Called after a change to the sandboxes' records is committed (a new one, a phase): marks
+ * of list pages made before it no longer hold. */
+void records_changed(void);
+unsigned long records_generation(void);
+
+/* ---- list pages (pages.c): where a page ended, for the next one to start from ---- */
+uint64_t page_key(const char *sql, json_t *binds);
+/* 1 with the seq the page ended at, if a mark of that list's page made at gen is kept */
+int page_mark_find(uint64_t key, long page, unsigned long gen, long long *last_seq);
+void page_mark_keep(uint64_t key, long page, unsigned long gen, long long last_seq);
 #define STATUS_COLS "id, name, image, spec, tags, phase, exit_code, created_ms, started_ms, host, finished_ms"
 #define LIVE_PHASES "('queued','creating','running')"
 

@@ -65,5 +65,9 @@ echo "== porter-sandboxd: 1000 idle sandboxes alive at once, /healthz meanwhile"
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 1000 0 | awk '{ printf "%-20s : %s\n", $1, $2 }'
 echo "== the sandbox network: a ${NET_MB:-100} MB download and connect time from a lab test host, median of $ROUNDS (connects: $((ROUNDS * 4)))"
 PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/network.lua "$B" "$ROUNDS"
+echo "== small durable writes: 1000 files of 4 KiB into a volume, one client and 8, beside nginx WebDAV and O_SYNC writes, median of 3"
+PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/writes.lua "$B" 3 1000
+echo "== lists: 100,000 ended sandboxes and 1000 live ones in the store, beside the same requests on an empty store, median of $ROUNDS"
+PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/lists.lua "$B" "$ROUNDS" 100000 1000
 echo "== sandbox logs: a workload printing 1,000,000 lines beside the same to /dev/null, and reading the newest 100,000 back, median of $ROUNDS"
 PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/logs.lua "$ROUNDS" 1000000 100000

@@ -51,6 +51,50 @@ function Server:restart(between)
   spawn(self)
 end
 
+-- ---- the wire-level steps server specs share (over spec.support.http, no SDK) ----
+local function http() return require("spec.support.http") end
+
+-- A request to a path of the server: http.request's answer (status, body, json).
+function Server:request(method, path, json, headers)
+  return http().request { method = method, url = self.url .. path, json = json, headers = headers }
+end
+function Server:get(path) return self:request("GET", path) end
+
+-- Runs a SandboxSpec (202 asserted); its id.
+function Server:run(spec)
+  local r = self:request("POST", "/v1/sandbox/run", spec)
+  assert(r.status == 202, "run answered " .. tostring(r.status) .. ": " .. tostring(r.body))
+  return r.json.id
+end
+
+-- Polls until the sandbox has left queued and creating (and reached want, if given); its
+-- status. Waits for a state, never for a time: the limit is only against a hang.
+function Server:wait(id, want, limit)
+  local deadline = os.time() + (limit or 60)
+  repeat
+    local st = self:get("/v1/sandbox/" .. id).json
+    if st and st.phase ~= "queued" and st.phase ~= "creating" and (not want or st.phase == want) then return st end
+    process.sleep(0.02)
+  until os.time() > deadline
+  error("sandbox " .. id .. " never reached " .. tostring(want or "a phase past creating"), 2)
+end
+
+-- Runs a command in the sandbox (200 asserted); the ExecResponse.
+function Server:exec(id, command)
+  local r = self:request("POST", "/v1/sandbox/" .. id .. "/exec", { command = command })
+  assert(r.status == 200, "exec answered " .. tostring(r.status) .. ": " .. tostring(r.body))
+  return r.json
+end
+
+-- The sandbox's log lines, joined by newlines.
+function Server:logs_text(id)
+  local lines = {}
+  for i, l in ipairs(self:get("/v1/sandbox/" .. id .. "/logs").json.logs) do lines[i] = l.line end
+  return table.concat(lines, "\n")
+end
+
+function Server:terminate(id) return self:request("DELETE", "/v1/sandbox/" .. id) end
+
 -- opts: api_key, args (extra command-line arguments), listen (its address, 127.0.0.1 unless
 -- given), unix (listen on a Unix socket in the state dir instead: url is then unix:PATH),
 -- wrap (a function from the server's argv to the argv that runs it, for a namespace)

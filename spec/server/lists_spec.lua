@@ -1,0 +1,122 @@
+-- porter-sandboxd's lists as the store grows: every filter the contract has answered from an
+-- index, tags from a table of their own, totals and filter values from counts kept as records
+-- change. What a user checks: each filter finds exactly what it should (a name prefix, not a
+-- LIKE pattern; tags with '=' and spaces), totals and filter values follow phases as
+-- sandboxes end, pages hold no gaps, and a store from before these tables answers the same.
+local helpers = require("spec.helpers")
+local sh = helpers.process.shquote
+
+describe("porter-sandboxd lists", function()
+  local srv
+  setup(function() srv = helpers.sandboxd { args = { "--image-fallback", "none" } } end)
+  teardown(function() srv:stop() end)
+
+  local function list(query)
+    local r = srv:get("/v1/sandbox?" .. query)
+    assert.equal(200, r.status, r.body)
+    return r.json
+  end
+  local function names(query)
+    local out = {}
+    for i, s in ipairs(list(query).sandboxes) do out[i] = s.name end
+    return out
+  end
+
+  local ids = {}
+  local function made(name, tags, command)
+    ids[name] = srv:run { image = "host", name = name, tags = tags, command = command or { "true" } }
+    return ids[name]
+  end
+
+  it("finds by name prefix, tag, image and phase, and keeps totals and filter values as phases move", function()
+    made("alpha-1", { team = "a" })
+    made("alpha-2", { team = "a", env = "x y" })
+    made("alp-x", { team = "b", k = "v=2" })
+    made("beta", { team = "b" })
+    made("b-1", { team = "c" })
+    local live = made("live-1", { team = "a" }, { "sleep", "300" })
+    for name, id in pairs(ids) do srv:wait(id, name == "live-1" and "running" or "succeeded") end
+
+    -- names: a prefix, exactly (LIKE's wildcards are characters like any other)
+    assert.same({ "alp-x", "alpha-2", "alpha-1" }, names("search=alp"))
+    assert.same({ "alpha-2", "alpha-1" }, names("search=alpha"))
+    assert.same({ "b-1", "beta" }, names("search=b"))
+    assert.same({}, names("search=%25"))
+    assert.same({}, names("search=_"))
+    assert.same({}, names("search=%C3%BC%FF"))
+    -- tags: each filter must hold, keys and values with '=' and spaces
+    assert.same({ "live-1", "alpha-2", "alpha-1" }, names("tag=team%3Da"))
+    assert.same({ "alpha-2" }, names("tag=team%3Da&tag=env%3Dx%20y"))
+    assert.same({ "alp-x" }, names("tag=k%3Dv%3D2"))
+    assert.same({}, names("tag=team%3Dz"))
+    -- phases and their totals
+    local running = list("phase=running")
+    assert.same({ "live-1" }, { running.sandboxes[1].name, running.sandboxes[2] })
+    assert.same({ current_page = 1, total_pages = 1, has_next_page = false }, running.pagination)
+    assert.equal(5, #list("phase=succeeded").sandboxes)
+    assert.equal(6, #list("phase=succeeded&phase=running").sandboxes)
+    assert.equal(3, #list("image=host&tag=team%3Da&phase=succeeded&phase=running").sandboxes)
+    -- filter values: every tag, image and phase some record has
+    local fv = list("include_filter_values=true").filter_values
+    assert.same({ "env=x y", "k=v=2", "team=a", "team=b", "team=c" }, fv.tags)
+    assert.same({ "host" }, fv.images)
+    assert.same({ "running", "succeeded" }, fv.phases)
+
+    -- the live one ends: the kept counts follow
+    srv:terminate(live)
+    srv:wait(live, "terminated")
+    assert.same({}, list("phase=running").sandboxes)
+    assert.same({ current_page = 1, total_pages = 1, has_next_page = false }, list("phase=running").pagination)
+    assert.same({ "succeeded", "terminated" }, list("include_filter_values=true").filter_values.phases)
+    assert.equal(6, #list("").sandboxes)
+  end)
+
+  it("pages past 50 without gaps or repeats, with its totals from the kept counts", function()
+    local seen, made_ids = {}, {}
+    for i = 1, 53 do made_ids[i] = srv:run { image = "host", command = { "true" }, tags = { batch = "paging" } } end
+    for _, id in ipairs(made_ids) do srv:wait(id, "succeeded") end
+    local total = #list("").sandboxes -- page 1 of everything: 50
+    assert.equal(50, total)
+    local p1, p2 = list("page=1"), list("page=2")
+    assert.same({ current_page = 2, total_pages = 2, has_next_page = false }, p2.pagination)
+    for _, page in ipairs { p1, p2 } do
+      for _, s in ipairs(page.sandboxes) do
+        assert.is_nil(seen[s.id], "listed twice: " .. s.id)
+        seen[s.id] = true
+      end
+    end
+    assert.equal(53 + 6, #p1.sandboxes + #p2.sandboxes) -- these and the first spec's six
+    assert.equal(made_ids[53], p1.sandboxes[1].id)
+    -- a page after a page: the same as counting from the top, also when a record came between
+    local again = list("page=2")
+    assert.same(p2.sandboxes, again.sandboxes)
+    local newest = srv:run { image = "host", command = { "true" } }
+    srv:wait(newest, "succeeded")
+    local shifted = list("page=2") -- where page 1 ended before is not where it ends now
+    assert.equal(p1.sandboxes[50].id, shifted.sandboxes[1].id)
+    assert.equal(#p2.sandboxes + 1, #shifted.sandboxes)
+    -- a phase that moves takes its rows out of a filtered walk, as counting would
+    local running = srv:run { image = "host", command = { "sleep", "300" }, tags = { batch = "paging" } }
+    srv:wait(running, "running")
+    assert.equal(running, list("tag=batch%3Dpaging&phase=running").sandboxes[1].id)
+    srv:terminate(running)
+    srv:wait(running, "terminated")
+    assert.same({}, list("tag=batch%3Dpaging&phase=running").sandboxes)
+    assert.same({ current_page = 2, total_pages = 2, has_next_page = false }, list("tag=batch%3Dpaging&page=2").pagination)
+    assert.equal(4, #list("tag=batch%3Dpaging&page=2").sandboxes) -- 53 and the terminated one
+  end)
+
+  it("answers the same from a store made before the list tables, once it has indexed it", function()
+    local before = list("include_filter_values=true")
+    local team_a = names("tag=team%3Da")
+    srv:restart(function(state)
+      local sql = "DELETE FROM sandbox_tags; DELETE FROM tag_counts; DELETE FROM image_counts; DELETE FROM phase_counts; " ..
+                  "PRAGMA user_version = 0;"
+      assert(os.execute("sqlite3 " .. sh(state .. "/state.db") .. " " .. sh(sql)))
+    end)
+    local after = list("include_filter_values=true")
+    assert.same(before.filter_values, after.filter_values)
+    assert.same(before.pagination, after.pagination)
+    assert.same(team_a, names("tag=team%3Da"))
+  end)
+end)
