@@ -62,6 +62,10 @@ static void usage(FILE *f) {
           "  --cpu-weight N         CPU weight per sandbox, 1-10000 (default 100, as cgroup v2)\n"
           "  --max-log-lines N      log lines kept per sandbox (default 100000)\n"
           "  --max-log-bytes SIZE   bytes of log lines kept per sandbox (default 64M)\n"
+          "  --max-ended N          ended sandboxes kept, records and logs (default 100000); past it,\n"
+          "                         the oldest go (their names stay taken)\n"
+          "  --log-space SIZE       what the log files of all sandboxes may take (default 8G); past it,\n"
+          "                         the oldest ended sandboxes go the same way\n"
           "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
 }
 
@@ -179,6 +183,10 @@ static int parse_args(int argc, char **argv, args *o) {
       cfg.cpu_weight = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--max-log-bytes") && parse_size(v) >= (64ull << 10)) {
       cfg.max_log_bytes = parse_size(v), i++;
+    } else if (v && !strcmp(a, "--max-ended") && strtoll(v, NULL, 10) >= 1) {
+      cfg.max_ended = strtoll(v, NULL, 10), i++;
+    } else if (v && !strcmp(a, "--log-space") && parse_size(v) >= (64ull << 10)) {
+      cfg.log_space = parse_size(v), i++;
     } else if (v && !strcmp(a, "--max-log-lines") && strtol(v, NULL, 10) >= 10) {
       cfg.max_log_lines = strtol(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--bucket") && cfg.nbuckets < 16) {
@@ -273,6 +281,10 @@ static int open_state(const char *state) {
     fprintf(stderr, "porter-sandboxd: cannot move the log lines of %s into log blocks\n", path);
     return 1;
   }
+  if (retention_init() != 0) {
+    fprintf(stderr, "porter-sandboxd: cannot read the size of the logs in %s\n", path);
+    return 1;
+  }
   return 0;
 }
 
@@ -298,6 +310,8 @@ int main(int argc, char **argv) {
   cfg.cpu_weight = 100;
   cfg.max_log_lines = 100000;
   cfg.max_log_bytes = 64ull << 20;
+  cfg.max_ended = 100000;
+  cfg.log_space = 8ull << 30;
   if (argc > 1 && !strcmp(argv[1], "image")) return image_main(argc - 1, argv + 1);
   for (int i = 0; i < OP__COUNT; i++)
     if (!routes[i].fn) {

@@ -31,6 +31,12 @@ static const char SCHEMA[] =
     "  PRIMARY KEY(key, value)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS image_counts (image TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS phase_counts (phase TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    /* names of pruned sandboxes (retention.c): a name is never reused */
+    "CREATE TABLE IF NOT EXISTS retired_names (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS sandbox_name_retired BEFORE INSERT ON sandboxes"
+    "  WHEN EXISTS (SELECT 1 FROM retired_names WHERE name = new.name) BEGIN"
+    "  SELECT RAISE(ABORT, 'UNIQUE constraint failed: sandboxes.name');"
+    "END;"
     "CREATE TRIGGER IF NOT EXISTS sandbox_added AFTER INSERT ON sandboxes BEGIN"
     "  INSERT INTO sandbox_tags(key, value, seq) SELECT key, value, new.seq FROM json_each(new.tags);"
     "  INSERT INTO tag_counts(key, value, n) SELECT key, value, 1 FROM json_each(new.tags) WHERE true"

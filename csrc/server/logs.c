@@ -94,6 +94,27 @@ static int open_for_append(const char *id) {
   return fd;
 }
 
+/* a pruned sandbox's counter (inside db_batch, as every counter is touched) */
+static int forget_counter(void *ctx) {
+  const char *id = ctx;
+  unsigned h = 5381;
+  for (const char *p = id; *p; p++) h = h * 33 + (unsigned char)*p;
+  for (count **c = &buckets[h % 4096]; *c; c = &(*c)->next)
+    if (!strcmp((*c)->id, id)) {
+      count *gone = *c;
+      *c = gone->next;
+      free(gone);
+      break;
+    }
+  return 0;
+}
+
+void logs_forget(const char *id) {
+  char path[4200];
+  if (log_path(id, path, sizeof path) == 0) unlink(path);
+  db_batch(forget_counter, (void *)id);
+}
+
 /* inside db_batch: its timestamp is taken under the store's lock, so timestamps grow with seq
  * and `since` leaves no gaps */
 static int sink_open(sink *k) {
@@ -119,6 +140,7 @@ static void sink_emit(sink *k, const char *p, size_t n, long lines) {
     done += (size_t)w;
   }
   if (off >= 0 && done == n) {
+    retention_logged((long long)n);
     sqlite3_bind_text(k->st, 1, k->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(k->st, 2, k->ts);
     sqlite3_bind_text(k->st, 3, k->level, -1, SQLITE_STATIC);
@@ -204,6 +226,7 @@ void log_line(const char *sandbox_id, const char *level, const char *exec_id, co
   if (n > LINE_MAX_BYTES) n = LINE_MAX_BYTES;
   one_line j = {{.id = sandbox_id, .level = level, .exec_id = exec_id ? exec_id : ""}, line, n};
   db_batch(write_one, &j);
+  retention_check(0);
 }
 
 /* The common case, with no work a line: text's complete lines, all valid UTF-8, none longer
@@ -273,6 +296,7 @@ size_t log_text(const char *sandbox_id, const char *level, const char *text, siz
   if (max > LINE_MAX_BYTES) max = LINE_MAX_BYTES;
   chunk j = {{.id = sandbox_id, .level = level, .exec_id = ""}, text, n, max, 0, final};
   if (db_batch(write_chunk, &j) != 0) return n; /* the store failed: these lines are lost, not retried */
+  retention_check(0);
   return j.consumed;
 }
 
@@ -306,6 +330,7 @@ void log_spool(const char *sandbox_id, const char *level, const char *exec_id, c
   spooled j = {{.id = sandbox_id, .level = level, .exec_id = exec_id ? exec_id : ""}, s, malloc(LINE_MAX_BYTES * 2)};
   if (j.buf) db_batch(write_spool, &j);
   free(j.buf);
+  retention_check(0);
 }
 
 /* ---- reading them back: blocks straight to the answer's JSON, with no tree in between ---- */

@@ -18,6 +18,7 @@ void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit
   else
     db_exec("UPDATE sandboxes SET phase=? WHERE id=?", "ss", phase, id);
   records_changed(); /* after the commit: a list page read before it is marked stale, never one after */
+  if (!strcmp(phase, "succeeded") || !strcmp(phase, "failed") || !strcmp(phase, "terminated")) retention_check(1);
 }
 
 /* ---- StatusResponse: made here only, as JSON text straight from a row of STATUS_COLS ---- */

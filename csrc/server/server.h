@@ -42,6 +42,8 @@ typedef struct srv_config {
   unsigned long long disk_max;       /* bytes of /tmp and writable layer together, per sandbox */
   unsigned long long volume_size;    /* bytes of a new volume's filesystem; 0: plain directories */
   unsigned long long snapshot_space; /* bytes all snapshots together may take */
+  unsigned long long log_space;      /* bytes the log files of all sandboxes may take (retention.c) */
+  long long max_ended;               /* ended sandboxes kept (retention.c) */
   unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
   unsigned long long image_space;    /* bytes all unpacked images together may take */
   unsigned long max_sandboxes;       /* running at once (admit.c) */
@@ -165,7 +167,15 @@ sqlite3_stmt *db_prepare(const char *sql); /* inside db_batch only */
 int db_each(const char *sql, json_t *binds, int (*fn)(sqlite3_stmt *st, void *ctx), void *ctx);
 int db_update(const char *sql, const char *fmt, ...); /* rows changed, -1 on error */
 
+/* ---- the bounds of history (retention.c): oldest ended sandboxes go past them ---- */
+int retention_init(void);                /* the log files' size, from the store: 0, or -1 */
+void retention_logged(long long bytes);  /* bytes appended to a log file */
+/* Prunes what is past the bounds; ended says a sandbox has just ended (the count may be past). */
+void retention_check(int ended);
+
 /* ---- logs (logs.c) ---- */
+/* Removes a pruned sandbox's log file and counters. */
+void logs_forget(const char *id);
 /* Moves the lines of a store from before log blocks (a row a line) into blocks; 0, or -1. */
 int logs_upgrade(void);
 void log_line(const char *sandbox_id, const char *level, const char *exec_id, const char *line, size_t n);
