@@ -191,7 +191,8 @@ int porter_raise(lua_State *L, err_class cls, int status, int body_idx, const ch
   const char *msg = lua_pushvfstring(L, fmt, ap);
   va_end(ap);
   porter_error_push(L, cls, msg, status, body_idx);
-  return lua_error(L);
+  lua_error(L);
+  __builtin_unreachable(); /* lua_error longjmps (or throws); its prototype does not say so */
 }
 
 int porter_argerror(lua_State *L, const char *fmt, ...) {
@@ -200,7 +201,8 @@ int porter_argerror(lua_State *L, const char *fmt, ...) {
   const char *msg = lua_pushvfstring(L, fmt, ap);
   va_end(ap);
   porter_error_push(L, ERR_ARGUMENT, msg, 0, 0);
-  return lua_error(L);
+  lua_error(L);
+  __builtin_unreachable();
 }
 
 int porter_unknown_option(lua_State *L, int key_idx, const char *who, const char *const *known) {

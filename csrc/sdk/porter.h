@@ -37,11 +37,11 @@ typedef enum {
 void porter_error_open(lua_State *L, int module_idx);
 /* Pushes a new error value; body_idx 0 means no body. */
 void porter_error_push(lua_State *L, err_class cls, const char *message, int status, int body_idx);
-/* Raise helpers: never return. */
-int porter_raise(lua_State *L, err_class cls, int status, int body_idx, const char *fmt, ...);
+/* Raise helpers: never return (the int is for `return porter_raise(...)` in lua_CFunctions). */
+__attribute__((noreturn)) int porter_raise(lua_State *L, err_class cls, int status, int body_idx, const char *fmt, ...);
 /* Pushes and returns how a value reads in an error: 'the string "30"', 'nil', '1.5', 'a table'. */
 const char *porter_got(lua_State *L, int idx);
-int porter_argerror(lua_State *L, const char *fmt, ...);
+__attribute__((noreturn)) int porter_argerror(lua_State *L, const char *fmt, ...);
 /* The options table at idx (nil is none): a table whose every key is one of known
  * (NULL-terminated), else an ArgumentError "WHO: unknown option 'k' (expected one of: ...)",
  * the words every option check of the SDK, C or Lua, uses. */

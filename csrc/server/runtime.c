@@ -95,6 +95,7 @@ static int add_early(sandbox_rt *s, argv_buf *a, char *why, size_t wn) {
 
 /* The rest: ids, root, mounts, user, command. */
 static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why, size_t wn) {
+  /* s->dir (shorter than 4096, checked as it was made) and a suffix always fit: no pathf can fail */
   char path[4200], path2[4200], path3[4200];
   argv_add(a, LF_UIDMAP), argv_addf(a, "%lu", s->uid_base), argv_addf(a, "%lu", cfg.uid_count);
   if (s->uid_base != cfg.uid_base) argv_add(a, LF_IDMAP_FROM), argv_addf(a, "%lu", cfg.uid_base);
@@ -475,10 +476,9 @@ int runtime_start(const char *id, const char *name, json_t *spec, int host_fd) {
   if (net) s->port = (int)json_integer_value(json_object_get(net, "port"));
   json_t *ttl = json_object_get(spec, "ttl_seconds");
   if (json_is_integer(ttl)) s->deadline_ms = now_ms() + json_integer_value(ttl) * 1000;
-  snprintf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id);
   char scratch[4200];
-  pathf(scratch, sizeof scratch, "%s/scratch", s->dir);
-  if (mkdir_p(scratch, 0700) != 0) {
+  if (pathf(s->dir, sizeof s->dir, "%s/sandboxes/%s", cfg.state_dir, id) != 0 ||
+      pathf(scratch, sizeof scratch, "%s/scratch", s->dir) != 0 || mkdir_p(scratch, 0700) != 0) {
     free_rt(s);
     return -1;
   }
