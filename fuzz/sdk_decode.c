@@ -1,6 +1,6 @@
 /* libFuzzer: an answer as the SDK reads it. Its head, up to a blank line, goes line by line
- * through the header callback libcurl calls; the rest is a body decoded by lua-cjson and checked
- * and coerced against the schema of an operation's answer (the first byte picks which; the error
+ * through the header callback libcurl calls; the rest is a body decoded in one pass (decode.c) as the
+ * schema of an operation's answer says (the first byte picks which; the error
  * body's path uses none). Every input must become a value or a clear error; none may crash,
  * overrun, leak or raise past the pcall that porter_call relies on. */
 #include <stdint.h>

@@ -5,9 +5,10 @@
 -- of that Lua and of libcurl, and lua5.4, which runs the build's code generators (Debian:
 -- pkg-config liblua5.X-dev or libluajit-5.1-dev, libcurl4-openssl-dev, lua5.4).
 --
--- lua-cjson is needed at run time but not listed: LuaRocks does not see Debian's `lua-cjson`
--- package and would insist on building its own from a rocks server. Install either one
--- (apt-get install lua-cjson, or luarocks install lua-cjson).
+-- The SDK needs no JSON library. The porter-sandbox CLI prints JSON with lua-cjson, which is
+-- not listed: LuaRocks does not see Debian's `lua-cjson` package and would insist on building
+-- its own from a rocks server. Install either one (apt-get install lua-cjson, or luarocks
+-- install lua-cjson).
 rockspec_format = "3.0"
 package = "porter-sandbox"
 version = "scm-1"

@@ -29,13 +29,14 @@ describe("rockspec", function()
     local help = cli:read("a")
     cli:close()
     assert.matches("^usage: porter%-sandbox", help)
-    -- without lua-cjson (a cpath of the tree alone), require says what to install
+    -- without lua-cjson (a cpath of the tree alone): the SDK needs no JSON library, and the
+    -- CLI's -o json says what to install
     p = io.popen(string.format("cd / && env -u LD_PRELOAD LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s 2>&1",
       sh(tree .. "/share/lua/5.4/?.lua;" .. tree .. "/share/lua/5.4/?/init.lua"), sh(tree .. "/lib/lua/5.4/?.so"),
-      sh('require "porter_sandbox"')))
+      sh('local s = require "porter_sandbox"; print(tostring(s.Porter { base_url = "http://127.0.0.1:1" }))')))
     out = p:read("a")
     p:close()
-    assert.matches("porter_sandbox needs lua-cjson, which this Lua cannot load: install Debian's lua-cjson package", out, 1, true)
+    assert.equal("Porter(http://127.0.0.1:1)\n", out)
     os.execute("rm -rf " .. sh(tree))
   end)
   it("builds for LuaJIT too (the README's command), and luajit can require it, AsyncPorter included", function()

@@ -1,15 +1,12 @@
 /* The JSON model: requests are validated and encoded here in one pass over the schema (so
  * a bad argument is refused before anything is sent, with the field named); responses are
- * decoded by lua-cjson and then made right for Lua: integer fields become integers, JSON
- * null becomes nil, unknown fields stay. */
+ * decoded in one pass too (decode.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "porter.h"
 
-static const char DECODE_KEY[] = "porter_sandbox.json_decode";
-static const char NULL_KEY[] = "porter_sandbox.json_null";
 
 int membuf_reserve(membuf *m, size_t extra) {
   if (m->cap - m->n >= extra) return 1;
@@ -374,162 +371,12 @@ int model_urlencode(membuf *out, const char *s, size_t len) {
   return 1;
 }
 
-/* ---- decoding ---- */
-static int is_null(lua_State *L, int idx) {
-  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
-}
-
-/* Coerces the value at idx in place where it can (tables), or replaces it on the stack
- * (scalars). Returns an error description or NULL. */
-static const char *coerce(lua_State *L, int idx, const schema *s, const char *name);
-
-/* the integer a float stands for, when it is integral and fits (JSON has no integer type,
- * and lua-cjson answers floats: 3.0 from the wire is 3 here, declared or not) */
-static int integral(lua_State *L, int idx, lua_Integer *out) {
-  if (lua_type(L, idx) != LUA_TNUMBER || lua_isinteger(L, idx)) return 0;
-  double d = lua_tonumber(L, idx);
-  if (d != floor(d) || d < -9.2e18 || d > 9.2e18) return 0;
-  *out = (lua_Integer)d;
-  return 1;
-}
-
-/* Every value of an undeclared shape: nulls go, integral numbers become integers. */
-static const char *coerce_generic(lua_State *L, int idx) {
-  lua_Integer v;
-  if (integral(L, idx, &v)) {
-    lua_pushinteger(L, v);
-    lua_replace(L, idx);
-    return NULL;
-  }
-  if (!lua_istable(L, idx)) return NULL;
-  luaL_checkstack(L, 4, "nesting too deep");
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (is_null(L, -1)) {
-      lua_pop(L, 1);
-      lua_pushvalue(L, -1);
-      lua_pushnil(L);
-      lua_rawset(L, idx);
-      continue;
-    }
-    if (integral(L, -1, &v)) {
-      lua_pop(L, 1);
-      lua_pushvalue(L, -1);
-      lua_pushinteger(L, v);
-      lua_rawset(L, idx); /* an existing key: allowed while traversing */
-      continue;
-    }
-    if (lua_istable(L, -1)) coerce_generic(L, lua_gettop(L));
-    lua_pop(L, 1);
-  }
-  return NULL;
-}
-
-static const char *coerce(lua_State *L, int idx, const schema *s, const char *name) {
-  int t = lua_type(L, idx);
-  switch (s->kind) {
-    case CT_ANY: return coerce_generic(L, idx);
-    case CT_STR: return t == LUA_TSTRING ? NULL : lua_pushfstring(L, "'%s' should be a string", name);
-    case CT_BOOL: return t == LUA_TBOOLEAN ? NULL : lua_pushfstring(L, "'%s' should be a boolean", name);
-    case CT_INT: {
-      if (t != LUA_TNUMBER) return lua_pushfstring(L, "'%s' should be an integer", name);
-      if (lua_isinteger(L, idx)) return NULL;
-      double d = lua_tonumber(L, idx);
-      if (d != floor(d) || d < -9.2e18 || d > 9.2e18) return lua_pushfstring(L, "'%s' should be an integer", name);
-      lua_pushinteger(L, (lua_Integer)d);
-      lua_replace(L, idx);
-      return NULL;
-    }
-    case CT_ARR: {
-      if (t != LUA_TTABLE) return lua_pushfstring(L, "'%s' should be an array", name);
-      lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-      for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, idx, i);
-        if (!is_null(L, -1)) {
-          const char *err = coerce(L, lua_gettop(L), s->items, name);
-          if (err) return err;
-          lua_rawseti(L, idx, i);
-        } else {
-          lua_pop(L, 1);
-        }
-      }
-      return NULL;
-    }
-    case CT_MAP: {
-      if (t != LUA_TTABLE) return lua_pushfstring(L, "'%s' should be an object", name);
-      return coerce_generic(L, idx);
-    }
-    case CT_OBJ: {
-      if (t != LUA_TTABLE) return lua_pushfstring(L, "expected %s", s->label);
-      coerce_generic(L, idx); /* nulls anywhere become nil, unknown fields kept */
-      for (const field *f = s->fields; f->name; f++) {
-        lua_getfield(L, idx, f->name);
-        if (lua_isnil(L, -1)) {
-          lua_pop(L, 1);
-          if (f->required) return lua_pushfstring(L, "missing field '%s'", f->name);
-          continue;
-        }
-        const char *err = coerce(L, lua_gettop(L), f->type, f->name);
-        if (err) return err;
-        lua_setfield(L, idx, f->name);
-      }
-      repr_apply(L, idx, s);
-      return NULL;
-    }
-  }
-  return NULL;
-}
-
-int model_decode(lua_State *L, const char *text, size_t len, const schema *s) {
-  lua_getfield(L, LUA_REGISTRYINDEX, DECODE_KEY);
-  lua_pushlstring(L, text, len);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    lua_pushfstring(L, "malformed JSON in response: %s", msg ? msg : "?");
-    lua_remove(L, -2);
-    return 0;
-  }
-  if (is_null(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-  }
-  if (!s) s = &CT_any;
-  int top = lua_gettop(L);
-  const char *err = coerce(L, top, s, "value");
-  if (err) {
-    lua_pushfstring(L, "unexpected response: %s", err);
-    lua_replace(L, top);
-    lua_settop(L, top);
-    return 0;
-  }
-  lua_settop(L, top);
-  return 1;
-}
-
 static int membuf_gc(lua_State *L) {
   membuf_free(lua_touserdata(L, 1));
   return 0;
 }
 
 void model_open(lua_State *L) {
-  /* a private cjson instance: a user's cjson settings must not change how we decode */
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "cjson");
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-    luaL_error(L, "porter_sandbox needs lua-cjson, which this Lua cannot load: install Debian's lua-cjson package "
-                  "(or `luarocks install lua-cjson`); require said: %s", lua_tostring(L, -1));
-  lua_getfield(L, -1, "null");
-  lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
-  lua_getfield(L, -1, "new");
-  lua_call(L, 0, 1);
-  /* a volume listing nests two levels per directory, and the server walks up to 1000 entries:
-   * room for that, and a bound on the C recursion of the decoder and of coerce() */
-  lua_getfield(L, -1, "decode_max_depth");
-  lua_pushinteger(L, 4096);
-  lua_call(L, 1, 0);
-  lua_getfield(L, -1, "decode");
-  lua_setfield(L, LUA_REGISTRYINDEX, DECODE_KEY);
-  lua_pop(L, 2);
   repr_open(L);
   if (luaL_newmetatable(L, "porter_sandbox.membuf")) {
     lua_pushcfunction(L, membuf_gc);

@@ -73,8 +73,8 @@ void membuf_free(membuf *m);
 void model_encode(lua_State *L, membuf *out, int idx, const schema *s, const char *what);
 /* Validates without encoding (query tables). */
 void model_check(lua_State *L, int idx, const schema *s, const char *what);
-/* Decodes JSON text with lua-cjson; on success pushes the coerced value and returns 1, else
- * pushes an error message and returns 0. */
+/* Decodes JSON text as s (NULL: any) says, in one pass (decode.c); on success pushes the value
+ * and returns 1, else pushes an error message and returns 0. */
 int model_decode(lua_State *L, const char *text, size_t len, const schema *s);
 /* Appends percent-encoded s to out (RFC 3986 unreserved characters pass); 0 on out of memory. */
 int model_urlencode(membuf *out, const char *s, size_t len);

@@ -122,8 +122,15 @@ end
 
 -- ---- output ----
 
+-- JSON text of v with lua-cjson, which the CLI alone needs (the SDK decodes answers itself)
+local function encode(v)
+  local ok, cjson = pcall(require, "cjson")
+  if not ok then fail("-o json needs lua-cjson: apt-get install lua-cjson (or luarocks install lua-cjson)") end
+  return cjson.encode(v)
+end
+
 -- a list as a JSON array, [] when empty (lua-cjson writes an empty table as {})
-local function json(v) return next(v) == nil and "[]" or require("cjson").encode(v) end
+local function json(v) return next(v) == nil and "[]" or encode(v) end
 
 -- -o text|json (Porter CLI's), or our --json
 local function wants_json(cmd, o)
@@ -275,7 +282,7 @@ local function started(cmd, wait)
     local sb, as_json = create(cmd, porter, args)
     local st = wait and sb:wait() or { id = sb.id, name = sb.name }
     if as_json then
-      io.stdout:write(require("cjson").encode { id = st.id, name = st.name, phase = st.phase }, "\n")
+      io.stdout:write(encode { id = st.id, name = st.name, phase = st.phase }, "\n")
     else
       io.stdout:write(sb.id, "\n")
     end

@@ -44,6 +44,9 @@ awk -v m="$m" -v a="$a" -v q="$q" 'BEGIN {
   printf "AsyncPorter gather (32 in flight)   : %7.3f s   (%.2fx libcurl multi)\n", a, a / m
   printf "Porter, one after the other         : %7.3f s   (%.1fx slower than AsyncPorter)\n", q, q / a }'
 
+echo "== instructions per request (callgrind), the SDK beside raw libcurl"
+sh scripts/bench/instr.sh "$url"
+
 sh scripts/bench/vms.sh "$url" "$ROUNDS"
 
 # a volume larger than the 1G default: the transfers below move a 1 GiB file; room for the
