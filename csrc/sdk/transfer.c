@@ -158,6 +158,9 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    (long)((r->timeout > 0 && r->timeout < 30 ? r->timeout : 30) * 1000.0));
   curl_easy_setopt(easy, CURLOPT_RANGE, r->range);
+  /* a file's bytes in reads of 512 KiB, not curl's 16 KiB: a quarter of the system calls and
+   * callbacks of a streamed chunk, as the curl tool does for downloads */
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, op->octets ? 512L * 1024 : 16L * 1024);
 
   hdr_kind h = op->body == CT_BODY_JSON     ? HDR_JSON_BODY
                : op->body == CT_BODY_OCTETS ? HDR_OCTETS_BODY

@@ -59,6 +59,8 @@ while [ ! -s "$tmp/sdurl" ]; do sleep 0.05; done
 echo "== volume trees: upload_dir and download_dir (4 files in flight) beside curl, median of 3"
 lua5.4 scripts/bench/transfer.lua "$(cat "$tmp/sdurl")" 3
 
+echo "== vol:stream of 1 GiB beside curl from the same server, median of 3"
+PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/stream.lua 3
 echo "== porter-sandboxd images, median of $ROUNDS (pulls) and $((ROUNDS * 4)) (starts)"
 lua5.4 scripts/bench/images.lua "$B" "$ROUNDS"
 
