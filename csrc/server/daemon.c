@@ -13,8 +13,7 @@
 
 srv_config cfg;
 
-static void usage(FILE *f) {
-  fprintf(f,
+static const char USAGE[] =
           "usage: porter-sandboxd [options]\n"
           "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks a free one)\n"
           "  --listen unix:PATH     or on a Unix socket that only this uid (and root) may use: mode 0600\n"
@@ -66,7 +65,27 @@ static void usage(FILE *f) {
           "                         the oldest go (their names stay taken)\n"
           "  --log-space SIZE       what the log files of all sandboxes may take (default 8G); past it,\n"
           "                         the oldest ended sandboxes go the same way\n"
-          "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n");
+          "or: porter-sandboxd image [--state-dir DIR] ls|pull REF|rm REF|import ARCHIVE [NAME]\n";
+
+static void usage(FILE *f) { fputs(USAGE, f); }
+
+/* An option that is known but was given no value it takes: its lines of the usage, which say
+ * what it takes; else it is unknown. */
+static void bad_option(const char *a, const char *v) {
+  char at[64];
+  snprintf(at, sizeof at, "\n  %s ", a);
+  const char *line = strlen(a) < 48 ? strstr(USAGE, at) : NULL;
+  if (!line) {
+    fprintf(stderr, "porter-sandboxd: unknown option '%s' (see --help)\n", a);
+    return;
+  }
+  if (v) fprintf(stderr, "porter-sandboxd: %s does not take '%s':\n", a, v);
+  else fprintf(stderr, "porter-sandboxd: %s wants a value:\n", a);
+  /* its line and the ones continuing it, up to the next option's */
+  const char *end = line + 1;
+  do end = strchr(end + 1, '\n');
+  while (end && !strncmp(end, "\n    ", 5));
+  fprintf(stderr, "%.*s\n", end ? (int)(end - line - 1) : (int)strlen(line + 1), line + 1);
 }
 
 static int named(const char *arg, named_path *out, const char *opt) {
@@ -196,8 +215,7 @@ static int parse_args(int argc, char **argv, args *o) {
       if (named(v, &cfg.env_groups[cfg.ngroups++], a)) return 2;
       i++;
     } else {
-      fprintf(stderr, "porter-sandboxd: unknown or incomplete option '%s'\n", a);
-      usage(stderr);
+      bad_option(a, v);
       return 2;
     }
   }

@@ -480,3 +480,21 @@ describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function
     srv:stop()
   end)
 end)
+
+describe("porter-sandboxd's command line", function()
+  local function start(args)
+    local p = io.popen(helpers.build .. "/porter-sandboxd " .. args .. " 2>&1; echo rc=$?")
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+
+  it("names a bad option's value and shows what the option takes, before it starts anything", function()
+    local out = start("--state-dir /nonexistent/never --max-ended 0")
+    assert.matches("^porter%-sandboxd: %-%-max%-ended does not take '0':\n  %-%-max%-ended N ", out)
+    assert.matches("the oldest go %(their names stay taken%)\nrc=2\n$", out)
+    out = start("--state-dir /nonexistent/never --log-space")
+    assert.matches("^porter%-sandboxd: %-%-log%-space wants a value:\n  %-%-log%-space SIZE ", out)
+    assert.matches("^porter%-sandboxd: unknown option '%-%-frobnicate' %(see %-%-help%)\nrc=2\n$", start("--frobnicate 1"))
+  end)
+end)
