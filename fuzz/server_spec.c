@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
+#include "http.h"
+#include "validate.h"
+#include "spec.h"
+#include "volumes.h"
+#include "vfs.h"
+#include "images.h"
 
 srv_config cfg;
 

@@ -5,7 +5,9 @@
  * in the request's thread), and its launcher thread, whenever it runs, waits for its turn. */
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include "server.h"
+#include "admit.h"
 
 #define MAX_WAITING 1024
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
+#include "images.h"
 
 /* Reads the JSON file name (at the top of the archive) into a new value. */
 static json_t *read_member(const char *path, const char *name, int *is_oci) {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "buckets.h"
 
 int bucket_register(const char *arg) {
   const char *eq = strchr(arg, '=');

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "server.h"
+#include "cgroup.h"
 
 #define ROOT "/sys/fs/cgroup"
 static const char *const V1[] = {"pids", "memory", "cpu"};

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "server.h"
+#include "clients.h"
 
 int api_host_allowed(const char *host, const char *listen_host, char *const *names, int n) {
   if (!host || !*host) return 1; /* HTTP/1.0 has none, and no browser sends that */

@@ -9,7 +9,19 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "server.h"
+#include "http.h"
+#include "db.h"
+#include "retention.h"
+#include "logs.h"
+#include "sandboxes.h"
+#include "proc.h"
+#include "voldisk.h"
+#include "pool.h"
+#include "uidrange.h"
+#include "buckets.h"
+#include "images.h"
 
 srv_config cfg;
 

@@ -12,6 +12,9 @@
 #include <sys/un.h>
 #include "exec_proto.h"
 #include "server.h"
+#include "logs.h"
+#include "spool.h"
+#include "execclient.h"
 
 /* Asks the sandbox's pid 1 (csrc/exec/control.c) to run cmd with stdout and stderr on our
  * pipes; the socket then answers how it ended. -1 if pid 1 is not there (the sandbox ended). */

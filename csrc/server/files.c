@@ -8,6 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "server.h"
+#include "files.h"
+#include "handlers.h"
+#include "http.h"
+#include "spec.h"
+#include "voldisk.h"
+#include "volumes.h"
+#include "vfs.h"
 
 #define MAX_DEPTH 128
 #define LIST_BUDGET 1000

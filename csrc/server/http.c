@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 #include "server.h"
+#include "http.h"
+#include "validate.h"
+#include "clients.h"
 
 static struct MHD_Daemon *daemon_handle;
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
+#include "db.h"
+#include "images.h"
 
 static int usage(FILE *f) {
   fprintf(f, "usage: porter-sandboxd image [--state-dir DIR] [--image-dir DIR] [--registry-auth FILE]\n"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "server.h"
+#include "images.h"
 
 #define MAX_REF 512 /* Docker's repository names stop at 255; leave room for host and digest */
 

@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "proc.h"
+#include "images.h"
 
 static void store_path(char *out, size_t n, const char *sub) { snprintf(out, n, "%s/%s", cfg.image_dir, sub); }
 

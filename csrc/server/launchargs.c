@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include "launch_flags.h"
 #include "server.h"
+#include "proc.h"
+#include "launchargs.h"
 
 void argv_add(argv_buf *a, const char *s) {
   if (a->oom) return;

@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "db.h"
+#include "retention.h"
+#include "logs.h"
+#include "spool.h"
 
 #define LIMIT_NOTE "the sandbox's log limit is reached (--max-log-lines, --max-log-bytes): later lines are dropped"
 

@@ -7,6 +7,8 @@
 #include <stdatomic.h>
 #include <string.h>
 #include "server.h"
+#include "records.h"
+#include "pages.h"
 
 #define PAGE_MARKS 256
 

@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "server.h"
+#include "proc.h"
+#include "cgroup.h"
+#include "pool.h"
+#include "launchargs.h"
 
 #define POOL_SIZE 3
 

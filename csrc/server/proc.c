@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "server.h"
+#include "proc.h"
 
 extern char **environ;
 

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
+#include "db.h"
+#include "retention.h"
+#include "spool.h"
+#include "records.h"
+#include "pages.h"
 
 void sandbox_set_phase(const char *id, const char *phase, int has_exit, int exit_code, int started) {
   /* the first terminal phase is when it finished: a later report (terminated after failed)

@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "server.h"
+#include "db.h"
+#include "retention.h"
+#include "logs.h"
+#include "records.h"
 
 #define ENDED "('succeeded','failed','terminated')"
 #define BATCH 256 /* sandboxes pruned in one transaction, at most: the store's lock is not held long */

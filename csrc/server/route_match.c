@@ -3,6 +3,7 @@
  * that the fuzzer (fuzz/server_spec.c) drives it with the contract's own routes. */
 #include <string.h>
 #include "server.h"
+#include "http.h"
 
 const route *route_match(const route *table, size_t n_routes, const char *method, const char *path, char params[2][256],
                          int *method_mismatch) {

@@ -2,6 +2,9 @@
  * method and path come from the contract itself (build/gen/contract_gen.h); an operation without
  * a handler is caught at start. */
 #include "server.h"
+#include "files.h"
+#include "handlers.h"
+#include "http.h"
 
 #define R(op, fn) [OP_##op] = {OPW_##op, OPT_##op, fn, 0, 0, 0}
 

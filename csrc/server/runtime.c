@@ -29,7 +29,26 @@
 #include <sys/un.h>
 #include "exec_proto.h"
 #include "launch_flags.h"
+#include <pthread.h>
 #include "server.h"
+#include "volumes.h"
+#include "snapshots.h"
+#include "logs.h"
+#include "spool.h"
+#include "records.h"
+#include "proc.h"
+#include "cgroup.h"
+#include "voldisk.h"
+#include "pool.h"
+#include "runtime.h"
+#include "clients.h"
+#include "launchargs.h"
+#include "admit.h"
+#include "uidrange.h"
+#include "workload.h"
+#include "execclient.h"
+#include "buckets.h"
+#include "images.h"
 
 #define PROXY_PORT 3128          /* the egress proxy, on the sandbox's own loopback */
 

@@ -5,6 +5,19 @@
 #include <unistd.h>
 #include "contract.h"
 #include "server.h"
+#include "snapshots.h"
+#include "handlers.h"
+#include "http.h"
+#include "db.h"
+#include "logs.h"
+#include "spec.h"
+#include "spool.h"
+#include "records.h"
+#include "pages.h"
+#include "sandboxes.h"
+#include "cgroup.h"
+#include "runtime.h"
+#include "clients.h"
 
 void sandboxes_recover(void) {
   json_t *ids = first_column(db_rows("SELECT id FROM sandboxes WHERE phase IN " LIVE_PHASES, ""));

@@ -9,6 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "server.h"
+#include "snapshots.h"
+#include "handlers.h"
+#include "http.h"
+#include "db.h"
+#include "records.h"
+#include "proc.h"
+#include "clients.h"
 #include "sha256.h"
 
 /* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "server.h"
+#include "validate.h"
+#include "spec.h"
+#include "volumes.h"
+#include "images.h"
 
 #define MAX_TTL 31536000
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "spool.h"
 
 #define CHUNK 8192            /* with its escaped form, on a 512 KiB handler thread stack */
 #define SPOOL_MEM (64 << 10) /* bytes kept in memory before a file is made */

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include "server.h"
+#include "uidrange.h"
 
 #define SLOT_IDS 65536ul
 #define MAX_SLOTS 4096

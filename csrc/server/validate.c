@@ -8,6 +8,7 @@
 #include "egress_rule.h"
 #include "contract.h"
 #include "server.h"
+#include "validate.h"
 #include "contract_types.inc"
 
 /* A request body against the contract's type (build/gen/contract_types.inc, the tables the SDK

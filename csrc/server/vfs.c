@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "vfs.h"
 
 int vfs_split(const char *path, char comps[][256], int max, int *n, char *why, size_t wn) {
   *n = 0;

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "proc.h"
+#include "voldisk.h"
 
 int voldisk_private_mounts(void) {
   if (unshare(CLONE_NEWNS) != 0) return -1;

@@ -8,6 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "server.h"
+#include "handlers.h"
+#include "http.h"
+#include "db.h"
+#include "records.h"
+#include "pages.h"
+#include "voldisk.h"
+#include "volumes.h"
+#include "buckets.h"
 
 
 void volumes_mount_all(void) {

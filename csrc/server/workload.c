@@ -5,6 +5,9 @@
 #include <string.h>
 #include "launch_flags.h"
 #include "server.h"
+#include "launchargs.h"
+#include "workload.h"
+#include "images.h"
 
 /* ---- the environment: the image's, then PATH/HOME/HOSTNAME if it lacks them, then env
  * groups in order, then the spec's env; later wins ---- */
