@@ -6,12 +6,7 @@ local sandboxd = require "spec.support.sandboxd"
 local median = require("scripts.bench.stats").median
 local now = sandbox._now
 local rounds = tonumber(arg[1]) or 3
-local function hwm_reset()
-  local f = io.open("/proc/self/clear_refs", "w")
-  f:write("5")
-  f:close()
-end
-local function hwm() return tonumber(io.open("/proc/self/status"):read("a"):match("VmHWM:%s+(%d+)")) end
+local hwm_reset, hwm = require("scripts.bench.stats").rss_reset, require("scripts.bench.stats").rss_peak
 
 local srv = sandboxd.start { args = { "--volume-size", "3G" } }
 local file = os.tmpname()

@@ -25,12 +25,7 @@ local function timed(fn)
 end
 local function sh(cmd) assert(os.execute(cmd), cmd) end
 
-local function hwm_reset()
-  local f = io.open("/proc/self/clear_refs", "w")
-  f:write("5")
-  f:close()
-end
-local function hwm() return tonumber(io.open("/proc/self/status"):read("a"):match("VmHWM:%s+(%d+)")) end
+local hwm_reset, hwm = require("scripts.bench.stats").rss_reset, require("scripts.bench.stats").rss_peak
 
 local function curl_config(path, lines)
   local f = assert(io.open(path, "w"))

@@ -26,15 +26,8 @@ describe("porter-sandboxd buckets", function()
     return r.status == 201 and r.json.id, r
   end
   local function start(mounts)
-    local r = post("/v1/sandbox/run", { image = "host", volume_mounts = mounts, command = { "sleep", "300" } })
-    assert.equal(202, r.status, r.body)
-    local st
-    for _ = 1, 500 do
-      st = http.request { url = srv.url .. "/v1/sandbox/" .. r.json.id }.json
-      if st.phase ~= "queued" and st.phase ~= "creating" then break end
-      process.sleep(0.02)
-    end
-    return r.json.id, st.phase
+    local id = srv:run { image = "host", volume_mounts = mounts, command = { "sleep", "300" } }
+    return id, srv:wait(id).phase
   end
   local function exec(id, script)
     local r = post("/v1/sandbox/" .. id .. "/exec", { command = { "sh", "-c", script } })
@@ -104,18 +97,9 @@ describe("porter-sandboxd buckets", function()
                                json = { type = "object", object = { bucket = "gone", prefix = "b" } } }
       assert.equal(400, r.status)
       assert.matches("bucket 'gone' is no longer on the filesystem it was registered on", r.body)
-      local run = http.request { method = "POST", url = s2.url .. "/v1/sandbox/run",
-                                 json = { image = "host", volume_mounts = { ["/a"] = v.json.id }, command = { "true" } } }
-      assert.equal(202, run.status, run.body)
-      local st
-      for _ = 1, 500 do
-        st = http.request { url = s2.url .. "/v1/sandbox/" .. run.json.id }.json
-        if st.phase ~= "queued" and st.phase ~= "creating" then break end
-        process.sleep(0.02)
-      end
-      assert.equal("failed", st.phase)
-      assert.matches("no longer on the filesystem it was registered on",
-                     http.request { url = s2.url .. "/v1/sandbox/" .. run.json.id .. "/logs" }.body)
+      local run = s2:run { image = "host", volume_mounts = { ["/a"] = v.json.id }, command = { "true" } }
+      assert.equal("failed", s2:wait(run).phase)
+      assert.matches("no longer on the filesystem it was registered on", s2:logs_text(run))
     end)
     s2:stop()
     other.remove()
