@@ -7,19 +7,6 @@ local oci = require("spec.support.oci")
 local process = helpers.process
 local sh = process.shquote
 
-local function wait_phase(url, id, want)
-  for _ = 1, 500 do
-    local r = http.request { url = url .. "/v1/sandbox/" .. id }
-    if r.json and r.json.phase ~= "queued" and r.json.phase ~= "creating" then
-      assert.equal(want, r.json.phase, "sandbox " .. id .. " is " .. r.json.phase .. ": " ..
-        (http.request { url = url .. "/v1/sandbox/" .. id .. "/logs" }.body or ""))
-      return r.json
-    end
-    process.sleep(0.02)
-  end
-  error("sandbox " .. id .. " never left creating")
-end
-
 local function logs_text(url, id)
   local t = {}
   for _, l in ipairs(http.request { url = url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs) do
@@ -85,7 +72,7 @@ describe("porter-sandboxd images", function()
     local id, args_id
     setup(function()
       id = run { image = reg.host .. "/test/full:1", env = { OVERRIDE = "spec" } }
-      wait_phase(srv.url, id, "running")
+      srv:wait(id, "running")
     end)
 
     it("is the image's root, not the host's", function()
@@ -115,7 +102,7 @@ describe("porter-sandboxd images", function()
 
     it("answers an exec whose working directory the sandbox removed with 125, saying so", function()
       local own = run { image = reg.host .. "/test/full:1" }
-      wait_phase(srv.url, own, "running")
+      srv:wait(own, "running")
       sh_out(own, "cd / && rmdir /work/dir")
       local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. own .. "/exec", json = { command = { "pwd" } } }.json
       assert.equal(125, r.exit_code)
@@ -132,7 +119,7 @@ describe("porter-sandboxd images", function()
 
     it("keeps the ENTRYPOINT and replaces the CMD with args", function()
       args_id = run { image = reg.host .. "/test/full:1", args = { "pwd > /tmp/which; id -u >> /tmp/which; sleep 1000" } }
-      wait_phase(srv.url, args_id, "running")
+      srv:wait(args_id, "running")
       local out
       for _ = 1, 100 do
         out = sh_out(args_id, "cat /tmp/which 2>/dev/null")
@@ -160,8 +147,8 @@ describe("porter-sandboxd images", function()
     it("pulls once for two sandboxes and keeps their writes apart", function()
       local a = run { image = reg.host .. "/test/plain:1" }
       local b = run { image = reg.host .. "/test/plain:1" }
-      wait_phase(srv.url, a, "running")
-      wait_phase(srv.url, b, "running")
+      srv:wait(a, "running")
+      srv:wait(b, "running")
       assert.equal(0, exec(a, { "sh", "-c", "echo mine > /etc/written; mkdir -p /usr/local/x" }).exit_code)
       assert.equal("mine\n", sh_out(a, "cat /etc/written"))
       assert.equal(1, exec(b, { "test", "-e", "/etc/written" }).exit_code)
@@ -174,7 +161,7 @@ describe("porter-sandboxd images", function()
       assert.is_true(n >= 2, "the registry saw the pulls") -- each image's layers and configs
       -- the store's copy of the image is untouched, and a third sandbox starts from it
       local c = run { image = reg.host .. "/test/plain:1" }
-      wait_phase(srv.url, c, "running")
+      srv:wait(c, "running")
       assert.equal(1, exec(c, { "test", "-e", "/etc/written" }).exit_code)
       assert.equal(1, reg:blob_fetches()[next(fetched)])
       for _, id in ipairs { a, b, c } do http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id } end
@@ -184,7 +171,7 @@ describe("porter-sandboxd images", function()
 
     it("bounds what the sandbox writes to its root and /tmp together (--disk-max), off the host's disk", function()
       local id = run { image = reg.host .. "/test/plain:1" }
-      wait_phase(srv.url, id, "running")
+      srv:wait(id, "running")
       local before = tonumber(oci.run("du -sk " .. sh(srv.state_dir) .. " | cut -f1"))
       local r = exec(id, { "sh", "-c", "dd if=/dev/zero of=/big bs=1M count=12 2>/dev/null; " ..
                                        "dd if=/dev/zero of=/tmp/big bs=1M count=12 2>&1; echo rc=$?" })
@@ -200,7 +187,7 @@ describe("porter-sandboxd images", function()
     it("mounts a volume anywhere, creating the mount point in the sandbox's own layer", function()
       local vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
       local id = run { image = reg.host .. "/test/plain:1", volume_mounts = { ["/usr/share/data"] = vol } }
-      wait_phase(srv.url, id, "running")
+      srv:wait(id, "running")
       assert.equal(0, exec(id, { "sh", "-c", "echo from-sandbox > /usr/share/data/f.txt" }).exit_code)
       local r = http.request { url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/f.txt" }
       assert.equal("from-sandbox\n", r.body)
@@ -233,7 +220,7 @@ describe("porter-sandboxd images", function()
         for _, l in ipairs(case[2]) do layers[#layers + 1] = l end
         oci.push(oci.layout(work .. "/" .. case[1], layers, {}), reg.host .. "/" .. name)
         local id = run { image = reg.host .. "/" .. name }
-        wait_phase(srv.url, id, "failed")
+        srv:wait(id, "failed")
         local logs = logs_text(srv.url, id)
         assert.matches("error: cannot use image", logs, 1, true)
         assert.matches(case[3], logs, 1, true)
@@ -255,7 +242,7 @@ describe("porter-sandboxd images", function()
       f:write(string.char((byte:byte() + 1) % 256))
       f:close()
       local id = run { image = reg.host .. "/test/tampered:1" }
-      wait_phase(srv.url, id, "failed")
+      srv:wait(id, "failed")
       assert.matches("Digest did not match", logs_text(srv.url, id), 1, true)
       assert.equal("", oci.run("ls -A " .. sh(srv.state_dir .. "/images/tmp")))
     end)
@@ -273,7 +260,7 @@ describe("porter-sandboxd images", function()
     -- a sandbox of image ref on the small server must fail, saying what; nothing of it kept
     local function refused(ref, says)
       local id = run({ image = ref }, small)
-      wait_phase(small.url, id, "failed")
+      small:wait(id, "failed")
       local logs = logs_text(small.url, id)
       assert.matches("error: cannot use image", logs, 1, true)
       assert.matches(says, logs, 1, true)
@@ -332,7 +319,7 @@ describe("porter-sandboxd images", function()
       -- each started (so stored), then ended: an image a live sandbox runs cannot be removed
       local function started(ref)
         local id = run({ image = ref, command = { "sleep", "60" } }, small)
-        wait_phase(small.url, id, "running")
+        small:wait(id, "running")
         http.request { method = "DELETE", url = small.url .. "/v1/sandbox/" .. id }
       end
       started(reg.host .. "/test/fill1:1")
@@ -340,7 +327,7 @@ describe("porter-sandboxd images", function()
       local l3 = zeros_layer("fill3", 40, "gzip -n -c", "application/vnd.oci.image.layer.v1.tar+gzip")
       oci.push(oci.layout(work .. "/fill3/layout", { oci.busybox_layer(), l3 }, {}), reg.host .. "/test/fill3:1")
       local third = run({ image = reg.host .. "/test/fill3:1" }, small)
-      wait_phase(small.url, third, "failed")
+      small:wait(third, "failed")
       assert.matches("what --image-space leaves", logs_text(small.url, third), 1, true)
       assert.is_nil(store_ls():find("fill3", 1, true))
       oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(small.state_dir) .. " rm " .. reg.host .. "/test/fill1:1")
@@ -362,7 +349,7 @@ describe("porter-sandboxd images", function()
         local printed = image_cmd("import " .. sh(archive))
         assert.equal("docker.io/offline/" .. kind .. ":7\n", printed)
         local id = run { image = "offline/" .. kind .. ":7" }
-        wait_phase(srv.url, id, "running")
+        srv:wait(id, "running")
         assert.equal(kind, sh_out(id, "cat /etc/origin"))
         assert.matches("docker.io/offline/" .. kind .. ":7", image_cmd("ls"), 1, true)
         http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
@@ -379,14 +366,14 @@ describe("porter-sandboxd images", function()
       assert.matches("docker.io/library/named:latest", list, 1, true)
       assert.matches(reg.host .. "/test/plain:1", list, 1, true)
       local live = run { image = "named" }
-      wait_phase(srv.url, live, "running")
+      srv:wait(live, "running")
       assert.has_error(function() image_cmd("rm named") end) -- a live sandbox runs it
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. live }
       image_cmd("rm named")
       assert.is_nil(image_cmd("ls"):find("library/named", 1, true))
       -- gone from the store: with --image-fallback none a sandbox of it fails, saying why
       local id = run { image = "named" }
-      wait_phase(srv.url, id, "failed")
+      srv:wait(id, "failed")
       assert.matches("cannot use image 'named'", logs_text(srv.url, id), 1, true)
     end)
   end)
@@ -394,7 +381,7 @@ describe("porter-sandboxd images", function()
   it("speaks plain HTTP to a registry on localhost, as Docker does", function()
     local port = reg.host:match(":(%d+)$")
     local id = run { image = "localhost:" .. port .. "/test/plain:1" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     assert.equal("0\n", sh_out(id, "id -u"))
   end)
 
@@ -413,7 +400,7 @@ describe("porter-sandboxd images", function()
 
     it("falls back to the host image by default, with a warning that says why", function()
       local id = run({ image = "127.0.0.1:1/nowhere/image:1" }, fb)
-      wait_phase(fb.url, id, "running")
+      fb:wait(id, "running")
       local logs = logs_text(fb.url, id)
       assert.matches("warning: image '127.0.0.1:1/nowhere/image:1' could not be used (", logs, 1, true)
       assert.matches("running on the host image instead", logs, 1, true)
@@ -424,7 +411,7 @@ describe("porter-sandboxd images", function()
 
     it("fails the sandbox instead with --image-fallback none", function()
       local id = run { image = "127.0.0.1:1/nowhere/image:1" }
-      wait_phase(srv.url, id, "failed")
+      srv:wait(id, "failed")
       assert.matches("error: cannot use image '127.0.0.1:1/nowhere/image:1': cannot fetch the image", logs_text(srv.url, id), 1, true)
     end)
   end)

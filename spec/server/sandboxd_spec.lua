@@ -3,37 +3,17 @@
 local helpers = require("spec.helpers")
 local http = require("spec.support.http")
 
-local function wait_phase(url, id, want)
-  for _ = 1, 200 do
-    local r = http.request { url = url .. "/v1/sandbox/" .. id }
-    if r.json and r.json.phase ~= "queued" and r.json.phase ~= "creating" then
-      if not want or r.json.phase == want then return r.json end
-    end
-    helpers.process.sleep(0.02)
-  end
-  error("sandbox " .. id .. " never reached " .. tostring(want))
-end
-
 describe("porter-sandboxd", function()
   local srv
   setup(function() srv = helpers.sandboxd() end)
   teardown(function() srv:stop() end)
 
-  local function run(spec)
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = spec }
-    assert.equal(202, r.status, r.body)
-    return r.json.id
-  end
-
-  local function exec(id, cmd)
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec", json = { command = cmd } }
-    assert.equal(200, r.status, r.body)
-    return r.json
-  end
+  local function run(spec) return srv:run(spec) end
+  local function exec(id, cmd) return srv:exec(id, cmd) end
 
   it("kills an exec whose client went away, with all it started (a timeout, ^C), and says so", function()
     local id = run { image = "host" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     -- a background child, a double fork into a session of its own, and the command itself
     local script = "sleep 3061 & (setsid sleep 3062 &); sleep 3060"
     local porter = require("porter_sandbox").Porter { base_url = srv.url, max_retries = 0 }
@@ -58,7 +38,7 @@ describe("porter-sandboxd", function()
     local id
     setup(function()
       id = run { image = "host", name = "iso-box" }
-      wait_phase(srv.url, id, "running")
+      srv:wait(id, "running")
     end)
 
     it("gives the sandbox its own pid 1, hostname and /tmp", function()
@@ -86,7 +66,7 @@ describe("porter-sandboxd", function()
                                 body = '{"image":"host","egress":{"allowed_destinations":[]}}' }
       assert.equal(202, r0.status, r0.body)
       local nid = r0.json.id
-      wait_phase(srv.url, nid, "running")
+      srv:wait(nid, "running")
       local r = exec(nid, { "sh", "-c", "cat /proc/net/dev | wc -l" })
       assert.equal("3", r.stdout:match("%d+")) -- two header lines and lo only
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. nid }
@@ -94,7 +74,7 @@ describe("porter-sandboxd", function()
 
     it("leaves no process behind when terminated", function()
       local tid = run { image = "host", command = { "sh", "-c", "sleep 1000 & sleep 1001" } }
-      wait_phase(srv.url, tid, "running")
+      srv:wait(tid, "running")
       exec(tid, { "sh", "-c", "sleep 1002 &" })
       local r = http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. tid }
       assert.equal(204, r.status)
@@ -179,7 +159,7 @@ describe("porter-sandboxd", function()
 
   it("answers logs since a time and the most recent N, oldest first", function()
     local id = run { image = "host" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     exec(id, { "echo", "first" })
     helpers.process.sleep(0.05)
     exec(id, { "sh", "-c", "echo second; echo third" })
@@ -266,7 +246,7 @@ describe("porter-sandboxd", function()
 
   it("keeps records, logs and volume files across a restart, and fails what was running", function()
     local id = run { image = "host", name = "survivor" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     exec(id, { "echo", "before restart" })
     local vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = { name = "kept" } }.json.id
     http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/f", body = "kept" }
@@ -282,7 +262,7 @@ describe("porter-sandboxd", function()
 
   it("reads the logs of a store from before log blocks, a row a line", function()
     local id = run { image = "host" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     srv:restart(function(state)
       local sql = "DROP TABLE log_blocks; CREATE TABLE logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, sandbox_id TEXT NOT NULL, " ..
@@ -339,7 +319,7 @@ describe("porter-sandboxd options and spec fields", function()
 
   it("runs a registered image on its own root", function()
     local id = run { image = "tiny" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
                              json = { command = { "sh", "-c", "read x < /marker; echo $x; test -e /usr/bin/apt && echo host" } } }
     assert.equal("from-image\n", r.json.stdout)
@@ -347,7 +327,7 @@ describe("porter-sandboxd options and spec fields", function()
 
   it("injects env groups, explicit env winning", function()
     local id = run { image = "host", env_groups = { "shared" }, env = { A = "explicit" } }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
                              json = { command = { "sh", "-c", "echo $FROM_GROUP $A" } } }
     assert.equal("yes explicit\n", r.json.stdout)
@@ -355,7 +335,7 @@ describe("porter-sandboxd options and spec fields", function()
 
   it("terminates a sandbox when its ttl elapses", function()
     local id = run { image = "host", ttl_seconds = 1 }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     local phase
     for _ = 1, 100 do
       phase = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase
@@ -372,7 +352,7 @@ describe("porter-sandboxd options and spec fields", function()
 
   it("refuses a state dir another live server holds, leaving that server's sandboxes alone", function()
     local id = run { image = "host" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     local second = helpers.process.spawn { helpers.build .. "/porter-sandboxd", "--listen", "127.0.0.1:0", "--state-dir", srv.state_dir }
     for _ = 1, 100 do
       if not helpers.process.alive(second) then break end
@@ -412,7 +392,7 @@ describe("porter-sandboxd options and spec fields", function()
 
   it("answers an exec of a missing command with 127 and of a non-executable file with 126", function()
     local id = run { image = "host" }
-    wait_phase(srv.url, id, "running")
+    srv:wait(id, "running")
     local function exec(cmd)
       return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec", json = { command = cmd } }.json
     end
