@@ -115,7 +115,6 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 }
 
 void easy_init_common(porter_client *c, CURL *easy) {
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, PORTER_USER_AGENT);
   /* redirects are followed by follow_redirect, not by curl: curl would send a POST body to
    * whatever origin a server names */
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
