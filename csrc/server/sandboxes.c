@@ -147,6 +147,7 @@ typedef struct filter {
   char *where; /* " WHERE a AND b", grown as conditions come: user-sized input, no fixed buffer */
   int ntags;   /* the first tag filter drives the query (sandbox_tags t): its binds come first */
   int others;  /* conditions other than on the phase: a total needs the rows then, not phase_counts */
+  int unordered; /* a condition whose index is not in seq order (a name, a time): see page_seqs */
   char *phases; /* "phase IN (?,...)", or NULL */
   json_t *binds; /* strings and integers, in order */
   const char *error;
@@ -203,6 +204,7 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
   f->binds = json_array();
   f->error = NULL;
   f->others = 0;
+  f->unordered = 0;
   f->phases = NULL;
   const char *s = query_arg(c, "search");
   if (s && *s) {
@@ -220,7 +222,7 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
       json_array_append_new(f->binds, json_string_nocheck(s));
     }
     free(up);
-    f->others++;
+    f->others++, f->unordered = 1;
   }
   const char *image = query_arg(c, "image");
   if (image && *image) {
@@ -234,12 +236,12 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
   if (st) {
     add_cond(f, "s.created_ms >= ?");
     json_array_append_new(f->binds, json_integer(*start));
-    f->others++;
+    f->others++, f->unordered = 1;
   }
   if (et) {
     add_cond(f, "s.created_ms < ?");
     json_array_append_new(f->binds, json_integer(*end));
-    f->others++;
+    f->others++, f->unordered = 1;
   }
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, f);
   json_t *phases = json_array();
@@ -330,9 +332,89 @@ static int status_listed(sqlite3_stmt *st, void *ctx) {
   return status_put(st, q->list);
 }
 
+/* ---- a page by seq from an index in another order (a name's, a time's) ---- */
+/* SQLite would count the matches, then sort them all in a temporary b-tree to find the page;
+ * here the seqs are read from the index once, which is also the total, and ordered in C. */
+#define PAGE_SEQS_MAX 200000 /* more matches than this: SQLite's own sort, as before */
+
+typedef struct seq_list {
+  long long *v;
+  size_t n, cap;
+} seq_list;
+
+static int seq_collect(sqlite3_stmt *st, void *ctx) {
+  seq_list *l = ctx;
+  if (l->n == PAGE_SEQS_MAX) return 1; /* more than are ordered here */
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 1024;
+    long long *v = realloc(l->v, cap * sizeof *v);
+    if (!v) return -1;
+    l->v = v, l->cap = cap;
+  }
+  l->v[l->n++] = sqlite3_column_int64(st, 0);
+  return 0;
+}
+
+static int seq_desc(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Every seq the filter matches, in one pass that is also the total; 0, 1 (more than
+ * PAGE_SEQS_MAX: counted and sorted by SQLite instead), or -1. Then "seq IN (...)" of page
+ * (newest first) into *in. */
+static int page_seqs(const filter *f, long page, long *total, char **in) {
+  char *sql = filter_sql("s.seq", f, NULL, "");
+  seq_list l = {NULL, 0, 0};
+  int rc = sql ? db_each(sql, f->binds, seq_collect, &l) : -1;
+  free(sql);
+  if (rc == 0) {
+    qsort(l.v, l.n, sizeof *l.v, seq_desc);
+    size_t skip = (size_t)(page - 1) * PAGE_SIZE;
+    size_t from = skip < l.n ? skip : l.n, to = from + PAGE_SIZE < l.n ? from + PAGE_SIZE : l.n;
+    *total = (long)l.n;
+    *in = malloc(32 + 21 * (to - from));
+    if (*in) {
+      size_t n = (size_t)sprintf(*in, "seq IN (");
+      for (size_t i = from; i < to; i++) n += (size_t)sprintf(*in + n, "%s%lld", i > from ? "," : "", l.v[i]);
+      sprintf(*in + n, ")");
+    } else {
+      rc = -1;
+    }
+  } else if (rc > 0 && l.n < PAGE_SEQS_MAX) {
+    rc = -1; /* the query failed, not the bound */
+  }
+  free(l.v);
+  return rc;
+}
+
+/* The page's rows, from an IN list of seqs, into q->list. */
+static int page_rows(page_query *q, const char *in) {
+  char *sql = NULL;
+  if (asprintf(&sql, "SELECT " STATUS_COLS ", seq FROM sandboxes WHERE %s ORDER BY seq DESC", in) < 0) return -1;
+  json_t *none = json_array();
+  q->last_seq = 0;
+  int rc = db_each(sql, none, status_listed, q);
+  json_decref(none);
+  free(sql);
+  return rc;
+}
+
 static int read_page(void *ctx) {
   page_query *q = ctx;
   const filter *f = q->f;
+  if (f->unordered && !f->ntags) {
+    char *in = NULL;
+    int got = page_seqs(f, q->page, &q->total, &in);
+    if (got == 0) {
+      int rc = page_rows(q, in);
+      free(in);
+      if (rc != 0) return -1;
+      if (q->with_values) q->values = filter_values();
+      return 0;
+    }
+    if (got < 0) return -1;
+  }
   json_t *count;
   if (f->ntags == 1 && !f->others && !f->phases) { /* one tag, its two binds all there are */
     count = db_rows_binds("SELECT coalesce(sum(n), 0) FROM tag_counts WHERE key = ? AND value = ?", f->binds);

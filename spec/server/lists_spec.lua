@@ -95,6 +95,22 @@ describe("porter-sandboxd lists", function()
     local shifted = list("page=2") -- where page 1 ended before is not where it ends now
     assert.equal(p1.sandboxes[50].id, shifted.sandboxes[1].id)
     assert.equal(#p2.sandboxes + 1, #shifted.sandboxes)
+    -- a name search pages the same way, newest first, without gaps or repeats: every sandbox
+    -- made without a name is named for its id
+    local by_search = {}
+    for _, pg in ipairs { list("search=sb_&page=1"), list("search=sb_&page=2") } do
+      for _, s in ipairs(pg.sandboxes) do by_search[#by_search + 1] = s.id end
+    end
+    local unnamed = {}
+    for _, pg in ipairs { list("page=1"), list("page=2") } do
+      for _, s in ipairs(pg.sandboxes) do
+        if s.name == s.id then unnamed[#unnamed + 1] = s.id end
+      end
+    end
+    assert.equal(54, #by_search)
+    assert.same(unnamed, by_search)
+    assert.same({ current_page = 2, total_pages = 2, has_next_page = false }, list("search=sb_&page=2").pagination)
+    assert.equal(4, #list("search=sb_&page=2").sandboxes)
     -- a phase that moves takes its rows out of a filtered walk, as counting would
     local running = srv:run { image = "host", command = { "sleep", "300" }, tags = { batch = "paging" } }
     srv:wait(running, "running")
