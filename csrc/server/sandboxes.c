@@ -369,7 +369,7 @@ static int page_seqs(const filter *f, long page, long *total, char **in) {
   int rc = sql ? db_each(sql, f->binds, seq_collect, &l) : -1;
   free(sql);
   if (rc == 0) {
-    qsort(l.v, l.n, sizeof *l.v, seq_desc);
+    if (l.n) qsort(l.v, l.n, sizeof *l.v, seq_desc); /* qsort wants an array, even of nothing */
     size_t skip = (size_t)(page - 1) * PAGE_SIZE;
     size_t from = skip < l.n ? skip : l.n, to = from + PAGE_SIZE < l.n ? from + PAGE_SIZE : l.n;
     *total = (long)l.n;
