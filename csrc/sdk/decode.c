@@ -227,10 +227,11 @@ static int object(dec *d, const schema *s) {
        * tried first, then all of them */
       const field *f = NULL;
       int fi = 0;
-      for (int k = 0; k < nfields; k++) {
+      /* a name with a NUL in it is no field's: it is kept as unknown */
+      for (int k = 0, plain = strlen(key) == kn; plain && k < nfields; k++) {
         int at = (next + k) % nfields;
         const char *name = s->fields[at].name;
-        if (name[0] == key[0] && !strncmp(name, key, kn) && name[kn] == '\0' && strlen(key) == kn) {
+        if (name[0] == key[0] && !strcmp(name, key)) {
           f = &s->fields[at], fi = at, next = at + 1;
           break;
         }

@@ -31,10 +31,14 @@ typedef struct count {
 } count;
 static count *buckets[4096];
 
-static count *counter(const char *id) {
+static count **slot(const char *id) {
   unsigned h = 5381;
   for (const char *p = id; *p; p++) h = h * 33 + (unsigned char)*p;
-  count **b = &buckets[h % 4096];
+  return &buckets[h % 4096];
+}
+
+static count *counter(const char *id) {
+  count **b = slot(id);
   for (count *c = *b; c; c = c->next)
     if (!strcmp(c->id, id)) return c;
   count *c = calloc(1, sizeof *c);
@@ -101,9 +105,7 @@ static int open_for_append(const char *id) {
 /* a pruned sandbox's counter (inside db_batch, as every counter is touched) */
 static int forget_counter(void *ctx) {
   const char *id = ctx;
-  unsigned h = 5381;
-  for (const char *p = id; *p; p++) h = h * 33 + (unsigned char)*p;
-  for (count **c = &buckets[h % 4096]; *c; c = &(*c)->next)
+  for (count **c = slot(id); *c; c = &(*c)->next)
     if (!strcmp((*c)->id, id)) {
       count *gone = *c;
       *c = gone->next;

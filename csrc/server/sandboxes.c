@@ -254,7 +254,7 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
       json_decref(phases);
       return;
     }
-    strcpy(cond, "s.phase IN (");
+    strcpy(cond, "phase IN (");
     size_t i;
     json_t *p;
     json_array_foreach(phases, i, p) {
@@ -266,8 +266,12 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
       json_array_append(f->binds, p);
     }
     strcat(cond, ")");
-    add_cond(f, cond);
-    f->phases = cond;
+    char *qualified = NULL;
+    if (asprintf(&qualified, "s.%s", cond) < 0) qualified = NULL;
+    if (qualified) add_cond(f, qualified);
+    else f->error = "out of memory";
+    free(qualified);
+    f->phases = cond; /* unqualified: phase_counts answers it too */
   }
   json_decref(phases);
 }
@@ -423,7 +427,7 @@ static int read_page(void *ctx) {
   } else { /* at most a phase filter, whose binds are all there are: the kept counts answer */
     char *sql = NULL;
     if (asprintf(&sql, "SELECT coalesce(sum(n), 0) FROM phase_counts%s%s", f->phases ? " WHERE " : "",
-                 f->phases ? f->phases + 2 : "") < 0) /* "phase IN (...)": no s. there */
+                 f->phases ? f->phases : "") < 0)
       return -1;
     count = db_rows_binds(sql, f->binds);
     free(sql);

@@ -54,6 +54,11 @@ describe("decoding answers", function()
     assert.equal(1, r.unknown[1])
     assert.is_nil(r.unknown[2])
     assert.same({ y = {} }, r.unknown[3])
+    -- a member whose name holds a NUL is no declared field, whatever it begins with
+    local odd = exec_answer('{"stdout":"a","stderr":"","exit_code":0,"stdout\\u0000x":5,"s\\u0000":1}')
+    assert.equal("a", odd.stdout)
+    assert.equal(5, odd["stdout\0x"])
+    assert.equal(1, odd["s\0"])
   end)
 
   it("takes an empty {} where an array is declared, as Lua's encoders write an empty table", function()

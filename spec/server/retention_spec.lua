@@ -52,8 +52,17 @@ describe("porter-sandboxd retention", function()
   it("keeps the log files of all sandboxes within --log-space, pruning the oldest ended ones", function()
     local srv = helpers.sandboxd { args = { "--image-fallback", "none", "--log-space", "256K" } }
     local ok, err = pcall(function()
+      -- a live sandbox's lines stay, whatever the others print after them
+      local live = srv:run { image = "host", name = "quiet", command = { "sh", "-c", "echo still here; sleep 300" } }
+      srv:wait(live, "running")
       -- each prints about 100 KiB of lines
       local ids = ended(srv, 6, "i=0; while [ $i -lt 1000 ]; do printf '%099d\\n' $i; i=$((i+1)); done", "loud")
+      assert.equal("still here", srv:logs_text(live))
+      -- the log files are the server's alone: another account reads none of them
+      local p = io.popen("stat -c %a " .. process.shquote(srv.state_dir .. "/logs") .. " " ..
+                         process.shquote(srv.state_dir .. "/logs/" .. live))
+      assert.equal("700\n600\n", p:read("a"))
+      p:close()
       local total = 0
       local p = io.popen("du -sb " .. process.shquote(srv.state_dir .. "/logs") .. " | cut -f1")
       total = p:read("*n")
