@@ -129,14 +129,18 @@ char *netfilter_ruleset(const netfilter_spec *s) {
   text t = {0}, n4 = {0}, n6 = {0}, c4 = {0}, c6 = {0};
   put(&n4, "%s", ""), put(&n6, "%s", ""), put(&c4, "%s", ""), put(&c6, "%s", "");
   if (s->allow_list) allowed_lists(s->rules, s->nrules, &n4, &n6, &c4, &c6);
-  put(&t, "table inet porter {\n"
-          " set named4 { type ipv4_addr; size %d;%s%s%s }\n"
-          " set named6 { type ipv6_addr; size %d;%s%s%s }\n"
-          " chain refuse {\n  meta l4proto tcp reject with tcp reset\n  reject\n }\n"
+  put(&t, "table inet porter {\n");
+  /* dynamic: the kernel's resizable hash, which grows with what is in it; otherwise it picks
+   * one that reserves room for all NAMED_MAX up front, 4 MB of kernel memory a sandbox (and
+   * "policy memory" picks one that refuses some addresses as already present) */
+  if (s->allow_list)
+    put(&t, " set named4 { type ipv4_addr; size %d; flags dynamic;%s%s%s }\n"
+            " set named6 { type ipv6_addr; size %d; flags dynamic;%s%s%s }\n",
+        NAMED_MAX, n4.n > 2 ? " elements = { " : "", n4.n > 2 ? n4.p + 2 : "", n4.n > 2 ? " };" : "",
+        NAMED_MAX, n6.n > 2 ? " elements = { " : "", n6.n > 2 ? n6.p + 2 : "", n6.n > 2 ? " };" : "");
+  put(&t, " chain refuse {\n  meta l4proto tcp reject with tcp reset\n  reject\n }\n"
           " chain out {\n  type filter hook output priority 0; policy accept;\n"
-          "  oifname \"lo\" accept\n",
-      NAMED_MAX, n4.n > 2 ? " elements = { " : "", n4.n > 2 ? n4.p + 2 : "", n4.n > 2 ? " };" : "",
-      NAMED_MAX, n6.n > 2 ? " elements = { " : "", n6.n > 2 ? n6.p + 2 : "", n6.n > 2 ? " };" : "");
+          "  oifname \"lo\" accept\n");
   if (s->allow_list && s->proxy_uid >= 0)
     put(&t, "  ip daddr 10.0.2.3 meta l4proto { tcp, udp } th dport 53 meta skuid %d accept\n", s->proxy_uid);
   else if (!s->allow_list)
