@@ -19,6 +19,7 @@
 #include "proc.h"
 #include "voldisk.h"
 #include "pool.h"
+#include "supervise.h"
 #include "uidrange.h"
 #include "buckets.h"
 #include "images.h"
@@ -45,8 +46,9 @@ static const char USAGE[] =
           "  --uid-base N           host uid (and gid) owning the sandboxes' files on disk: images,\n"
           "                         volumes (default 100000; 65536 ids)\n"
           "  --sandbox-uids START   the host ids sandboxes run as: 65536 a live sandbox, its own, from\n"
-          "                         START (default 1879048192, 4094 sandboxes), a range no account or\n"
-          "                         subordinate range may hold; 'shared': all on --uid-base's\n"
+          "                         START (default 1879048192, 4094 sandboxes; at most 8192 from a\n"
+          "                         higher START), a range no account or subordinate range may\n"
+          "                         hold; 'shared': all on --uid-base's\n"
           "  --pids-max N           processes per sandbox (default 1024)\n"
           "  --memory-max SIZE      memory per sandbox, no swap (default 1G; K, M, G suffixes)\n"
           "  --disk-max SIZE        /tmp and the image's writable layer together, per sandbox, in\n"
@@ -188,7 +190,7 @@ static int parse_args(int argc, char **argv, args *o) {
     } else if (v && !strcmp(a, "--sandbox-uids") && strtoul(v, NULL, 10) >= 65536 &&
                strtoul(v, NULL, 10) <= 4294967294ul - 65536 * 8ul) {
       cfg.run_base = strtoul(v, NULL, 10), i++;
-    } else if (v && !strcmp(a, "--max-sandboxes") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 4094) {
+    } else if (v && !strcmp(a, "--max-sandboxes") && strtoul(v, NULL, 10) >= 1 && strtoul(v, NULL, 10) <= 8192) {
       cfg.max_sandboxes = strtoul(v, NULL, 10), i++;
     } else if (v && !strcmp(a, "--memory-commit") && parse_size(v) >= (16ull << 20)) {
       cfg.memory_commit = parse_size(v), i++;
@@ -247,7 +249,9 @@ static int sandbox_uids(void) {
   if (!cfg.run_base) return 0;
   unsigned long end = cfg.run_base == 0x70000000ul ? 0x7FFE0000ul : 4294967295ul;
   cfg.run_slots = (end - cfg.run_base) / 65536;
-  if (cfg.run_slots > 4096) cfg.run_slots = 4096;
+  /* 4096 ranges unless more sandboxes may run at once: a wider span would need more ids free */
+  unsigned long want = cfg.max_sandboxes > 4096 ? cfg.max_sandboxes : 4096;
+  if (cfg.run_slots > want) cfg.run_slots = want;
   if (cfg.max_sandboxes > cfg.run_slots) cfg.max_sandboxes = cfg.run_slots; /* each running one holds a range */
   char why[700], helper[4096], from[24], to[24], err[512];
   if (uidrange_check(why, sizeof why) != 0) {
@@ -394,6 +398,12 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* after the mask: a thread that took SIGTERM would end the server without its cleanup */
+  if (supervise_start() != 0) {
+    fprintf(stderr, "porter-sandboxd: cannot start the thread that watches sandboxes: %s\n", strerror(errno));
+    db_close();
+    return 1;
+  }
   /* each live sandbox holds descriptors (its output pipes); 1024 would cap us near 500 */
   struct rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

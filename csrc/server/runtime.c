@@ -6,8 +6,9 @@
  * which assembles the root (an overlay of the image with a writable layer of the sandbox's
  * own, or the host's system directories; the layer and /tmp in a --disk-max tmpfs of its mount
  * namespace), maps the sandbox's ids to an unprivileged range of the host's, and becomes its
- * pid 1. The thread learns pid 1's host pid and then "ready" on a status pipe, logs the
- * workload's output line by line, waits for it, and records how it ended. An exec is a request
+ * pid 1. The thread learns pid 1's host pid and then "ready" on a status pipe, and ends: from
+ * there the supervisor (supervise.c) logs the workload's output and waits for it, without a
+ * thread of ours per live sandbox, and a thread of its own records how it ended. An exec is a request
  * to pid 1 over the sandbox's control socket (send_exec): pid 1 forks the command, already in
  * every namespace, cgroup and credential of the sandbox, and says how it ended; its output
  * comes back on pipes we pass it and is spooled (spool.c). Killing pid 1 takes every process
@@ -49,6 +50,7 @@
 #include "execclient.h"
 #include "buckets.h"
 #include "images.h"
+#include "supervise.h"
 
 #define PROXY_PORT 3128          /* the egress proxy, on the sandbox's own loopback */
 
@@ -73,6 +75,7 @@ typedef struct sandbox_rt {
   int cancel;              /* terminate or a stop while it waits for room (admit.c) */
   admit_node room;         /* its place in the line, then its room (admit.c) */
   int queue_full;          /* too many waited when it was asked for */
+  image_info img;          /* what it runs, held until it ends */
   long uid_slot;           /* uidrange.c's, or -1 */
   unsigned long uid_base;  /* the host ids it runs as */
   struct sandbox_rt *next;
@@ -101,6 +104,7 @@ static void free_rt(sandbox_rt *s) {
   free_env(s->env);
   json_decref(s->allow);
   json_decref(s->spec);
+  image_info_free(&s->img);
   free(s);
 }
 
@@ -186,46 +190,6 @@ static int send_late(int fd, argv_buf *late, char **env) {
 
 /* ---- launching ---- */
 static void log_s(const char *id, const char *level, const char *msg) { log_line(id, level, "", msg, strlen(msg)); }
-
-/* Reads the workload's stdout and stderr until both close, logging each line. */
-static void pump_output(const char *id, int out, int err) {
-  struct pollfd p[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
-  /* room for a burst: a workload printing fast runs ahead of the store by this much, rather
-   * than by the 64 KiB a pipe has; the kernel takes the pages only as they fill */
-  fcntl(out, F_SETPIPE_SZ, 1 << 20), fcntl(err, F_SETPIPE_SZ, 1 << 20);
-  char *buf[2] = {malloc(65536), malloc(65536)};
-  size_t have[2] = {0, 0};
-  const char *level[2] = {"info", "error"};
-  int open_fds = 2;
-  size_t cap = 65536;
-  char small[2][2048];
-  if (!buf[0] || !buf[1]) { /* out of memory: lines are cut shorter, nothing else changes */
-    free(buf[0]), free(buf[1]);
-    buf[0] = small[0], buf[1] = small[1], cap = sizeof small[0];
-  }
-  while (open_fds > 0) {
-    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; i++) {
-      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t r = read(p[i].fd, buf[i] + have[i], cap - have[i]);
-      if (r <= 0) {
-        if (have[i]) log_text(id, level[i], buf[i], have[i], cap, 1);
-        have[i] = 0;
-        close(p[i].fd);
-        p[i].fd = -1;
-        open_fds--;
-        continue;
-      }
-      have[i] += (size_t)r;
-      /* what one read brought, in one transaction: a workload printing fast is not slowed to
-       * one commit a line; a very long line is logged in pieces of cap bytes */
-      size_t start = log_text(id, level[i], buf[i], have[i], cap, 0);
-      memmove(buf[i], buf[i] + start, have[i] - start);
-      have[i] -= start;
-    }
-  }
-  if (buf[0] != small[0]) free(buf[0]), free(buf[1]);
-}
 
 /* Reads the launcher's status lines: "pid P" once pid 1 exists, then "ready" or "error MSG".
  * Returns pid 1's host pid once ready, -1 otherwise (why says what went wrong). */
@@ -335,7 +299,7 @@ static int spawn_launcher(sandbox_rt *s, argv_buf *a, launched *l, char *why, si
     snprintf(why, wn, "could not create pipes for the sandbox");
     return -1;
   }
-  pid_t pid = proc_spawn4(a->v, s->env, out[1], err[1], status[1], s->host_fd);
+  pid_t pid = supervise_spawn(a->v, s->env, out[1], err[1], status[1], s->host_fd);
   close(out[1]), close(err[1]), close(status[1]);
   if (s->host_fd >= 0) close(s->host_fd);
   s->host_fd = -1; /* the launcher's now, gone with it */
@@ -432,6 +396,16 @@ static int admit(sandbox_rt *s) {
   return -1;
 }
 
+/* The supervisor's word that the launcher ended (its output all logged). */
+static void ended(void *ctx, int code) {
+  sandbox_rt *s = ctx;
+  pthread_mutex_lock(&rt_lock);
+  pid_t init = s->init;
+  pthread_mutex_unlock(&rt_lock);
+  record_end(s, init, code);
+  retire(s);
+}
+
 static void *launcher(void *arg) {
   sandbox_rt *s = arg;
   if (admit(s) != 0) {
@@ -439,18 +413,16 @@ static void *launcher(void *arg) {
     return NULL;
   }
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
-  image_info img = {.hold = -1};
   char why[1024] = "";
   launched l;
-  if (prepare(s, &img, why, sizeof why) == 0 && start_launcher(s, &img, &l, why, sizeof why) == 0) {
-    pid_t init = await_ready(s, &l, why, sizeof why);
-    pump_output(s->id, l.out, l.err);
-    record_end(s, init, proc_wait(l.pid));
-  } else {
-    if (why[0]) log_s(s->id, "error", why);
-    sandbox_set_phase(s->id, s->terminating ? "terminated" : "failed", 0, 0, 0);
+  if (prepare(s, &s->img, why, sizeof why) == 0 && start_launcher(s, &s->img, &l, why, sizeof why) == 0) {
+    await_ready(s, &l, why, sizeof why);
+    /* from here the sandbox costs no thread: the supervisor calls ended */
+    if (supervise_watch(s->id, l.pid, l.out, l.err, ended, s) != 0) ended(s, proc_wait(l.pid));
+    return NULL;
   }
-  image_info_free(&img);
+  if (why[0]) log_s(s->id, "error", why);
+  sandbox_set_phase(s->id, s->terminating ? "terminated" : "failed", 0, 0, 0);
   retire(s);
   return NULL;
 }
@@ -478,6 +450,7 @@ int runtime_start(const char *id, const char *name, json_t *spec, int host_fd) {
     return -1;
   }
   s->host_fd = host_fd;
+  s->img.hold = -1;
   s->uid_slot = -1; /* taken once it has room (admit) */
   s->queue_full = admit_join(&s->room, cfg.memory_max, &s->cancel) != 0;
   snprintf(s->id, sizeof s->id, "%s", id);

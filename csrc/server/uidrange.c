@@ -14,7 +14,7 @@
 #include "uidrange.h"
 
 #define SLOT_IDS 65536ul
-#define MAX_SLOTS 4096
+#define MAX_SLOTS 8192
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char taken[MAX_SLOTS];

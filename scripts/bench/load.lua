@@ -17,12 +17,7 @@ end
 local boxes = a:gather(tasks)
 print(string.format("start_%d_sandboxes %.3f", N, now() - t0))
 
--- /healthz is timed by a separate process (curl), so that the numbers are the server's and
--- not this process's scheduling of its own 50 tasks
-local probe = os.tmpname()
-local stop = probe .. ".stop"
-os.execute(("(while [ ! -e %s ]; do curl -s -o /dev/null -w '%%{time_total}\\n' %s/healthz; sleep 0.02; done) > %s &")
-  :format(stop, arg[1], probe))
+local finish = require("scripts.bench.stats").health_probe(arg[1], sandbox.sleep)
 local execs = {}
 for i = 1, EXECS do
   execs[i] = function() return boxes[i]:exec { "sleep", "2" }.exit_code end
@@ -34,13 +29,7 @@ if EXECS > 0 then
 else
   sandbox.sleep(3)
 end
-io.open(stop, "w"):close()
-sandbox.sleep(0.2)
-local lat = {}
-for l in io.lines(probe) do lat[#lat + 1] = tonumber(l) end
-os.remove(probe)
-os.remove(stop)
-table.sort(lat)
+local lat = finish()
 print(string.format("healthz_median_ms %.2f", lat[(#lat + 1) // 2] * 1000))
 print(string.format("healthz_p95_ms %.2f", lat[math.ceil(#lat * 0.95)] * 1000))
 print(string.format("healthz_max_ms %.2f", lat[#lat] * 1000))

@@ -8,7 +8,7 @@ ROUNDS="${ROUNDS:-5}"
 N="${N:-5000}"
 export LUA_PATH="$PWD/$B/lua/?.lua;$PWD/$B/lua/?/init.lua;$PWD/?.lua;;" LUA_CPATH="$PWD/$B/lua/?.so;;"
 tmp=$(mktemp -d)
-cleanup() { kill "$srv_pid" "$sd_pid" 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { kill "$srv_pid" "$sd_pid" ${many_pid:-} 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -66,8 +66,15 @@ lua5.4 scripts/bench/images.lua "$B" "$ROUNDS"
 
 echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs, /healthz meanwhile"
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 200 50 | awk '{ printf "%-20s : %s\n", $1, $2 }'
-echo "== porter-sandboxd: 1000 idle sandboxes alive at once, /healthz meanwhile"
-lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 1000 0 | awk '{ printf "%-20s : %s\n", $1, $2 }'
+MANY="${MANY:-4000}"
+echo "== porter-sandboxd: $MANY idle sandboxes alive at once: host memory each, threads, /healthz, create-to-running beside 10 live"
+# a server of its own: more than 4094 sandboxes need a uid range above 2^31 (--sandbox-uids)
+"$B/porter-sandboxd" --listen 127.0.0.1:0 --print-url --state-dir "$tmp/many" --max-sandboxes "$MANY" \
+  --sandbox-uids 2147483648 --memory-commit 100000G >"$tmp/manyurl" 2>"$tmp/many.log" &
+many_pid=$!
+while [ ! -s "$tmp/manyurl" ]; do sleep 0.05; done
+lua5.4 scripts/bench/many.lua "$(cat "$tmp/manyurl")" "$many_pid" "$MANY" 11 | awk '{ printf "%-24s : %s\n", $1, $2 }'
+kill "$many_pid"; wait "$many_pid" 2>/dev/null || true
 echo "== the sandbox network: a ${NET_MB:-100} MB download and connect time from a lab test host, median of $ROUNDS (connects: $((ROUNDS * 4)))"
 PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/network.lua "$B" "$ROUNDS"
 echo "== small durable writes: 1000 files of 4 KiB into a volume, one client and 8, beside nginx WebDAV and O_SYNC writes, median of 3"

@@ -157,6 +157,49 @@ describe("porter-sandboxd", function()
     end)
   end)
 
+  it("watches its live sandboxes from one thread: 30 more sandboxes cost no thread each, and each one's output and end are still recorded", function()
+    local function threads()
+      local n = 0
+      for l in io.lines("/proc/" .. srv.proc.pid .. "/status") do n = tonumber(l:match("^Threads:%s*(%d+)")) or n end
+      return n
+    end
+    local before, live = threads(), srv:get("/readyz").json.active_sandboxes
+    local ids = {}
+    for i = 1, 30 do
+      -- a line on each stream, then idle; every tenth one ends by itself, its last line without
+      -- a newline (logged as it ends)
+      local ends = i % 10 == 0 and "exit " .. (i // 10) or "exec sleep 1000"
+      local nl = i % 10 == 0 and "" or "\\n"
+      ids[i] = run { image = "host", command = { "sh", "-c", ("echo out-%d; printf 'err-%d%s' >&2; %s"):format(i, i, nl, ends) } }
+    end
+    for i, id in ipairs(ids) do srv:wait(id, i % 10 == 0 and "failed" or "running") end
+    -- the threads that started them end once they run (waited for as a state: they may lag)
+    local now = threads()
+    for _ = 1, 250 do
+      if now <= before + 4 then break end
+      helpers.process.sleep(0.02)
+      now = threads()
+    end
+    assert.is_true(now <= before + 4, ("%d threads with 30 sandboxes more, %d before"):format(now, before))
+    for i, id in ipairs(ids) do
+      local text
+      for _ = 1, 100 do -- the output is logged as it comes: wait for it, not for a time
+        text = srv:logs_text(id)
+        if text:find("err-" .. i, 1, true) then break end
+        helpers.process.sleep(0.02)
+      end
+      assert.matches("out%-" .. i .. "\n.*err%-" .. i .. "$", text)
+      if i % 10 == 0 then assert.equal(i // 10, srv:get("/v1/sandbox/" .. id).json.exit_code) end
+    end
+    for i, id in ipairs(ids) do
+      if i % 10 ~= 0 then assert.equal(204, srv:terminate(id).status) end
+    end
+    for i, id in ipairs(ids) do
+      assert.equal(i % 10 == 0 and "failed" or "terminated", srv:get("/v1/sandbox/" .. id).json.phase)
+    end
+    assert.equal(live, srv:get("/readyz").json.active_sandboxes)
+  end)
+
   it("answers logs since a time and the most recent N, oldest first", function()
     local id = run { image = "host" }
     srv:wait(id, "running")
