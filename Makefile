@@ -139,7 +139,7 @@ $(BUILD)/porter-sandboxd: $(SERVER_OBJ) $(SHA256_OBJ)
 
 # porter-sandboxd's exec helper, looked for next to it
 $(BUILD)/porter-sandbox-exec: $(EXEC_OBJ)
-	$(CC) -o $@ $^ -lseccomp -lnftables $(LDSAN)
+	$(CC) -o $@ $^ -lseccomp $(LDSAN)
 
 # porter-sandboxd's layer unpacker, also next to it
 $(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ) $(SHA256_OBJ)

@@ -7,7 +7,6 @@
  * Queries are answered one at a time, each waiting at most 3 s for the upstream answer. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 #include "dnsmsg.h"
 #include "helper.h"
+#include "nftlib.h"
 
 typedef struct added {
   struct nft_ctx *nft;
@@ -66,8 +66,8 @@ static ssize_t ask(int up, const struct sockaddr_in *upstream, uint8_t *q, size_
   return r;
 }
 
-void dns_serve(int fd, char **rules, int n) {
-  struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+void dns_serve(int fd, const nft_lib *lib, char **rules, int n) {
+  struct nft_ctx *nft = lib->ctx_new(NFT_CTX_DEFAULT);
   int up = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in upstream = {.sin_family = AF_INET, .sin_port = htons(53)};
   inet_pton(AF_INET, "10.0.2.3", &upstream.sin_addr);
@@ -75,8 +75,8 @@ void dns_serve(int fd, char **rules, int n) {
    * as nobody, since the rules match the socket's owner. Without either, nothing would answer:
    * the sandbox's lookups then fail at once (ICMP unreachable), as with no resolver at all. */
   if (!nft || up < 0) _exit(1);
-  nft_ctx_buffer_error(nft);
-  nft_ctx_buffer_output(nft);
+  lib->buffer_error(nft);
+  lib->buffer_output(nft);
   static uint8_t q[4096], ans[65536];
   for (;;) {
     struct sockaddr_storage from;
@@ -103,7 +103,7 @@ void dns_serve(int fd, char **rules, int n) {
       refuse(fd, q, (size_t)len, (struct sockaddr *)&from, fromlen, 2);
       continue;
     }
-    if (a.len && nft_run_cmd_from_buffer(nft, a.cmd) != 0) {
+    if (a.len && lib->run(nft, a.cmd) != 0) {
       /* a set full (they are bounded): the name cannot be reached, so it is not answered */
       refuse(fd, q, (size_t)len, (struct sockaddr *)&from, fromlen, 2);
       continue;

@@ -82,7 +82,8 @@ void proxy_serve(int lfd, char **rules, int n);
 /* The sandbox's resolver for an allow list (dns.c), on the UDP socket fd; never returns. Its
  * upstream socket is its own, made as nobody: the rules let only nobody's packets reach
  * slirp4netns's forwarder. */
-void dns_serve(int fd, char **rules, int n);
+struct nft_lib; /* nftlib.h: loaded by the caller while it still sees the host's libraries */
+void dns_serve(int fd, const struct nft_lib *nft, char **rules, int n);
 /* Forwards what connects to lfd (the host's 127.0.0.1:port) to port on our own loopback. */
 void forward_serve(int lfd, int port);
 

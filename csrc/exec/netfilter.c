@@ -21,13 +21,15 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netdb.h>
-#include <nftables/libnftables.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "egress_rule.h"
 #include "helper.h"
+#include "nftlib.h"
 
 #define NAMED_MAX 65536 /* addresses a sandbox's names may add to its sets */
 
@@ -167,15 +169,28 @@ char *netfilter_ruleset(const netfilter_spec *s) {
   return t.p;
 }
 
+/* In a child that ends once they are in: its heap and libnftables are never the launcher's. */
 int netfilter_install(const char *rules) {
-  struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-  if (!nft) return report("cannot load nftables"), -1;
-  nft_ctx_buffer_error(nft);
-  int rc = nft_run_cmd_from_buffer(nft, rules);
-  if (rc != 0) {
-    const char *err = nft_ctx_get_error_buffer(nft);
-    report("cannot install the sandbox's egress rules: %.300s", err && *err ? err : strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) return report("cannot install the sandbox's egress rules: %s", strerror(errno)), -1;
+  if (pid == 0) {
+    nft_lib n;
+    struct nft_ctx *nft = NULL;
+    if (nft_lib_load(&n) != 0) _exit(2);
+    if (!(nft = n.ctx_new(NFT_CTX_DEFAULT))) report("cannot load nftables"), _exit(2);
+    n.buffer_error(nft);
+    if (n.run(nft, rules) != 0) {
+      const char *err = n.error_buffer(nft);
+      report("cannot install the sandbox's egress rules: %.300s", err && *err ? err : strerror(errno));
+      _exit(2);
+    }
+    _exit(0);
   }
-  nft_ctx_free(nft);
-  return rc == 0 ? 0 : -1;
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return report("cannot install the sandbox's egress rules: %s", strerror(errno)), -1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  /* 2: it said why; anything else (a signal), we say it */
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 2) report("cannot install the sandbox's egress rules: the installer ended with status %d", st);
+  return -1;
 }

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helper.h"
+#include "nftlib.h"
 
 #define SLIRP_MAX_FDS 512 /* slirp4netns holds a socket per connection it carries */
 
@@ -198,8 +199,10 @@ static int spawn_dns(void) {
   if (pid < 0) return -1;
   if (pid == 0) {
     static const char *const nothing[] = {NULL};
+    nft_lib lib;
+    if (nft_lib_load(&lib) != 0) _exit(1); /* before its view of files shrinks to nothing */
     become_helper(nothing, NULL, 1);
-    dns_serve(fd, plan->allow, plan->nallow);
+    dns_serve(fd, &lib, plan->allow, plan->nallow);
   }
   close(fd);
   return 0;

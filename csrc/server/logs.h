@@ -13,7 +13,6 @@ void log_line(const char *sandbox_id, const char *level, const char *exec_id, co
 /* The lines of a workload's output text[0..n) in one transaction, each cut at max bytes; the
  * bytes it took: up to the last newline (a line in the making stays), or all of them if final. */
 size_t log_text(const char *sandbox_id, const char *level, const char *text, size_t n, size_t max, int final);
-/* Splits text into lines and logs each. */
 
 /* A GetSandboxLogsResponse of the sandbox's lines since since_ms (the last limit of them, if
  * limit > 0), oldest first, into out. 0 or -1. */

@@ -356,6 +356,9 @@ static pid_t await_ready(sandbox_rt *s, launched *l, char *why, size_t wn) {
   int terminating = s->terminating;
   pthread_mutex_unlock(&rt_lock);
   if (killed_early) kill(init, SIGKILL);
+  /* a launcher that said it failed but lives on (a helper of its reported) ends here, or the
+   * sandbox would wait in creating for as long as it lives */
+  if (init <= 0) kill(l->pid, SIGKILL);
   if (init > 0 && !killed_early) sandbox_set_phase(s->id, "running", 0, 0, 1);
   if (init <= 0 && !terminating) log_s(s->id, "error", why);
   return init;
