@@ -33,7 +33,8 @@
  *                           the --allow rules allow (wildcards too), inside the sandbox's
  *                           network, so the rules bind it as they bind the sandbox
  *   --hostname NAME   --user UID GID   --cwd DIR
- *   --idle | -- command...  with the environment we were started with
+ *   --idle | -- command...  with the workload's environment, never ours (read_late)
+ *   --env-fd N              that environment: a NUL, then NUL-separated KEY=VALUE until N closes
  *   --prestart              a warm launcher: join the --cgroup dirs and bring the network up
  *                           now, then read the rest of the options, a NUL, and the workload's
  *                           environment (NUL-separated KEY=VALUE) from fd 4 until it closes
@@ -73,6 +74,7 @@ typedef struct opts {
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
   const char *seed_unpacker, *seed_tar, *seed_sha;
   int host_root, idle, prestart;
+  int env_fd;               /* LF_ENV_FD, or 0: a warm launcher's environment comes on fd 4 */
   int slirp, proxy_port, allow_private;
   char *allow[256];
   int nallow;
@@ -136,6 +138,9 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(2) o->scratch = argv[i + 1], o->scratch_size = argv[i + 2], i += 2;
     } else if (!strcmp(a, LF_HOSTNAME)) {
       NEED(1) o->hostname = argv[++i];
+    } else if (!strcmp(a, LF_ENV_FD)) {
+      NEED(1) o->env_fd = atoi(argv[++i]);
+      if (o->env_fd < 3) return report("bad %s", LF_ENV_FD), -1;
     } else if (!strcmp(a, LF_CWD)) {
       NEED(1) o->cwd = argv[++i];
     } else if (!strcmp(a, LF_USER)) {
@@ -167,13 +172,17 @@ static int complete(const opts *o) {
   return 0;
 }
 
-/* The rest of a warm launcher's options and its workload's environment, from fd 4: tokens up
+/* The workload's alone: never ours (environ), so that nothing we run on the host as root or as
+ * nobody (slirp4netns, the unpacker, libnftables' loader) sees a spec's LD_PRELOAD. */
+static char **workload_env;
+
+/* The rest of a warm launcher's options and its workload's environment, from fd: tokens up
  * to an empty one, then KEY=VALUE entries. Kept for the life of the process. */
-static int read_late(opts *o) {
+static int read_late(opts *o, int fd) {
   size_t cap = 1 << 16, n = 0;
   char *buf = malloc(cap);
   ssize_t r;
-  while (buf && (r = read(4, buf + n, cap - n)) != 0) {
+  while (buf && (r = read(fd, buf + n, cap - n)) != 0) {
     if (r < 0) {
       if (errno == EINTR) continue;
       break;
@@ -185,7 +194,7 @@ static int read_late(opts *o) {
       buf = bigger;
     }
   }
-  close(4);
+  close(fd);
   if (!buf || n == 0 || buf[n - 1] != '\0') return report("the sandbox's options never came"), -1;
   size_t count = 0;
   for (size_t i = 0; i < n; i++) count += buf[i] == '\0';
@@ -198,8 +207,7 @@ static int read_late(opts *o) {
   char **env = v + k;
   for (i++; i < n; i += strlen(buf + i) + 1) v[k++] = buf + i;
   v[k] = NULL;
-  extern char **environ;
-  environ = env;
+  workload_env = env;
   return parse(argc, v, o);
 }
 
@@ -435,6 +443,9 @@ static void start_workload(const opts *o) {
     _exit(EXIT_SETUP);
   }
   syscall(SYS_close_range, 3, ~0u, 0);
+  static char *none[] = {NULL};
+  extern char **environ;
+  environ = workload_env ? workload_env : none; /* PATH for execvp is the workload's too */
   execvp(o->argv[0], o->argv);
   dprintf(2, "porter-sandbox: %s: %s\n", o->argv[0], strerror(errno));
   _exit(errno == ENOENT ? 127 : 126);
@@ -507,6 +518,7 @@ int launch_main(int argc, char **argv) {
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
+  if (o.env_fd && read_late(&o, o.env_fd) != 0) return EXIT_SETUP;
   if (o.prestart) {
     /* the slow parts, done before any sandbox asks: a v1 cgroup join waits out an RCU grace
      * period, and slirp4netns takes milliseconds to come up */
@@ -522,7 +534,7 @@ int launch_main(int argc, char **argv) {
     slirp_ready = -1; /* up already */
     dprintf(status_fd, "warm\n"); /* the server may rename our cgroups now */
   }
-  if (o.prestart && read_late(&o) != 0) return EXIT_SETUP;
+  if (o.prestart && read_late(&o, 4) != 0) return EXIT_SETUP;
   if (complete(&o) != 0) return EXIT_SETUP;
   umask(0);
   if (assemble(&o) != 0) return EXIT_SETUP;

@@ -29,6 +29,7 @@
 #define LF_HOSTNAME "--hostname"         /* NAME */
 #define LF_USER "--user"                 /* UID GID */
 #define LF_CWD "--cwd"                   /* DIR */
+#define LF_ENV_FD "--env-fd"             /* N: the workload's environment, as a warm launcher's fd 4 */
 #define LF_IDLE "--idle"                 /* or "--" and the command */
 
 #endif

@@ -20,6 +20,9 @@ typedef struct launch_early {
   const char (*cgroups)[512];
   int ncgroups;
 } launch_early;
+/* A launcher's own environment: never the workload's, which reaches it on a pipe (a host-root
+ * process must not see LD_PRELOAD, GCONV_PATH, RES_OPTIONS... of a spec or an image). */
+#define LAUNCHER_ENV {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL} /* slirp4netns is looked up in it */
 /* The helper's path and the options a launcher starts with. */
 void launch_early_args(argv_buf *a, const launch_early *e);
 

@@ -58,8 +58,9 @@ static int make_one(warm *w, unsigned long serial) {
   if (pipe2(err, O_CLOEXEC)) goto fail1;
   if (pipe2(st, O_CLOEXEC)) goto fail2;
   if (pipe2(conf, O_CLOEXEC)) goto fail3;
-  char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL}; /* slirp4netns is looked up in it */
-  w->pid = proc_spawn4(argv, env, out[1], err[1], st[1], conf[0]);
+  char *env[] = LAUNCHER_ENV;
+  int fds[2] = {st[1], conf[0]};
+  w->pid = proc_spawn_fds(argv, env, out[1], err[1], fds, 2);
   argv_free(&a);
   close(out[1]), close(err[1]), close(st[1]), close(conf[0]);
   if (w->pid < 0) {

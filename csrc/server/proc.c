@@ -18,10 +18,10 @@
 extern char **environ;
 
 pid_t proc_spawn(char *const argv[], char *const envp[], int out, int err, int extra) {
-  return proc_spawn4(argv, envp, out, err, extra, -1);
+  return proc_spawn_fds(argv, envp, out, err, &extra, 1);
 }
 
-pid_t proc_spawn4(char *const argv[], char *const envp[], int out, int err, int extra, int extra4) {
+pid_t proc_spawn_fds(char *const argv[], char *const envp[], int out, int err, const int *fds, int n) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, dfl;
@@ -29,8 +29,8 @@ pid_t proc_spawn4(char *const argv[], char *const envp[], int out, int err, int 
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out, 1);
   posix_spawn_file_actions_adddup2(&fa, err, 2);
-  if (extra >= 0) posix_spawn_file_actions_adddup2(&fa, extra, 3);
-  if (extra4 >= 0) posix_spawn_file_actions_adddup2(&fa, extra4, 4);
+  for (int i = 0; i < n; i++)
+    if (fds[i] >= 0) posix_spawn_file_actions_adddup2(&fa, fds[i], 3 + i);
   posix_spawnattr_init(&at);
   sigemptyset(&none);
   sigemptyset(&dfl);

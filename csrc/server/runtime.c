@@ -287,28 +287,35 @@ typedef struct launched {
   int out, err, status;
 } launched;
 
-/* A new launcher, spawned with every option. */
+/* A new launcher, spawned with every option (LF_ENV_FD among them); the workload's environment
+ * follows on its fd 5, as a warm launcher's does on fd 4. */
 static int spawn_launcher(sandbox_rt *s, argv_buf *a, launched *l, char *why, size_t wn) {
-  int out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1};
-  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, status[2] = {-1, -1}, env[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC) || pipe2(env, O_CLOEXEC)) {
     for (int i = 0; i < 2; i++) {
       if (out[i] >= 0) close(out[i]);
       if (err[i] >= 0) close(err[i]);
       if (status[i] >= 0) close(status[i]);
+      if (env[i] >= 0) close(env[i]);
     }
     snprintf(why, wn, "could not create pipes for the sandbox");
     return -1;
   }
-  pid_t pid = supervise_spawn(a->v, s->env, out[1], err[1], status[1], s->host_fd);
-  close(out[1]), close(err[1]), close(status[1]);
+  char *own[] = LAUNCHER_ENV;
+  int fds[3] = {status[1], s->host_fd, env[0]};
+  pid_t pid = supervise_spawn(a->v, own, out[1], err[1], fds, 3);
+  close(out[1]), close(err[1]), close(status[1]), close(env[0]);
   if (s->host_fd >= 0) close(s->host_fd);
   s->host_fd = -1; /* the launcher's now, gone with it */
   if (pid < 0) {
-    close(out[0]), close(err[0]), close(status[0]);
+    close(out[0]), close(err[0]), close(status[0]), close(env[1]);
     snprintf(why, wn, "could not start the sandbox's launcher");
     return -1;
   }
   *l = (launched){pid, out[0], err[0], status[0]};
+  argv_buf none = {0};
+  /* a launcher that did not get it ends; read_status then says it could not start */
+  if (send_late(env[1], &none, s->env) != 0) snprintf(why, wn, "could not start the sandbox's launcher");
   return 0;
 }
 
@@ -335,6 +342,7 @@ static int start_launcher(sandbox_rt *s, const image_info *img, launched *l, cha
     /* a launcher that did not get its options ends; read_status then says it could not start */
     if (send_late(w.config, &late, s->env) != 0) snprintf(why, wn, "could not start the sandbox's launcher");
   } else {
+    argv_add(&early, LF_ENV_FD), argv_add(&early, "5");
     for (int i = 0; i < late.n; i++) argv_add(&early, late.v[i]);
     if (early.oom) snprintf(why, wn, "out of memory");
     else rc = spawn_launcher(s, &early, l, why, wn);

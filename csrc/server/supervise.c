@@ -48,7 +48,9 @@ struct watch {
 
 typedef struct spawn_req {
   char *const *argv, *const *envp;
-  int out, err, extra, extra4;
+  int out, err;
+  const int *fds;
+  int nfds;
   pid_t pid;
   int done;
   struct spawn_req *next;
@@ -174,7 +176,7 @@ static void serve_requests(watch **done) {
   }
   while (q) {
     spawn_req *next = q->next;
-    pid_t pid = proc_spawn4(q->argv, q->envp, q->out, q->err, q->extra, q->extra4);
+    pid_t pid = proc_spawn_fds(q->argv, q->envp, q->out, q->err, q->fds, q->nfds);
     pthread_mutex_lock(&lock);
     q->pid = pid, q->done = 1; /* q is its caller's, and may be gone once done is seen */
     pthread_cond_broadcast(&spawned);
@@ -236,8 +238,8 @@ static void poke(void) {
   } /* EAGAIN only: the counter is already set, and the loop will look */
 }
 
-pid_t supervise_spawn(char *const argv[], char *const envp[], int out, int err, int extra, int extra4) {
-  spawn_req q = {argv, envp, out, err, extra, extra4, -1, 0, NULL};
+pid_t supervise_spawn(char *const argv[], char *const envp[], int out, int err, const int *fds, int n) {
+  spawn_req q = {argv, envp, out, err, fds, n, -1, 0, NULL};
   pthread_mutex_lock(&lock);
   q.next = requests;
   requests = &q;

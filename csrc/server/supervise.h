@@ -10,9 +10,9 @@ typedef void (*supervise_end)(void *ctx, int code);
 
 /* Starts the thread; 0, or -1. */
 int supervise_start(void);
-/* proc_spawn4, done by the supervising thread: a launcher's parent-death signal follows the
+/* proc_spawn_fds, done by the supervising thread: a launcher's parent-death signal follows the
  * thread that made it, and this one lives as long as the server. */
-pid_t supervise_spawn(char *const argv[], char *const envp[], int out, int err, int extra, int extra4);
+pid_t supervise_spawn(char *const argv[], char *const envp[], int out, int err, const int *fds, int n);
 /* Logs out and err as the sandbox id's lines until pid has ended, then calls end. Takes the
  * descriptors whatever it returns; 0, or -1 out of memory (they are closed, and nothing waits
  * for pid: the caller does). */

@@ -80,6 +80,32 @@ describe("porter-sandboxd against hostile code", function()
   end)
 
   describe("its files", function()
+    it("cannot hand the host's helpers its environment (a spec's or an image's LD_PRELOAD, LD_DEBUG...), which only its workload gets", function()
+      -- the launcher runs as the host's root, slirp4netns and the unpacker outside the sandbox:
+      -- had any of them the workload's environment, ld.so would load a preload of the caller's
+      -- choosing there; LD_DEBUG shows which processes read it (the launcher links libseccomp,
+      -- slirp4netns libslirp; the workload's sh neither)
+      local lines = {}
+      for _, egress in ipairs { false, { allowed_destinations = { "127.0.0.1/32" } } } do
+        local id = run { image = "host", env = { LD_DEBUG = "libs", LD_PRELOAD = "/nonexistent-porter-preload.so" },
+                         egress = egress or nil, networking = egress and { { port = 8080 } } or nil,
+                         command = { "sh", "-c", "echo seen=$LD_DEBUG; exec sleep 1000" } }
+        local text
+        for _ = 1, 250 do
+          text = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.body
+          if text:find("seen=libs", 1, true) then break end
+          process.sleep(0.02)
+        end
+        lines[#lines + 1] = text
+        http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      end
+      for _, text in ipairs(lines) do
+        assert.matches("seen=libs", text, 1, true) -- the workload has it
+        assert.is_nil(text:find("libseccomp", 1, true), text)
+        assert.is_nil(text:find("libslirp", 1, true), text)
+      end
+    end)
+
     it("cannot find the server's state dir, another sandbox's volume or host files anywhere", function()
       local out = exec(attacker, "find / -path /proc -prune -o -name '*" .. tag .. "*' -print 2>/dev/null")
       assert.equal("", out)
