@@ -1,7 +1,14 @@
 /* A cgroup per sandbox with limits on processes, memory (no swap) and a CPU weight: cgroup v2
  * where the host has it unified, else v1's pids, memory and cpu hierarchies (this machine's
  * hybrid layout). The launcher joins it before it clones the sandbox, and each exec before it
- * forks, so every process of the sandbox is counted, and can be found and killed. */
+ * forks, so every process of the sandbox is counted, and can be found and killed.
+ *
+ * Each server keeps its sandboxes' cgroups under one of its own, porter-sandboxd/srv-PID-START
+ * (START: the kernel's start time of that pid, so a reused pid is not mistaken for it). The
+ * kernel never removes a cgroup by itself, and an empty v1 memory cgroup still holds ~0.8 MB of
+ * kernel memory: whatever a server could not remove (it was killed, or stopped with more
+ * sandboxes than it could wait for) is removed by the next server to start on the machine,
+ * whatever its state dir, once the pid that made it is gone. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +26,27 @@ static const char *const V1[] = {"pids", "memory", "cpu"};
 
 static int unified(void) { return access(ROOT "/cgroup.controllers", F_OK) == 0; }
 
+static char own[64] = "srv-unknown"; /* this server's directory under porter-sandboxd */
+
+/* The kernel's start time of a pid (clock ticks since boot), 0 if it is gone or has ended (a
+ * zombie that its parent has not reaped yet). */
+static unsigned long long start_time(long pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+  unsigned long long t = 0;
+  char state = 'X';
+  /* after the name: state is field 3, starttime field 22 */
+  if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &state, &t) != 2)
+    return 0;
+  return state == 'Z' || state == 'X' ? 0 : t;
+}
+
 static int write_file(const char *dir, const char *name, const char *value) {
   char path[4200];
   if (pathf(path, sizeof path, "%s/%s", dir, name) != 0) return -1;
@@ -28,28 +56,29 @@ static int write_file(const char *dir, const char *name, const char *value) {
   return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-int cgroup_dirs(const char *id, char out[][512]) {
+/* The porter-sandboxd directory of each hierarchy; how many. */
+static int tops(char out[][512]) {
   if (unified()) {
-    snprintf(out[0], 512, ROOT "/porter-sandboxd/%s", id);
+    snprintf(out[0], 512, ROOT "/porter-sandboxd");
     return 1;
   }
-  for (int i = 0; i < 3; i++) snprintf(out[i], 512, ROOT "/%s/porter-sandboxd/%s", V1[i], id);
+  for (int i = 0; i < 3; i++) snprintf(out[i], 512, ROOT "/%s/porter-sandboxd", V1[i]);
   return 3;
+}
+
+int cgroup_dirs(const char *id, char out[][512]) {
+  int n = tops(out);
+  for (int i = 0; i < n; i++) {
+    size_t len = strlen(out[i]);
+    snprintf(out[i] + len, 512 - len, "/%s/%s", own, id);
+  }
+  return n;
 }
 
 int cgroup_create(const char *id, char out[][512], char *why, size_t wn) {
   int n = cgroup_dirs(id, out);
   char v[64];
-  if (unified()) {
-    /* the controllers must be on for our subtree, which needs them on at the root */
-    write_file(ROOT, "cgroup.subtree_control", "+pids +memory +cpu");
-    mkdir(ROOT "/porter-sandboxd", 0755);
-    write_file(ROOT "/porter-sandboxd", "cgroup.subtree_control", "+pids +memory +cpu");
-  }
   for (int i = 0; i < n; i++) {
-    char parent[512];
-    snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(out[i], '/') - out[i]), out[i]);
-    mkdir(parent, 0755);
     if (mkdir(out[i], 0755) != 0 && errno != EEXIST) {
       snprintf(why, wn, "cannot create the sandbox's cgroup: %s", strerror(errno));
       return -1;
@@ -95,17 +124,83 @@ static int kill_all(const char *dir) {
   return n;
 }
 
+/* Kills what is in a cgroup and removes it, waiting up to ~1 s: processes take a moment to
+ * leave a cgroup after they die. */
+static void remove_dir(const char *dir) {
+  for (int tries = 0; tries < 200 && rmdir(dir) != 0 && errno == EBUSY; tries++) {
+    kill_all(dir);
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
 void cgroup_remove(const char *id) {
   char d[3][512];
   int n = cgroup_dirs(id, d);
-  for (int i = 0; i < n; i++) {
-    /* processes take a moment to leave a cgroup after they die */
-    for (int tries = 0; tries < 200 && rmdir(d[i]) != 0 && errno == EBUSY; tries++) {
-      kill_all(d[i]);
-      struct timespec ts = {0, 5 * 1000000L};
-      nanosleep(&ts, NULL);
+  for (int i = 0; i < n; i++) remove_dir(d[i]);
+}
+
+/* A server's directory and the sandboxes' cgroups in it. Their processes are killed first, all
+ * of them, so that the waits for them to leave overlap. */
+static void remove_tree(const char *dir) {
+  char path[1100];
+  for (int pass = 0; pass < 2; pass++) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+      if (pathf(path, sizeof path, "%s/%s", dir, e->d_name) != 0) continue;
+      if (pass == 0) kill_all(path);
+      else remove_dir(path);
+    }
+    if (d) closedir(d);
+  }
+  remove_dir(dir);
+}
+
+/* Another server's directory whose pid is gone (or is another process now). Directories of the
+ * layout before srv-*, sandboxes' and warm launchers' straight under porter-sandboxd, are
+ * removed only if empty: rmdir refuses a cgroup with processes in it. */
+static void sweep(const char *top) {
+  DIR *d = opendir(top);
+  struct dirent *e;
+  char path[1100];
+  while (d && (e = readdir(d))) {
+    long pid;
+    unsigned long long t;
+    if (e->d_type != DT_DIR || pathf(path, sizeof path, "%s/%s", top, e->d_name) != 0) continue;
+    if (sscanf(e->d_name, "srv-%ld-%llu", &pid, &t) == 2) {
+      if (strcmp(e->d_name, own) != 0 && start_time(pid) != t) remove_tree(path);
+    } else if (!strncmp(e->d_name, "sb_", 3) || !strncmp(e->d_name, "warm-", 5)) {
+      rmdir(path);
     }
   }
+  if (d) closedir(d);
+}
+
+void cgroup_init(void) {
+  snprintf(own, sizeof own, "srv-%ld-%llu", (long)getpid(), start_time(getpid()));
+  char t[3][512], mine[600];
+  int n = tops(t);
+  if (unified()) /* the controllers must be on for our subtree, which needs them on at the root */
+    write_file(ROOT, "cgroup.subtree_control", "+pids +memory +cpu");
+  for (int i = 0; i < n; i++) {
+    mkdir(t[i], 0755);
+    sweep(t[i]);
+    if (pathf(mine, sizeof mine, "%s/%s", t[i], own) != 0) continue;
+    mkdir(mine, 0755);
+    if (unified()) {
+      write_file(t[i], "cgroup.subtree_control", "+pids +memory +cpu");
+      write_file(mine, "cgroup.subtree_control", "+pids +memory +cpu");
+    }
+  }
+}
+
+void cgroup_fini(void) {
+  char t[3][512], mine[600];
+  int n = tops(t);
+  for (int i = 0; i < n; i++)
+    if (pathf(mine, sizeof mine, "%s/%s", t[i], own) == 0) remove_tree(mine);
 }
 
 int cgroup_oom_kills(const char *id) {

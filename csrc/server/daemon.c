@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include "server.h"
+#include "cgroup.h"
 #include "http.h"
 #include "db.h"
 #include "retention.h"
@@ -389,6 +390,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   volumes_mount_all();
+  cgroup_init();
   sandboxes_recover();
 
   /* signals are taken synchronously by main; every other thread blocks them */
@@ -436,6 +438,7 @@ int main(int argc, char **argv) {
   fprintf(stderr, "porter-sandboxd: stopping (signal %d)\n", sig);
   http_stop();
   runtime_stop_all();
+  cgroup_fini();
   db_close(); /* keeps the store locked: a straggling thread waits instead of writing */
   return 0;
 }

@@ -39,7 +39,7 @@ static void discard(warm *w) {
 }
 
 static int make_one(warm *w, unsigned long serial) {
-  snprintf(w->cgroup_id, sizeof w->cgroup_id, "warm-%d-%lu", (int)getpid(), serial);
+  snprintf(w->cgroup_id, sizeof w->cgroup_id, "warm-%lu", serial);
   char cg[3][512], why[256];
   int ncg = cgroup_create(w->cgroup_id, cg, why, sizeof why);
   if (ncg < 0) return -1;
@@ -114,24 +114,7 @@ static void *refill(void *arg) {
   return NULL;
 }
 
-/* Warm launchers' cgroups that a dead server left ("warm-PID-N" with PID gone). */
-static void sweep(void) {
-  char dirs[3][512];
-  int n = cgroup_dirs("x", dirs);
-  for (int i = 0; i < n; i++) {
-    *strrchr(dirs[i], '/') = '\0';
-    DIR *d = opendir(dirs[i]);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      int pid;
-      if (sscanf(e->d_name, "warm-%d-", &pid) == 1 && kill(pid, 0) != 0 && errno == ESRCH) cgroup_remove(e->d_name);
-    }
-    if (d) closedir(d);
-  }
-}
-
 void pool_start(void) {
-  sweep();
   pthread_t t;
   pthread_attr_t at;
   pthread_attr_init(&at);

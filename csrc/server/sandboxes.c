@@ -15,7 +15,6 @@
 #include "records.h"
 #include "pages.h"
 #include "sandboxes.h"
-#include "cgroup.h"
 #include "runtime.h"
 #include "clients.h"
 
@@ -26,8 +25,7 @@ void sandboxes_recover(void) {
   json_array_foreach(ids, i, id) {
     const char *s = json_string_value(id);
     sandbox_set_phase(s, "failed", 0, 0, 0);
-    /* whatever the previous server's death left of it: processes in its cgroup, its layer */
-    cgroup_remove(s);
+    /* whatever the previous server's death left of it (its cgroup went in cgroup_init): its layer */
     char dir[4200];
     if (pathf(dir, sizeof dir, "%s/sandboxes/%s", cfg.state_dir, s) == 0) rm_rf(dir);
     const char *msg = "porter-sandboxd stopped while this sandbox was live; it is gone";

@@ -68,8 +68,9 @@ echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 200 50 | awk '{ printf "%-20s : %s\n", $1, $2 }'
 MANY="${MANY:-4000}"
 echo "== porter-sandboxd: $MANY idle sandboxes alive at once: host memory each, threads, /healthz, create-to-running beside 10 live"
-# a server of its own: more than 4094 sandboxes need a uid range above 2^31 (--sandbox-uids)
-"$B/porter-sandboxd" --listen 127.0.0.1:0 --print-url --state-dir "$tmp/many" --max-sandboxes "$MANY" \
+# a server of its own (room for MANY and the one measured beside them): more than 4094 sandboxes
+# need a uid range above 2^31 (--sandbox-uids)
+"$B/porter-sandboxd" --listen 127.0.0.1:0 --print-url --state-dir "$tmp/many" --max-sandboxes "$((MANY + 1))" \
   --sandbox-uids 2147483648 --memory-commit 100000G >"$tmp/manyurl" 2>"$tmp/many.log" &
 many_pid=$!
 while [ ! -s "$tmp/manyurl" ]; do sleep 0.05; done

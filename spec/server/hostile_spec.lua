@@ -491,7 +491,7 @@ describe("porter-sandboxd against hostile code", function()
       wait_running(bomb)
       exec(bomb, "(i=0; while [ $i -lt 5000 ]; do sleep 60 & i=$((i+1)); done) >/dev/null 2>&1 &")
       -- measured once the bomb is at its limit, however long a busy machine takes to get there
-      local pids = "/sys/fs/cgroup/pids/porter-sandboxd/" .. bomb .. "/pids.current"
+      local pids = srv:cgroup(bomb, "pids") .. "/pids.current"
       for _ = 1, 300 do
         if (tonumber(process.read_all(pids)) or 0) > 400 then break end
         process.sleep(0.05)
@@ -570,7 +570,7 @@ describe("porter-sandboxd against hostile code", function()
       exec(attacker, "sleep 31 >/dev/null 2>&1 &")
       local init, sleeper
       for _ = 1, 100 do -- the background sleep may take a moment to exec
-        local procs = process.read_all("/sys/fs/cgroup/pids/porter-sandboxd/" .. attacker .. "/cgroup.procs")
+        local procs = process.read_all(srv:cgroup(attacker, "pids") .. "/cgroup.procs")
         for pid in procs:gmatch("%d+") do
           local cmd = process.read_all("/proc/" .. pid .. "/cmdline") or ""
           if cmd:find("^porter%-sandbox%-init") then init = pid end
@@ -611,9 +611,11 @@ describe("porter-sandboxd against hostile code", function()
       local id = run { image = "host", command = { "sh", "-c", "sleep 1001 & (setsid sleep 1002 &) ; sleep 1003" } }
       wait_running(id)
       exec(id, "nohup sleep 1004 >/dev/null 2>&1 & setsid sleep 1005 >/dev/null 2>&1 &")
+      local procs = srv:cgroup(id, "pids") .. "/cgroup.procs"
+      assert.truthy(io.open(procs, "r"), "a live sandbox has its cgroup")
       assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }.status)
       assert.equal("0\n", oci.run("ps -eo args | grep -c '^sleep 100[1-5]' || true"))
-      assert.is_nil(io.open("/sys/fs/cgroup/pids/porter-sandboxd/" .. id .. "/cgroup.procs", "r"))
+      assert.is_nil(io.open(procs, "r"))
       assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
     end)
 
@@ -628,7 +630,7 @@ describe("porter-sandboxd against hostile code", function()
       finally(function() if process.alive(other.proc) then other:stop() end end)
       -- this sandbox's own processes (its cgroup's), as far as both sleeps: a busy machine
       -- takes its time getting there
-      local procs = "/sys/fs/cgroup/pids/porter-sandboxd/" .. id .. "/cgroup.procs"
+      local procs = other:cgroup(id, "pids") .. "/cgroup.procs"
       local sleeps
       for _ = 1, 500 do
         sleeps = {}
@@ -641,6 +643,8 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal("running", http.request { url = other.url .. "/v1/sandbox/" .. id }.json.phase)
       assert.equal(2, #sleeps)
       assert.matches("^/dev/loop", oci.run("losetup -j " .. sh(image)))
+      local dead = {}
+      for _, c in ipairs { "pids", "memory", "cpu" } do dead[#dead + 1] = other:cgroup_dir(c) end
       os.execute("kill -9 " .. other.proc.pid)
       assert.same({}, process.wait_gone(table.concat(sleeps, " ")))
       -- its mount namespace went with it, and the loop device with the mount
@@ -651,10 +655,18 @@ describe("porter-sandboxd against hostile code", function()
         process.sleep(0.1)
       end
       assert.equal("", held)
+      -- the dead server's cgroups are left (the kernel never removes one) until the next server
+      -- on the machine starts, whatever its state dir: an empty memory cgroup still holds kernel memory
+      assert.truthy(io.open(dead[1] .. "/" .. id .. "/cgroup.procs", "r"), "the killed server's cgroups outlive it")
+      local next_one = helpers.sandboxd()
+      next_one:stop()
+      for _, d in ipairs(dead) do assert.is_nil(io.open(d .. "/cgroup.procs", "r"), d) end
       -- the volume's files are still there for the next server
       other:restart()
       assert.equal("kept\n", http.request { url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f" }.body)
+      local mine = other:cgroup_dir("pids")
       other:stop()
+      assert.is_nil(io.open(mine .. "/cgroup.procs", "r"), "a server that stops removes its cgroups")
     end)
   end)
 end)

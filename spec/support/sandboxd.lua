@@ -43,6 +43,18 @@ function Server:path(p)
   return "/proc/" .. self.proc.pid .. "/root" .. p
 end
 
+-- The directory of a sandbox's cgroup (a v1 controller's: "pids", "memory", "cpu"; ignored on
+-- a unified v2 host), under this server's own directory, which is named for its pid.
+function Server:cgroup_dir(controller)
+  local top = io.open("/sys/fs/cgroup/cgroup.controllers", "r") and "/sys/fs/cgroup/porter-sandboxd"
+              or "/sys/fs/cgroup/" .. (controller or "pids") .. "/porter-sandboxd"
+  local ls = io.popen("ls -d " .. top .. "/srv-" .. self.proc.pid .. "-* 2>/dev/null")
+  local dir = ls:read("l")
+  ls:close()
+  return assert(dir, "porter-sandboxd pid " .. self.proc.pid .. " has no cgroup directory under " .. top)
+end
+function Server:cgroup(id, controller) return self:cgroup_dir(controller) .. "/" .. id end
+
 -- Stops and starts again on the same port and state dir; between(state_dir), if given, runs
 -- while it is stopped.
 function Server:restart(between)
