@@ -14,6 +14,10 @@
  *                           by UNPACKER (porter-sandbox-unpack --seed, chrooted into the dir, the
  *                           owners shifted to --uidmap's), checked against SHA256, before the
  *                           command runs
+ *   --seed-root UNPACKER TAR SHA256
+ *                           the same for the root: TAR is a snapshot's layer (what its sandbox
+ *                           changed in the image), applied over the --overlay root, so that its
+ *                           writes land in this sandbox's writable layer
  *   --scratch DIR BYTES     a tmpfs of BYTES mounted at DIR first, in our mount namespace only:
  *                           the --overlay upper and work dirs and the --tmp dir, made in it, so
  *                           that what the sandbox writes outside its volumes is bounded and
@@ -67,12 +71,16 @@
 
 #define MAX_BINDS 64
 
+typedef struct seed {
+  const char *unpacker, *tar, *sha; /* LF_SEED_TMP's or LF_SEED_ROOT's */
+} seed;
+
 typedef struct opts {
   pid_t parent;
   unsigned long base, count;
   unsigned long store_base; /* --idmap-from: the owner on disk of the image and the volumes, or 0 */
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
-  const char *seed_unpacker, *seed_tar, *seed_sha;
+  seed seed_tmp, seed_root;
   int host_root, idle, prestart;
   int env_fd;               /* LF_ENV_FD, or 0: a warm launcher's environment comes on fd 4 */
   int slirp, proxy_port, allow_private;
@@ -132,8 +140,9 @@ static int parse(int argc, char **argv, opts *o) {
       NEED(1) o->mnt = argv[++i];
     } else if (!strcmp(a, LF_TMP)) {
       NEED(1) o->tmp = argv[++i];
-    } else if (!strcmp(a, LF_SEED_TMP)) {
-      NEED(3) o->seed_unpacker = argv[i + 1], o->seed_tar = argv[i + 2], o->seed_sha = argv[i + 3], i += 3;
+    } else if (!strcmp(a, LF_SEED_TMP) || !strcmp(a, LF_SEED_ROOT)) {
+      seed *sd = !strcmp(a, LF_SEED_TMP) ? &o->seed_tmp : &o->seed_root;
+      NEED(3) sd->unpacker = argv[i + 1], sd->tar = argv[i + 2], sd->sha = argv[i + 3], i += 3;
     } else if (!strcmp(a, LF_SCRATCH)) {
       NEED(2) o->scratch = argv[i + 1], o->scratch_size = argv[i + 2], i += 2;
     } else if (!strcmp(a, LF_HOSTNAME)) {
@@ -231,10 +240,10 @@ static int mount_scratch(const opts *o, uid_t root) {
   return 0;
 }
 
-/* The snapshot's files into the new /tmp, by the unpacker in a process of its own (it chroots
- * into the dir before reading an entry); what it says on failure is the launch's error. */
-static int seed_tmp(const opts *o) {
-  if (!o->tmp || !o->scratch) return report("--seed-tmp needs --tmp and --scratch"), -1;
+/* A snapshot's files into the new /tmp (or root), by the unpacker in a process of its own (it
+ * chroots into the dir before reading an entry); what it says on failure is the launch's error. */
+static int seed_dir(const opts *o, const seed *sd, const char *dir, const char *what) {
+  if (!o->scratch) return report("--seed-tmp and --seed-root need --scratch"), -1;
   char base[24], count[24], err[512] = "";
   snprintf(base, sizeof base, "%lu", o->base);
   snprintf(count, sizeof count, "%lu", o->count);
@@ -248,8 +257,8 @@ static int seed_tmp(const opts *o) {
     /* its "size N" is not the sandbox's output: stdout is the workload's log */
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 1) < 0 || dup2(pipefd[1], 2) < 0) _exit(126);
-    char *argv[] = {(char *)o->seed_unpacker, "--seed", (char *)o->tmp, base, count, (char *)o->seed_tar,
-                    (char *)o->scratch_size, (char *)o->seed_sha, NULL};
+    char *argv[] = {(char *)sd->unpacker, "--seed", (char *)dir, base, count, (char *)sd->tar,
+                    (char *)o->scratch_size, (char *)sd->sha, NULL};
     execv(argv[0], argv);
     _exit(127);
   }
@@ -263,7 +272,7 @@ static int seed_tmp(const opts *o) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     err[strcspn(err, "\n")] = '\0';
-    return report("cannot restore the snapshot's files into /tmp: %s", err[0] ? err : "the unpacker failed"), -1;
+    return report("cannot restore the snapshot's files into %s: %s", what, err[0] ? err : "the unpacker failed"), -1;
   }
   return 0;
 }
@@ -301,7 +310,8 @@ static int assemble(const opts *o) {
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return report("cannot make a mount namespace: %s", strerror(errno)), -1;
   if (o->scratch && mount_scratch(o, root) != 0) return -1;
-  if (o->seed_tar && seed_tmp(o) != 0) return -1;
+  if (o->seed_tmp.tar && (!o->tmp || seed_dir(o, &o->seed_tmp, o->tmp, "/tmp") != 0))
+    return o->tmp ? -1 : (report("--seed-tmp needs --tmp"), -1);
   int userns = -1;
   if (o->store_base && o->store_base != o->base &&
       (userns = make_userns(o->store_base, o->base, o->count, 0, NULL)) < 0)
@@ -316,6 +326,7 @@ static int assemble(const opts *o) {
       return report("cannot mount the image idmapped (%s): %s", o->scratch ? o->lower : "no --scratch", strerror(errno)), -1;
     close(fd);
   }
+  if (o->host_root && o->seed_root.tar) return report("--seed-root needs --overlay"), -1;
   if (o->host_root) {
     /* writable like an image's root, and bounded like it */
     char data[96];
@@ -327,12 +338,17 @@ static int assemble(const opts *o) {
     struct stat st;
     if (stat(lower, &st) != 0 || chown(o->upper, st.st_uid, st.st_gid) != 0 || chmod(o->upper, st.st_mode & 07777) != 0)
       return report("cannot prepare the writable layer: %s", strerror(errno)), -1;
+    /* whatever the host's defaults: a renamed directory copied up whole, no metadata-only copy,
+     * so that the upper dir alone holds what the sandbox changed (a snapshot packs it) */
     char data[12288];
-    int n = snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower, o->upper, o->work);
+    int n = snprintf(data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s,volatile,redirect_dir=off,metacopy=off", lower,
+                     o->upper, o->work);
     if (n >= (int)sizeof data || strpbrk(lower, ",:") || strpbrk(o->upper, ",:") || strpbrk(o->work, ",:"))
       return report("the state directory's path cannot hold ',' or ':' (overlayfs options)"), -1;
     if (mount("overlay", o->mnt, "overlay", MS_NODEV, data) != 0)
       return report("cannot mount the image's root (overlayfs): %s", strerror(errno)), -1;
+    /* before anything of ours is made in it: the snapshot's root is the sandbox's */
+    if (o->seed_root.tar && seed_dir(o, &o->seed_root, o->mnt, "the root") != 0) return -1;
   }
   int rootfd = open(o->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) return report("cannot open the root: %s", strerror(errno)), -1;

@@ -24,6 +24,7 @@
 #define LF_MNT "--mnt"                   /* DIR */
 #define LF_TMP "--tmp"                   /* DIR */
 #define LF_SEED_TMP "--seed-tmp"         /* UNPACKER TAR SHA256 */
+#define LF_SEED_ROOT "--seed-root"       /* UNPACKER TAR SHA256: a snapshot's layer over the image */
 #define LF_BIND "--bind"                 /* SRC DST, repeatable */
 #define LF_BIND_BUCKET "--bind-bucket"   /* SRC DST ro|rw, repeatable: an object volume's prefix */
 #define LF_HOSTNAME "--hostname"         /* NAME */

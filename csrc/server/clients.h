@@ -19,6 +19,9 @@ int runtime_count(void);
  * why. */
 /* client: the requester's socket, watched: if it goes away first, the command is killed (499) */
 int runtime_exec(const char *id, json_t *argv, int client, spool *json, char *why, size_t n);
-int runtime_tmpdir(const char *id, char *out, size_t n, unsigned long *uid_base); /* and the ids it runs as */
+/* A running sandbox's scratch dir as the server reaches it (its /tmp and writable layer are in
+ * it: "tmp", "upper"), the ids it runs as, and whether it has a writable layer (not the host's
+ * root). 0 if it is not running. */
+int runtime_scratch(const char *id, char *out, size_t n, unsigned long *uid_base, int *layered);
 
 #endif

@@ -69,7 +69,7 @@ static const char SCHEMA[] =
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,"
     "  sandbox_id TEXT NOT NULL, created_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL,"
     "  mode TEXT NOT NULL DEFAULT 'filesystem', status TEXT NOT NULL DEFAULT 'ready', ready_ms INTEGER,"
-    "  failure TEXT, sha256 TEXT, image TEXT);";
+    "  failure TEXT, sha256 TEXT, image TEXT, root_sha256 TEXT);";
 
 /* Columns added since a state dir's tables were made: each added once (SQLite has no ADD COLUMN
  * IF NOT EXISTS; "duplicate column" is the answer for a store that has it already). */
@@ -83,6 +83,7 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE snapshots ADD COLUMN failure TEXT",
     "ALTER TABLE snapshots ADD COLUMN sha256 TEXT",
     "ALTER TABLE snapshots ADD COLUMN image TEXT",
+    "ALTER TABLE snapshots ADD COLUMN root_sha256 TEXT",
 };
 
 /* A store from before the list tables: their rows, made from the records once (user_version
@@ -148,11 +149,12 @@ sqlite3_stmt *db_prepare(const char *sql) {
   return st;
 }
 
-/* binds from fmt ('s' text, 'i' int64, anything else null) */
+/* binds from fmt ('s' text, NULL for null; 'i' int64; anything else null) */
 static json_t *binds_of(const char *fmt, va_list ap) {
   json_t *b = json_array();
   for (int i = 0; fmt && fmt[i]; i++) {
-    if (fmt[i] == 's') json_array_append_new(b, json_string(va_arg(ap, const char *)));
+    const char *t = fmt[i] == 's' ? va_arg(ap, const char *) : NULL;
+    if (fmt[i] == 's') json_array_append_new(b, t ? json_string(t) : json_null());
     else if (fmt[i] == 'i') json_array_append_new(b, json_integer(va_arg(ap, int64_t)));
     else json_array_append_new(b, json_null());
   }

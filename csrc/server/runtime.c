@@ -141,10 +141,14 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
   argv_add(a, LF_TMP), argv_add(a, path);
   const char *snap = json_string_value(json_object_get(s->spec, "snapshot_id"));
   if (snap) {
-    char sha[65], helper[4096];
-    if (snapshot_source(snap, path2, sizeof path2, sha, NULL, 0, why, wn) != 0) return -1;
-    argv_add(a, LF_SEED_TMP), argv_add(a, helper_path("porter-sandbox-unpack", helper, sizeof helper));
-    argv_add(a, path2), argv_add(a, sha);
+    snapshot_files f;
+    char helper[4096];
+    if (snapshot_source(snap, &f, NULL, 0, why, wn) != 0) return -1;
+    helper_path("porter-sandbox-unpack", helper, sizeof helper);
+    argv_add(a, LF_SEED_TMP), argv_add(a, helper), argv_add(a, f.tmp_tar), argv_add(a, f.tmp_sha);
+    /* a layer of the image's root, so on the image's root only (a host-root sandbox has none) */
+    if (f.root_sha[0] && !img->host)
+      argv_add(a, LF_SEED_ROOT), argv_add(a, helper), argv_add(a, f.root_tar), argv_add(a, f.root_sha);
   }
   argv_add(a, LF_HOSTNAME), argv_add(a, s->name);
   argv_add(a, LF_USER), argv_addf(a, "%lu", s->uid), argv_addf(a, "%lu", s->gid);
@@ -544,13 +548,13 @@ int runtime_count(void) {
   return n;
 }
 
-int runtime_tmpdir(const char *id, char *out, size_t n, unsigned long *uid_base) {
+int runtime_scratch(const char *id, char *out, size_t n, unsigned long *uid_base, int *layered) {
   pthread_mutex_lock(&rt_lock);
   sandbox_rt *s = find(id);
   int ok = s && s->running && s->helper > 0;
-  if (ok) *uid_base = s->uid_base;
+  if (ok) *uid_base = s->uid_base, *layered = !s->img.host;
   /* the scratch tmpfs exists in the launcher's mount namespace only */
-  if (ok) ok = pathf(out, n, "/proc/%ld/root%s/scratch/tmp", (long)s->helper, s->dir) == 0;
+  if (ok) ok = pathf(out, n, "/proc/%ld/root%s/scratch", (long)s->helper, s->dir) == 0;
   pthread_mutex_unlock(&rt_lock);
   return ok;
 }

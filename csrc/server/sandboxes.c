@@ -75,12 +75,12 @@ enum MHD_Result h_sandbox_create(struct MHD_Connection *c, req *r) {
   const char *snap = json_string_value(json_object_get(spec, "snapshot_id"));
   if (snap) {
     const char *img = json_string_value(json_object_get(spec, "image"));
-    char image[1024], sha[65], whys[600];
+    char image[1024], whys[600];
     if (img && *img) {
       json_decref(spec);
       return reply_error(c, 400, "'image' must be empty when 'snapshot_id' is set: the snapshot is the image");
     }
-    if (snapshot_source(snap, NULL, 0, sha, image, sizeof image, whys, sizeof whys) != 0) {
+    if (snapshot_source(snap, NULL, image, sizeof image, whys, sizeof whys) != 0) {
       json_decref(spec);
       return reply_error(c, strncmp(whys, "no snapshot", 11) ? 409 : 404, "%s", whys);
     }

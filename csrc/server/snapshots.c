@@ -1,7 +1,9 @@
-/* Snapshots: a running sandbox's /tmp (its filesystem as porter-sandboxd keeps one: the root's
- * changes are not captured), kept as a tar file, all of them together within --snapshot-space
- * bytes of the host's disk; a new sandbox started from one gets the files back in its /tmp
- * before its command runs (the launcher's --seed-tmp). */
+/* Snapshots: a running sandbox's filesystem, kept as two tar files: its /tmp, and what it changed
+ * in its image's root (its overlayfs upper dir, packed as an OCI layer), all of them together
+ * within --snapshot-space bytes of the host's disk. A new sandbox started from one runs on the
+ * same image with the layer applied over it and the files back in its /tmp, before its command
+ * runs (the launcher's --seed-root and --seed-tmp). Volumes are not part of it: they outlive
+ * the sandbox by themselves. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +20,16 @@
 #include "clients.h"
 #include "sha256.h"
 
-/* The sandbox's /tmp as a tar file at to (by porter-sandbox-unpack --pack, chrooted into it:
- * the tree is the sandbox's to shape while we read it), at most twice --disk-max (what /tmp can
- * hold, and room for headers). Returns its size, or -1 with why. */
-static int64_t pack_tree(const char *from, unsigned long uid_base, const char *to, unsigned long long room, char *why,
-                         size_t wn) {
+/* The sandbox's /tmp (how: "--pack") or its writable layer ("--pack-root") as a tar file at to
+ * (by porter-sandbox-unpack, chrooted into it: the tree is the sandbox's to shape while we read
+ * it), at most twice --disk-max (what its scratch space can hold, and room for headers).
+ * Returns its size, or -1 with why. */
+static int64_t pack_tree(const char *how, const char *from, unsigned long uid_base, const char *to,
+                         unsigned long long room, char *why, size_t wn) {
   char helper[4096], base[24], max[24], out[128], err[512];
   snprintf(base, sizeof base, "%lu", uid_base);
   snprintf(max, sizeof max, "%llu", room < cfg.disk_max * 2 ? room : cfg.disk_max * 2);
-  char *argv[] = {(char *)helper_path("porter-sandbox-unpack", helper, sizeof helper), "--pack", (char *)from, base,
+  char *argv[] = {(char *)helper_path("porter-sandbox-unpack", helper, sizeof helper), (char *)how, (char *)from, base,
                   (char *)to, max, NULL};
   long long size;
   if (proc_run(argv, out, sizeof out, err, sizeof err) == 0 && sscanf(out, "size %lld", &size) == 1) return size;
@@ -74,9 +77,16 @@ static int file_sha256(const char *path, char hex[65]) {
   return 0;
 }
 
-/* The capture failed: the record says why (and keeps saying it), the partial tar goes. */
-static void capture_failed(const char *id, const char *dst, const char *why) {
-  unlink(dst);
+static void tar_paths(const char *id, char tmp[4300], char root[4300]) {
+  snprintf(tmp, 4300, "%s/snapshots/%s.tar", cfg.state_dir, id);
+  snprintf(root, 4300, "%s/snapshots/%s.root.tar", cfg.state_dir, id);
+}
+
+/* The capture failed: the record says why (and keeps saying it), the partial tars go. */
+static void capture_failed(const char *id, const char *why) {
+  char tmp[4300], root[4300];
+  tar_paths(id, tmp, root);
+  unlink(tmp), unlink(root);
   db_exec("UPDATE snapshots SET status='failed', failure=?, size_bytes=0 WHERE id=?", "ss", why, id);
 }
 
@@ -96,11 +106,14 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
   char mode_buf[32];
   snprintf(mode_buf, sizeof mode_buf, "%s", mode ? mode : "filesystem");
   json_decref(spec);
-  char tmp[4096], id[40], dst[4300], why[512], sha[65];
+  char scratch[4096], from[4200], id[40], why[512];
+  snapshot_files f = {.root_sha = ""};
   unsigned long uid_base;
-  if (!runtime_tmpdir(r->params[0], tmp, sizeof tmp, &uid_base)) return reply_error(c, 409, "the sandbox is not running");
+  int layered;
+  if (!runtime_scratch(r->params[0], scratch, sizeof scratch, &uid_base, &layered))
+    return reply_error(c, 409, "the sandbox is not running");
   new_id("snap", id, sizeof id);
-  snprintf(dst, sizeof dst, "%s/snapshots/%s.tar", cfg.state_dir, id);
+  tar_paths(id, f.tmp_tar, f.root_tar);
   /* one at a time, so that what is free is not counted twice */
   static pthread_mutex_t space = PTHREAD_MUTEX_INITIALIZER;
   pthread_mutex_lock(&space);
@@ -119,28 +132,37 @@ enum MHD_Result h_snapshot_create(struct MHD_Connection *c, req *r) {
     pthread_mutex_unlock(&space);
     return reply_error(c, 500, "could not record the snapshot");
   }
-  int64_t size = pack_tree(tmp, uid_base, dst, cfg.snapshot_space - used, why, sizeof why);
-  if (size >= 0 && file_sha256(dst, sha) != 0) {
-    snprintf(why, sizeof why, "cannot read back the snapshot's tar");
-    size = -1;
+  /* the root's layer first: the larger part, where a sandbox installs things */
+  int64_t size = 0, part = 0;
+  if (layered) {
+    snprintf(from, sizeof from, "%s/upper", scratch);
+    part = pack_tree("--pack-root", from, uid_base, f.root_tar, cfg.snapshot_space - used, why, sizeof why);
+    if (part >= 0 && file_sha256(f.root_tar, f.root_sha) != 0) snprintf(why, sizeof why, "cannot read back the snapshot's tar"), part = -1;
+    size = part;
   }
-  if (size < 0) {
+  if (part >= 0) {
+    snprintf(from, sizeof from, "%s/tmp", scratch);
+    part = pack_tree("--pack", from, uid_base, f.tmp_tar, cfg.snapshot_space - used - (unsigned long long)size, why, sizeof why);
+    if (part >= 0 && file_sha256(f.tmp_tar, f.tmp_sha) != 0) snprintf(why, sizeof why, "cannot read back the snapshot's tar"), part = -1;
+    size += part;
+  }
+  if (part < 0) {
     char reason[600];
     snprintf(reason, sizeof reason, "could not snapshot the sandbox's files: %s", why);
-    capture_failed(id, dst, reason);
+    capture_failed(id, reason);
     pthread_mutex_unlock(&space);
     return reply_error(c, strstr(why, "would be larger") ? 507 : 500, "%s", reason);
   }
-  db_exec("UPDATE snapshots SET status='ready', ready_ms=?, size_bytes=?, sha256=? WHERE id=?", "iiss", now_ms(), size,
-          sha, id);
+  db_exec("UPDATE snapshots SET status='ready', ready_ms=?, size_bytes=?, sha256=?, root_sha256=? WHERE id=?", "iisss",
+          now_ms(), size, f.tmp_sha, layered ? f.root_sha : NULL, id);
   pthread_mutex_unlock(&space);
   json_t *out = snapshot_get(id);
   if (!out) return reply_error(c, 500, "could not read the snapshot back");
   return reply_json(c, 201, out);
 }
 
-int snapshot_source(const char *id, char *tar, size_t tn, char sha[65], char *image, size_t in, char *why, size_t wn) {
-  json_t *rows = db_rows("SELECT status, sha256, image FROM snapshots WHERE id=?", "s", id);
+int snapshot_source(const char *id, snapshot_files *f, char *image, size_t in, char *why, size_t wn) {
+  json_t *rows = db_rows("SELECT status, sha256, image, root_sha256 FROM snapshots WHERE id=?", "s", id);
   json_t *row = json_array_get(rows, 0);
   int rc = -1;
   if (!row) snprintf(why, wn, "no snapshot '%s'", id);
@@ -148,9 +170,14 @@ int snapshot_source(const char *id, char *tar, size_t tn, char sha[65], char *im
     snprintf(why, wn, "snapshot '%s' is %s, not ready: a sandbox starts only from a ready one", id,
              json_string_value(json_array_get(row, 0)));
   else {
-    snprintf(sha, 65, "%s", json_string_value(json_array_get(row, 1)) ? json_string_value(json_array_get(row, 1)) : "");
-    if (image) snprintf(image, in, "%s", json_string_value(json_array_get(row, 2)) ? json_string_value(json_array_get(row, 2)) : "host");
-    if (tar) snprintf(tar, tn, "%s/snapshots/%s.tar", cfg.state_dir, id);
+    const char *sha = json_string_value(json_array_get(row, 1)), *img = json_string_value(json_array_get(row, 2)),
+               *root_sha = json_string_value(json_array_get(row, 3));
+    if (image) snprintf(image, in, "%s", img ? img : "host");
+    if (f) {
+      tar_paths(id, f->tmp_tar, f->root_tar);
+      snprintf(f->tmp_sha, sizeof f->tmp_sha, "%s", sha ? sha : "");
+      snprintf(f->root_sha, sizeof f->root_sha, "%s", root_sha ? root_sha : "");
+    }
     rc = 0;
   }
   json_decref(rows);
@@ -169,8 +196,8 @@ enum MHD_Result h_snapshot_list(struct MHD_Connection *c, req *r) {
 enum MHD_Result h_snapshot_delete(struct MHD_Connection *c, req *r) {
   if (db_update("DELETE FROM snapshots WHERE id=?", "s", r->params[0]) <= 0)
     return reply_error(c, 404, "no snapshot '%s'", r->params[0]);
-  char dir[4300];
-  snprintf(dir, sizeof dir, "%s/snapshots/%s.tar", cfg.state_dir, r->params[0]);
-  unlink(dir);
+  char tmp[4300], root[4300];
+  tar_paths(r->params[0], tmp, root);
+  unlink(tmp), unlink(root);
   return reply_empty(c, 204);
 }

@@ -1,7 +1,8 @@
-/* porter-sandbox-unpack --pack DIR BASE OUT MAX: see pack.c.
- * porter-sandbox-unpack --seed DIR BASE COUNT TAR MAX SHA256: a snapshot's tar (from --pack)
- * applied to the existing directory DIR (a new sandbox's /tmp), chrooted into it, owners
- * shifted by BASE, checked against SHA256, at most MAX bytes.
+/* porter-sandbox-unpack --pack DIR BASE OUT MAX, --pack-root DIR BASE OUT MAX: see pack.c.
+ * porter-sandbox-unpack --seed DIR BASE COUNT TAR MAX SHA256: a snapshot's tar (from --pack or
+ * --pack-root) applied to the existing directory DIR (a new sandbox's /tmp, or its root over
+ * its image), chrooted into it, owners shifted by BASE, checked against SHA256, at most MAX
+ * bytes.
  * porter-sandbox-unpack ROOT BASE COUNT USER MAX WHY LAYER DIFFID...: applies the layers, in
  * order, to the new directory ROOT, owned as in the image but shifted by BASE (the sandbox's
  * uid 0 on the host), each checked against its DIFFID (the hex of the config's diff_id), all of
@@ -26,8 +27,9 @@ static void leave(int code) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 6 && !strcmp(argv[1], "--pack"))
-    leave(pack_main(argv[2], (uid_t)strtoul(argv[3], NULL, 10), argv[4], strtoll(argv[5], NULL, 10)));
+  if (argc == 6 && (!strcmp(argv[1], "--pack") || !strcmp(argv[1], "--pack-root")))
+    leave(pack_main(argv[2], (uid_t)strtoul(argv[3], NULL, 10), argv[4], strtoll(argv[5], NULL, 10),
+                    !strcmp(argv[1], "--pack-root")));
   if (argc == 8 && !strcmp(argv[1], "--seed")) {
     unpack_ctx c = {.base = (uid_t)strtoul(argv[3], NULL, 10), .count = strtoul(argv[4], NULL, 10),
                     .max = strtoll(argv[6], NULL, 10), .max_why = "the sandbox's scratch space"};

@@ -1,9 +1,14 @@
 /* porter-sandbox-unpack --pack DIR BASE OUT MAX: a snapshot (at most MAX bytes) of DIR (a sandbox's /tmp) as a tar
- * archive written to the new file OUT, ids shifted back by BASE. DIR's content is the
- * sandbox's to shape, and it may change while we read it: so we chroot into DIR first, and a
- * symlink, however swapped in, can only name what is in DIR. DIR is a tmpfs of the sandbox's
- * own (no devices, no mounts, no hard links from elsewhere), and we run no code of its, so
- * staying root in there reads what the sandbox's root could and nothing more. */
+ * archive written to the new file OUT, ids shifted back by BASE. --pack-root is the same of a
+ * sandbox's writable layer (overlayfs's upper dir: what it changed in its image's root) as an
+ * OCI layer: a deletion is overlayfs's whiteout (a 0:0 character device, which layer.c takes
+ * as containerd does) and a directory made anew over one of the image's (overlayfs's opaque
+ * xattr) gets a .wh..wh..opq entry, so the layer applied over the image gives the root back.
+ * DIR's content is the sandbox's to shape, and it may change while we read it: so we chroot
+ * into DIR first, and a symlink, however swapped in, can only name what is in DIR. DIR is a
+ * tmpfs of the sandbox's own (no devices but whiteouts, no mounts, no hard links from
+ * elsewhere), and we run no code of its, so staying root in there reads what the sandbox's
+ * root could and nothing more. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include "unpack.h"
 
@@ -67,7 +73,29 @@ static la_ssize_t sink_write(struct archive *a, void *ud, const void *buf, size_
   return (la_ssize_t)n;
 }
 
-int pack_main(const char *dir, uid_t base, const char *out_path, long long max) {
+/* A directory that overlayfs made opaque: it hides what the image had there. */
+static int is_opaque(const char *path) {
+  char v[2];
+  return lgetxattr(path, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
+}
+
+/* The opaque marker of the directory just written. */
+static int write_opaque(struct archive *tar, struct archive_entry *dir) {
+  char name[4200];
+  snprintf(name, sizeof name, "%s/.wh..wh..opq", archive_entry_pathname(dir));
+  struct archive_entry *m = archive_entry_new();
+  if (!m) return -1;
+  archive_entry_set_pathname(m, name);
+  archive_entry_set_filetype(m, AE_IFREG);
+  archive_entry_set_perm(m, 0600);
+  archive_entry_set_size(m, 0);
+  archive_entry_set_mtime(m, archive_entry_mtime(dir), 0);
+  int rc = archive_write_header(tar, m) == ARCHIVE_OK && archive_write_finish_entry(tar) != ARCHIVE_FATAL ? 0 : -1;
+  archive_entry_free(m);
+  return rc;
+}
+
+int pack_main(const char *dir, uid_t base, const char *out_path, long long max, int layer) {
   int out = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (out < 0) return perror("cannot create the snapshot"), 1;
   if (chdir(dir) != 0 || chroot(".") != 0 || chdir("/") != 0) return perror("cannot enter the sandbox's files"), 1;
@@ -77,6 +105,8 @@ int pack_main(const char *dir, uid_t base, const char *out_path, long long max) 
   struct archive_entry_linkresolver *links = archive_entry_linkresolver_new();
   if (!disk || !tar || !e || !links) return fail("out of memory", NULL);
   archive_read_disk_set_symlink_physical(disk);
+  /* a layer's xattrs are overlayfs's own bookkeeping (origin, impure): never restored */
+  if (layer) archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL | ARCHIVE_READDISK_NO_FFLAGS);
   sink k = {out, 0, max};
   if (archive_write_set_format_pax_restricted(tar) != ARCHIVE_OK ||
       archive_write_open2(tar, &k, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
@@ -101,6 +131,8 @@ int pack_main(const char *dir, uid_t base, const char *out_path, long long max) 
         archive_errno(tar) == EFBIG)
       return fail("cannot write the snapshot", tar);
     if (archive_write_finish_entry(tar) == ARCHIVE_FATAL) return fail("cannot write the snapshot", tar);
+    if (layer && archive_entry_filetype(w) == AE_IFDIR && is_opaque(archive_entry_sourcepath(w)) && write_opaque(tar, w) != 0)
+      return fail("cannot write the snapshot", tar);
   }
   archive_read_close(disk);
   if (archive_write_close(tar) != ARCHIVE_OK) return fail("cannot finish the snapshot", tar);

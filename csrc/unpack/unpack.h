@@ -30,7 +30,8 @@ int layer_apply(unpack_ctx *c, int fd, int index, const char *diff_id);
 int remove_tree(const char *path);
 
 /* ---- snapshots (pack.c) ---- */
-int pack_main(const char *dir, uid_t base, const char *out_path, long long max);
+/* layer: DIR is an overlayfs upper dir, packed as an OCI layer (see pack.c) */
+int pack_main(const char *dir, uid_t base, const char *out_path, long long max, int layer);
 
 /* ---- users (user.c) ---- */
 /* Resolves an image's User ("name", "uid", "name:group", ...) against the root's /etc/passwd and

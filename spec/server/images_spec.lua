@@ -184,6 +184,43 @@ describe("porter-sandboxd images", function()
       http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
     end)
 
+    it("is kept in a snapshot: a sandbox started from it has the root's changes, the image stays as it was", function()
+      oci.push(oci.layout(work .. "/snap", { oci.busybox_layer {
+        { path = "etc/removed.txt", data = "image\n" }, { path = "etc/marker", data = "image\n" },
+        { path = "opq/", type = "dir" }, { path = "opq/a", data = "a" }, { path = "opq/b", data = "b" },
+        { path = "gone/", type = "dir" }, { path = "gone/f", data = "f\n" },
+      } }, {}), reg.host .. "/test/snap:1")
+      local image = reg.host .. "/test/snap:1"
+      local id = run { image = image, command = { "sleep", "1000" } }
+      srv:wait(id, "running")
+      -- a file added, one changed, one deleted, a directory deleted, one made anew over the
+      -- image's (overlayfs's opaque directory), a directory renamed, a new tree, a link, an owner
+      assert.equal(0, exec(id, { "sh", "-c", "echo added > /etc/added && echo changed > /etc/marker && rm /etc/removed.txt && " ..
+                                             "rm -rf /gone /opq && mkdir /opq && echo c > /opq/c && mkdir -p /usr/local/lib && " ..
+                                             "echo lib > /usr/local/lib/x && ln -s /etc/added /linked && chown 1000:50 /etc/added && " ..
+                                             "mv /home/app /home/moved && echo t > /tmp/t" }).exit_code)
+      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+      assert.equal(201, r.status, r.body)
+      assert.equal("ready", r.json.status)
+      local from = run { image = "", snapshot_id = r.json.id, command = { "sleep", "1000" } }
+      local st = srv:wait(from, "running")
+      assert.equal(image, st.image)
+      local check = "cat /etc/added /etc/marker; test -e /etc/removed.txt || echo removed; test -e /gone || echo gone; " ..
+                    "ls /opq; cat /usr/local/lib/x; readlink /linked; stat -c '%u %g' /etc/added; ls /home; cat /tmp/t"
+      assert.equal("added\nchanged\nremoved\ngone\nc\nlib\n/etc/added\n1000 50\nmoved\nt\n", sh_out(from, check))
+      -- its changes are its own: they land in its writable layer, not in the snapshot or the image
+      assert.equal(0, exec(from, { "sh", "-c", "echo again > /etc/marker && rm /opq/c" }).exit_code)
+      local second = run { image = "", snapshot_id = r.json.id, command = { "sleep", "1000" } }
+      srv:wait(second, "running")
+      assert.equal("changed\nc\n", sh_out(second, "cat /etc/marker; ls /opq"))
+      local fresh = run { image = image, command = { "sleep", "1000" } }
+      srv:wait(fresh, "running")
+      assert.equal("image\nimage\na\nb\nf\napp\n", sh_out(fresh, "cat /etc/marker /etc/removed.txt; ls /opq; cat /gone/f; ls /home"))
+      for _, s in ipairs { id, from, second, fresh } do http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. s } end
+      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. r.json.id }.status)
+      assert.is_nil(io.open(srv.state_dir .. "/snapshots/" .. r.json.id .. ".root.tar", "r"))
+    end)
+
     it("mounts a volume anywhere, creating the mount point in the sandbox's own layer", function()
       local vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
       local id = run { image = reg.host .. "/test/plain:1", volume_mounts = { ["/usr/share/data"] = vol } }
@@ -230,6 +267,40 @@ describe("porter-sandboxd images", function()
         assert.equal("", oci.run("ls -A " .. sh(srv.state_dir .. "/images/tmp")))
       end)
     end
+
+    it("cannot make a snapshot of its root read host files, even swapping dirs for symlinks meanwhile", function()
+      local secret = "root-layer-secret-" .. os.time()
+      local canary = work .. "/canary.txt"
+      oci.run("printf %s " .. sh(secret) .. " > " .. sh(canary))
+      local id = run { image = reg.host .. "/test/plain:1", command = { "sleep", "1000" } }
+      srv:wait(id, "running")
+      exec(id, { "sh", "-c", "ln -s / /hostroot && ln -s " .. sh(canary) .. " /canary && mkdir -p /a/b && echo mine > /a/b/f" })
+      exec(id, { "sh", "-c", "(i=0; while [ $i -lt 20000 ]; do mkdir -p /x/y && echo s > /x/y/f; rm -rf /x; ln -s / /x; rm /x; " ..
+                             "i=$((i+1)); done) >/dev/null 2>&1 &" })
+      local snap
+      for _ = 1, 3 do
+        local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+        assert.equal(201, r.status, r.body)
+        local tar = srv.state_dir .. "/snapshots/" .. r.json.id .. ".root.tar"
+        local bytes = process.read_all(tar)
+        assert.is_nil(bytes:find(secret, 1, true))
+        local listing = oci.run("tar -tvf " .. sh(tar))
+        assert.matches("hostroot %-> /", listing)
+        assert.is_nil(listing:find("x/etc/", 1, true), listing)
+        assert.is_nil(listing:find("hostroot/", 1, true), listing)
+        snap = r.json.id
+      end
+      assert.is_true(process.alive(srv.proc))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      -- restored, the links lead into the new sandbox's own root
+      local from = run { image = "", snapshot_id = snap, command = { "sleep", "1000" } }
+      srv:wait(from, "running")
+      local out = sh_out(from, "readlink /hostroot; cat /a/b/f; cat /canary 2>&1; echo > /canary 2>&1; ls /hostroot" .. sh(work) .. " 2>&1; true")
+      assert.matches("^/\nmine\n", out)
+      assert.is_nil(out:find(secret, 1, true))
+      assert.equal(secret, oci.run("cat " .. sh(canary)))
+      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. from }
+    end)
 
     it("refuses a blob whose content does not match its digest", function()
       local layout = oci.layout(work .. "/tampered", { oci.busybox_layer { { path = "etc/t", data = "t" } } }, {})
