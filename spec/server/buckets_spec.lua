@@ -5,7 +5,6 @@
 -- by the host's disk; and a bucket must be root's alone, so that what sandboxes write there is
 -- out of the other users' reach.
 local helpers = require("spec.helpers")
-local http = require("spec.support.http")
 local process = helpers.process
 local sh = process.shquote
 
@@ -20,7 +19,7 @@ describe("porter-sandboxd buckets", function()
     bucket.remove()
   end)
 
-  local function post(path, json) return http.request { method = "POST", url = srv.url .. path, json = json } end
+  local function post(path, json) return srv:request("POST", path, json) end
   local function volume(prefix)
     local r = post("/v1/volume", { type = "object", object = { bucket = "b", prefix = prefix } })
     return r.status == 201 and r.json.id, r
@@ -39,7 +38,7 @@ describe("porter-sandboxd buckets", function()
     local id = start { ["/p"] = outer }
     -- where directories were, or would be, links to the host's root
     exec(id, "mkdir -p /p/q && echo mine > /p/q/f && rm -rf /p/q && ln -s / /p/q && ln -s /etc /p/r")
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:terminate(id)
     -- a new volume under a link: refused
     local vol, r = volume("p/r/x")
     assert.is_false(vol)
@@ -53,9 +52,9 @@ describe("porter-sandboxd buckets", function()
     exec(id2, "rmdir /p/q && ln -s / /p/q")
     local id3, phase = start { ["/q"] = inner }
     assert.equal("failed", phase)
-    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id3 .. "/logs" }.body
+    local logs = srv:get("/v1/sandbox/" .. id3 .. "/logs").body
     assert.matches("a symlink in the bucket where its prefix should be", logs)
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id2 }
+    srv:terminate(id2)
   end)
 
   local function kib(cmd)
@@ -74,7 +73,7 @@ describe("porter-sandboxd buckets", function()
                          "i=0; while [ $i -lt 64 ]; do echo x > /fill/small.$i || break; i=$((i+1)); done")
     assert.matches("No space left on device", out)
     assert.not_matches("rc=0", out)
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:terminate(id)
     local size = kib("du -sk " .. sh(bucket.dir .. "/fill"))
     assert.is_true(size <= 16 * 1024, "the bucket holds " .. size .. " KiB")
     local after = host_free()
@@ -88,13 +87,11 @@ describe("porter-sandboxd buckets", function()
     local other = helpers.bucket("4m")
     local s2 = helpers.sandboxd { args = { "--image-fallback", "none", "--bucket", "gone=" .. other.dir } }
     local ok, err = pcall(function()
-      local v = http.request { method = "POST", url = s2.url .. "/v1/volume",
-                               json = { type = "object", object = { bucket = "gone", prefix = "a" } } }
+      local v = s2:request("POST", "/v1/volume", { type = "object", object = { bucket = "gone", prefix = "a" } })
       assert.equal(201, v.status, v.body)
       -- the server keeps a mount namespace of its own: unmount the bucket there
       assert(os.execute("nsenter -m -t " .. s2.proc.pid .. " umount " .. sh(other.dir)))
-      local r = http.request { method = "POST", url = s2.url .. "/v1/volume",
-                               json = { type = "object", object = { bucket = "gone", prefix = "b" } } }
+      local r = s2:request("POST", "/v1/volume", { type = "object", object = { bucket = "gone", prefix = "b" } })
       assert.equal(400, r.status)
       assert.matches("bucket 'gone' is no longer on the filesystem it was registered on", r.body)
       local run = s2:run { image = "host", volume_mounts = { ["/a"] = v.json.id }, command = { "true" } }

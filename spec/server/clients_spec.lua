@@ -12,7 +12,7 @@ describe("porter-sandboxd's clients", function()
   teardown(function() srv:stop() end)
 
   local function count()
-    return #http.request { url = srv.url .. "/v1/sandbox" }.json.sandboxes
+    return #srv:get("/v1/sandbox").json.sandboxes
   end
 
   it("refuses a Host that is a name it does not answer to (DNS rebinding), before anything runs", function()

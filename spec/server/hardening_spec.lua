@@ -1,7 +1,6 @@
 -- Inputs that once crashed, hung or fooled porter-sandboxd, each replayed: the server answers
 -- with a clear 4xx (or does the right thing) and lives on.
 local helpers = require("spec.helpers")
-local http = require("spec.support.http")
 local oci = require("spec.support.oci")
 local process = helpers.process
 local cjson = require("cjson")
@@ -10,33 +9,30 @@ describe("porter-sandboxd hardening", function()
   local srv, vol, base
   setup(function()
     srv = helpers.sandboxd { args = { "--max-log-lines", "1000", "--max-log-bytes", "1M" } }
-    vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
-    base = srv.url .. "/v1/volume/" .. vol
+    vol = srv:request("POST", "/v1/volume", {}).json.id
+    base = "/v1/volume/" .. vol -- its paths
   end)
   teardown(function() srv:stop() end)
 
   local function alive()
-    assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+    assert.equal(200, srv:get("/healthz").status)
   end
 
   -- a host-image sandbox, once it runs
   local function running_host()
-    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host" } }.json.id
-    for _ = 1, 200 do
-      if http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase == "running" then return id end
-      process.sleep(0.02)
-    end
-    error("sandbox " .. id .. " never ran")
+    local id = srv:run { image = "host" }
+    srv:wait(id, "running")
+    return id
   end
 
   local function run_raw(body)
-    return http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = body }
+    return srv:request("POST", "/v1/sandbox/run", body)
   end
 
   it("serves a FIFO a sandbox left in a volume as a 400, without blocking a thread", function()
     os.execute("mkfifo " .. process.shquote(srv:path(srv.state_dir .. "/volumes/" .. vol .. "/data/pipe")))
     for _ = 1, 20 do
-      local r = http.request { url = base .. "/files/content?path=/pipe" }
+      local r = srv:get(base .. "/files/content?path=/pipe")
       assert.equal(400, r.status)
       assert.matches("not a regular file", r.body, 1, true)
     end
@@ -44,18 +40,18 @@ describe("porter-sandboxd hardening", function()
   end)
 
   it("refuses NUL and control characters in query arguments", function()
-    assert.equal(204, http.request { method = "PUT", url = base .. "/files/content?path=/a.txt", body = "original" }.status)
-    local r = http.request { method = "PUT", url = base .. "/files/content?path=/a.txt%00x", body = "overwritten" }
+    assert.equal(204, srv:request("PUT", base .. "/files/content?path=/a.txt", "original").status)
+    local r = srv:request("PUT", base .. "/files/content?path=/a.txt%00x", "overwritten")
     assert.equal(400, r.status)
     assert.matches("NUL or control character", r.body, 1, true)
-    assert.equal(400, http.request { url = base .. "/files?path=%0a" }.status)
-    assert.equal("original", http.request { url = base .. "/files/content?path=/a.txt" }.body)
+    assert.equal(400, srv:get(base .. "/files?path=%0a").status)
+    assert.equal("original", srv:get(base .. "/files/content?path=/a.txt").body)
   end)
 
   it("names the directory it will not move into itself (no freed memory in the message)", function()
-    http.request { method = "PUT", url = base .. "/files/content?path=/dir/f", body = "x" }
+    srv:request("PUT", base .. "/files/content?path=/dir/f", "x")
     for _ = 1, 20 do
-      local r = http.request { method = "POST", url = base .. "/files/move", json = { from = "/dir", to = "/dir/sub" } }
+      local r = srv:request("POST", base .. "/files/move", { from = "/dir", to = "/dir/sub" })
       assert.equal(400, r.status)
       assert.equal("cannot move '/dir' into itself", r.json.error)
     end
@@ -71,20 +67,20 @@ describe("porter-sandboxd hardening", function()
   it("filters by many tags without a fixed buffer, and bounds how many", function()
     local tags = {}
     for i = 1, 90 do tags["k" .. i] = "v" .. i end
-    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host", tags = tags } }.json.id
+    local id = srv:run({ image = "host", tags = tags })
     local q = {}
     for i = 1, 90 do q[#q + 1] = "tag=k" .. i .. "%3Dv" .. i end
-    local r = http.request { url = srv.url .. "/v1/sandbox?" .. table.concat(q, "&") }
+    local r = srv:get("/v1/sandbox?" .. table.concat(q, "&"))
     assert.equal(200, r.status)
     assert.equal(1, #r.json.sandboxes)
     assert.equal(id, r.json.sandboxes[1].id)
     for i = 91, 500 do q[#q + 1] = "tag=k" .. i .. "%3Dv" end
-    r = http.request { url = srv.url .. "/v1/sandbox?" .. table.concat(q, "&") }
+    r = srv:get("/v1/sandbox?" .. table.concat(q, "&"))
     assert.equal(400, r.status)
     assert.matches("at most 100", r.body, 1, true)
     -- a key with quotes in it is a key like any other
-    local qid = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "host", tags = { ['a"b'] = "1" } } }.json.id
-    r = http.request { url = srv.url .. "/v1/sandbox?tag=a%22b%3D1" }
+    local qid = srv:run({ image = "host", tags = { ['a"b'] = "1" } })
+    r = srv:get("/v1/sandbox?tag=a%22b%3D1")
     assert.equal(qid, r.json.sandboxes[1].id)
   end)
 
@@ -108,8 +104,7 @@ describe("porter-sandboxd hardening", function()
 
   it("refuses mount paths with '.' or '..' components, without showing host paths", function()
     for _, p in ipairs { "/a/..", "/a/../b", "/./a", "/a/.", "//a", "/a/" } do
-      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                               json = { image = "host", volume_mounts = { [p] = vol } } }
+      local r = srv:request("POST", "/v1/sandbox/run", { image = "host", volume_mounts = { [p] = vol } })
       assert.equal(400, r.status, p)
       assert.is_nil(r.body:find(srv.state_dir, 1, true))
     end
@@ -117,16 +112,15 @@ describe("porter-sandboxd hardening", function()
 
   it("cleans up after a sandbox that left a directory 1,500 levels deep (the old cleanup recursed on a small stack)", function()
     local id = running_host()
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
-                             json = { command = { "sh", "-c", "cd /tmp && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d || exit 1; i=$((i+1)); done; echo ok" } } }
+    local r = srv:request("POST", "/v1/sandbox/" .. id .. "/exec", { command = { "sh", "-c", "cd /tmp && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d || exit 1; i=$((i+1)); done; echo ok" } })
     assert.equal("ok\n", r.json.stdout)
-    assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }.status)
+    assert.equal(204, srv:terminate(id).status)
     assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
     alive()
     -- and a volume as deep
-    local v = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+    local v = srv:request("POST", "/v1/volume", {}).json.id
     oci.run("cd " .. process.shquote(srv:path(srv.state_dir .. "/volumes/" .. v .. "/data")) .. " && i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
-    assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/volume/" .. v }.status)
+    assert.equal(204, srv:request("DELETE", "/v1/volume/" .. v).status)
     assert.is_nil(io.open(srv:path(srv.state_dir .. "/volumes/" .. v .. "/data"), "r"))
     assert.is_nil(io.open(srv.state_dir .. "/volumes/" .. v, "r"))
   end)
@@ -135,8 +129,7 @@ describe("porter-sandboxd hardening", function()
     local id = running_host()
     local status = "/proc/" .. srv.proc.pid .. "/status"
     local function kb(field) return tonumber(process.read_all(status):match(field .. ":%s+(%d+)")) end
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
-                             json = { command = { "sh", "-c", "head -c 64M /dev/zero | tr '\\0' x; echo done >&2" } } }
+    local r = srv:request("POST", "/v1/sandbox/" .. id .. "/exec", { command = { "sh", "-c", "head -c 64M /dev/zero | tr '\\0' x; echo done >&2" } })
     assert.equal(200, r.status)
     assert.equal(8 * 1024 * 1024, #r.json.stdout)
     assert.is_true(r.json.truncated)
@@ -159,43 +152,38 @@ describe("porter-sandboxd hardening", function()
     -- under the sanitizers, room for their own bookkeeping (run-specs.sh keeps ASan's quarantine at 8 MB)
     local room = os.getenv("SAN") == "1" and 32 or 16
     assert.truthy(peak - before < room * 1024, "peak RSS grew by " .. (peak - before) .. " kB")
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:terminate(id)
   end)
 
   it("keeps at most --max-log-lines of a workload that prints without end", function()
-    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                              json = { image = "host", command = { "sh", "-c", "yes | head -n 50000; sleep 1000" } } }.json.id
-    local logs
-    for _ = 1, 300 do
-      logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
-      if #logs >= 1000 then break end
-      process.sleep(0.02)
-    end
+    local id = srv:run({ image = "host", command = { "sh", "-c", "yes | head -n 50000; sleep 1000" } })
+    process.eventually(function()
+      local n = #srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
+      return n >= 1000, n
+    end, "1000 lines logged")
+    -- and no more come, however long it prints on
     process.sleep(0.3)
-    logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    local logs = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
     assert.equal(1000, #logs)
     assert.matches("log limit is reached", logs[#logs].line, 1, true)
     assert.equal("warning", logs[#logs].level)
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:terminate(id)
   end)
 
   it("keeps at most --max-log-bytes of a workload that prints long lines", function()
     -- 200 lines of 60,000 bytes: 12 MB, where 1000 lines would be allowed
-    local id = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                              json = { image = "host", command = { "sh", "-c",
-                                "head -c 60000 /dev/zero | tr '\\0' x > /tmp/l; i=0; while [ $i -lt 200 ]; do cat /tmp/l; echo; i=$((i+1)); done; sleep 1000" } } }.json.id
-    local logs
-    for _ = 1, 300 do
-      logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
-      if #logs > 0 and logs[#logs].level == "warning" then break end
-      process.sleep(0.02)
-    end
+    local id = srv:run({ image = "host", command = { "sh", "-c",
+                                "head -c 60000 /dev/zero | tr '\\0' x > /tmp/l; i=0; while [ $i -lt 200 ]; do cat /tmp/l; echo; i=$((i+1)); done; sleep 1000" } })
+    local logs = process.eventually(function()
+      local l = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
+      return #l > 0 and l[#l].level == "warning" and l
+    end, "the log limit's warning")
     local bytes = 0
     for _, l in ipairs(logs) do bytes = bytes + #l.line end
     assert.is_true(bytes <= 1024 * 1024, bytes .. " bytes kept")
     assert.is_true(#logs > 10 and #logs < 200, #logs .. " lines kept")
     assert.matches("log limit is reached", logs[#logs].line, 1, true)
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:terminate(id)
   end)
 
   it("refuses a request whose body length is ambiguous, and closes the connection", function()
@@ -213,7 +201,7 @@ describe("porter-sandboxd hardening", function()
     end
     assert.same({}, (function()
       local names = {}
-      for _, v in ipairs(http.request { url = srv.url .. "/v1/volume" }.json.volumes) do
+      for _, v in ipairs(srv:get("/v1/volume").json.volumes) do
         if v.id ~= vol then names[#names + 1] = v.name end
       end
       return names
@@ -229,7 +217,7 @@ describe("porter-sandboxd hardening", function()
     local times = {}
     for _ = 1, 40 do
       local t0 = socket.gettime()
-      assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+      assert.equal(200, srv:get("/healthz").status)
       times[#times + 1] = socket.gettime() - t0
       process.sleep(0.02)
     end
@@ -245,14 +233,14 @@ describe("porter-sandboxd hardening", function()
     -- fire the creations without waiting for them (each answers 202 at once), then kill
     local ids = {}
     for _ = 1, 60 do
-      local r = http.request { method = "POST", url = other.url .. "/v1/sandbox/run", body = body }
+      local r = other:request("POST", "/v1/sandbox/run", body)
       ids[#ids + 1] = r.json and r.json.id
     end
     os.execute("kill -9 " .. other.proc.pid)
     -- the processes this server's sandboxes and warm launchers are made of, other than zombies:
     -- its launchers (and their forks) by the --parent they were given, the rest by their
-    -- cgroups (nothing else is in them)
-    local mine = { ["warm%-" .. other.proc.pid .. "%-"] = true }
+    -- cgroups (all of them under the server's own, named for its pid; nothing else is in them)
+    local mine = { ["/srv%-" .. other.proc.pid .. "%-"] = true }
     for _, id in ipairs(ids) do mine[id] = true end
     local function ours()
       local left = {}
@@ -266,16 +254,13 @@ describe("porter-sandboxd hardening", function()
       end
       return left
     end
-    local left
-    for _ = 1, 100 do
-      left = ours()
-      if #left == 0 then break end
-      process.sleep(0.05)
-    end
-    assert.same({}, left)
+    process.eventually(function()
+      local left = ours()
+      return #left == 0, table.concat(left, ", ")
+    end, "all of the killed server's processes gone")
     -- and the next server on that state dir reports them failed and cleans up after them
     other:restart()
-    local list = http.request { url = other.url .. "/v1/sandbox" }.json.sandboxes
+    local list = other:get("/v1/sandbox").json.sandboxes
     assert.truthy(#list > 0)
     for _, sb in ipairs(list) do assert.equal("failed", sb.phase) end
     assert.equal("", oci.run("ls -A " .. process.shquote(other.state_dir .. "/sandboxes")))
@@ -284,30 +269,23 @@ describe("porter-sandboxd hardening", function()
 
   it("never serves or mounts the bare directory under a volume image that cannot be mounted", function()
     local other = helpers.sandboxd()
-    local v = http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }.json.id
-    assert.equal(204, http.request { method = "PUT", url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f",
-                                     body = "in the volume" }.status)
+    local v = other:request("POST", "/v1/volume", {}).json.id
+    assert.equal(204, other:request("PUT", "/v1/volume/" .. v .. "/files/content?path=/f", "in the volume").status)
     other:stop(true)
     -- the image ruined while the server was down; a file left in the directory below it
     local vdir = other.state_dir .. "/volumes/" .. v
     oci.run("head -c 65536 /dev/zero | dd of=" .. process.shquote(vdir .. "/disk.img") .. " conv=notrunc 2>/dev/null")
     oci.write(vdir .. "/data/f", "under the mount point")
     other:restart()
-    local r = http.request { url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f" }
+    local r = other:get("/v1/volume/" .. v .. "/files/content?path=/f")
     assert.equal(500, r.status, r.body)
     assert.is_nil(r.body:find("under the mount point", 1, true))
-    r = http.request { method = "PUT", url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/g", body = "x" }
+    r = other:request("PUT", "/v1/volume/" .. v .. "/files/content?path=/g", "x")
     assert.equal(500, r.status, r.body)
-    local id = http.request { method = "POST", url = other.url .. "/v1/sandbox/run",
-                              json = { image = "host", volume_mounts = { ["/data"] = v } } }.json.id
-    local st
-    for _ = 1, 200 do
-      st = http.request { url = other.url .. "/v1/sandbox/" .. id }.json
-      if st.phase ~= "queued" and st.phase ~= "creating" then break end
-      process.sleep(0.02)
-    end
+    local id = other:run({ image = "host", volume_mounts = { ["/data"] = v } })
+    local st = other:wait(id)
     assert.equal("failed", st.phase)
-    local logs = http.request { url = other.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    local logs = other:get("/v1/sandbox/" .. id .. "/logs").json.logs
     assert.matches("cannot be mounted", logs[#logs].line, 1, true)
     other:stop()
   end)
@@ -316,15 +294,15 @@ describe("porter-sandboxd hardening", function()
     local other = helpers.sandboxd { args = { "--volume-size", "16M", "--volume-space", "48M" } }
     local made, r = {}, nil
     for _ = 1, 6 do
-      r = http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }
+      r = other:request("POST", "/v1/volume", {})
       if r.status ~= 201 then break end
       made[#made + 1] = r.json.id
     end
     assert.equal(3, #made)
     assert.equal(507, r.status, r.body)
     assert.matches("--volume-space", r.body, 1, true)
-    assert.equal(204, http.request { method = "DELETE", url = other.url .. "/v1/volume/" .. made[1] }.status)
-    assert.equal(201, http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }.status)
+    assert.equal(204, other:request("DELETE", "/v1/volume/" .. made[1]).status)
+    assert.equal(201, other:request("POST", "/v1/volume", {}).status)
     other:stop()
   end)
 end)

@@ -3,7 +3,6 @@
 -- volume, host directories, a listener on the host's loopback); network attempts go only to
 -- loopback addresses; every loop is bounded; every process started is stopped.
 local helpers = require("spec.helpers")
-local http = require("spec.support.http")
 local oci = require("spec.support.oci")
 local process = helpers.process
 local sh = process.shquote
@@ -17,27 +16,10 @@ describe("porter-sandboxd against hostile code", function()
   local secret = "SECRET-" .. os.time() .. "-" .. math.random(1e9) -- in file contents only
   local root_canary = "/root/.porter-canary-" .. math.random(1e9)
 
-  local function run(spec)
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = spec }
-    assert.equal(202, r.status, r.body)
-    return r.json.id
-  end
-
-  local function wait_running(id)
-    for _ = 1, 500 do
-      local st = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json
-      if st.phase == "running" then return end
-      assert(st.phase == "queued" or st.phase == "creating", "sandbox " .. id .. " is " .. st.phase)
-      process.sleep(0.02)
-    end
-    error("never running")
-  end
-
+  -- a shell script's output (stdout, then stderr) and exit code
   local function exec(id, script)
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
-                             json = { command = { "sh", "-c", script } } }
-    assert.equal(200, r.status, r.body)
-    return r.json.stdout .. r.json.stderr, r.json.exit_code
+    local r = srv:exec(id, { "sh", "-c", script })
+    return r.stdout .. r.stderr, r.exit_code
   end
 
   local function attack(name, arg) return (exec(attacker, "/tmp/attack " .. name .. " " .. (arg or ""))) end
@@ -57,16 +39,16 @@ describe("porter-sandboxd against hostile code", function()
     oci.run("mkdir -p " .. sh(work .. "/hostdir") .. " && echo " .. secret .. " > " .. sh(work .. "/hostdir/" .. tag .. "-host.txt"))
     oci.write(root_canary, secret)
     oci.run("chmod 600 " .. sh(root_canary))
-    vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
-    http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/" .. tag .. "-vol.txt", body = secret }
-    victim = run { image = "host", volume_mounts = { ["/data"] = vol } }
-    tools = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+    vol = srv:request("POST", "/v1/volume", {}).json.id
+    srv:request("PUT", "/v1/volume/" .. vol .. "/files/content?path=/" .. tag .. "-vol.txt", secret)
+    victim = srv:run { image = "host", volume_mounts = { ["/data"] = vol } }
+    tools = srv:request("POST", "/v1/volume", {}).json.id
     local f = assert(io.open(work .. "/attack", "rb"))
-    http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. tools .. "/files/content?path=/attack", body = f:read("a") }
+    srv:request("PUT", "/v1/volume/" .. tools .. "/files/content?path=/attack", f:read("a"))
     f:close()
-    attacker = run { image = "host", volume_mounts = { ["/tools"] = tools } }
-    wait_running(victim)
-    wait_running(attacker)
+    attacker = srv:run { image = "host", volume_mounts = { ["/tools"] = tools } }
+    srv:wait(victim, "running")
+    srv:wait(attacker, "running")
     exec(attacker, "cp /tools/attack /tmp/attack && chmod 755 /tmp/attack")
     listener = assert(socket.bind("127.0.0.1", 0))
     listen_port = select(2, listener:getsockname())
@@ -87,17 +69,17 @@ describe("porter-sandboxd against hostile code", function()
       -- slirp4netns libslirp; the workload's sh neither)
       local lines = {}
       for _, egress in ipairs { false, { allowed_destinations = { "127.0.0.1/32" } } } do
-        local id = run { image = "host", env = { LD_DEBUG = "libs", LD_PRELOAD = "/nonexistent-porter-preload.so" },
+        local id = srv:run { image = "host", env = { LD_DEBUG = "libs", LD_PRELOAD = "/nonexistent-porter-preload.so" },
                          egress = egress or nil, networking = egress and { { port = 8080 } } or nil,
                          command = { "sh", "-c", "echo seen=$LD_DEBUG; exec sleep 1000" } }
         local text
         for _ = 1, 250 do
-          text = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.body
+          text = srv:get("/v1/sandbox/" .. id .. "/logs").body
           if text:find("seen=libs", 1, true) then break end
           process.sleep(0.02)
         end
         lines[#lines + 1] = text
-        http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+        srv:terminate(id)
       end
       for _, text in ipairs(lines) do
         assert.matches("seen=libs", text, 1, true) -- the workload has it
@@ -119,14 +101,14 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_nil(out:find(secret, 1, true))
     end)
     it("cannot make a snapshot read host files or crash the server, even swapping dirs for symlinks meanwhile", function()
-      local id = run { image = "host" }
-      wait_running(id)
+      local id = srv:run { image = "host" }
+      srv:wait(id, "running")
       exec(id, "cd /tmp && ln -s / root && ln -s " .. sh(root_canary) .. " canary && mkdir deep && cd deep && " ..
                "i=0; while [ $i -lt 1500 ]; do mkdir d && cd d; i=$((i+1)); done")
       exec(id, "(cd /tmp && i=0; while [ $i -lt 20000 ]; do mkdir -p x/y && echo s > x/y/f; rm -rf x; ln -s / x; rm x; " ..
                "i=$((i+1)); done) >/dev/null 2>&1 &")
       for _ = 1, 5 do
-        local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+        local r = srv:request("POST", "/v1/sandbox/" .. id .. "/snapshot", {})
         assert.equal(201, r.status, r.body)
         local tar = srv.state_dir .. "/snapshots/" .. r.json.id .. ".tar"
         assert.equal(r.json.size_bytes, #process.read_all(tar))
@@ -137,40 +119,39 @@ describe("porter-sandboxd against hostile code", function()
         assert.is_nil(listing:find("etc/passwd", 1, true))
       end
       assert.is_true(process.alive(srv.proc))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
     it("cannot reach host files through the links of a snapshot a new sandbox starts from", function()
-      local id = run { image = "host" }
-      wait_running(id)
+      local id = srv:run { image = "host" }
+      srv:wait(id, "running")
       exec(id, "cd /tmp && ln -s / root && ln -s " .. sh(root_canary) .. " canary && mkdir -p a/b && echo mine > a/b/f")
-      local snap = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+      local snap = srv:request("POST", "/v1/sandbox/" .. id .. "/snapshot", {})
       assert.equal(201, snap.status, snap.body)
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
       -- the links come back pointing into the new sandbox's own root, the files with them; the
       -- unpacker ran chrooted into the new /tmp, so the host's files stay out of reach
-      local from = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                                  json = { image = "", snapshot_id = snap.json.id, command = { "sleep", "60" } } }
+      local from = srv:request("POST", "/v1/sandbox/run", { image = "", snapshot_id = snap.json.id, command = { "sleep", "60" } })
       assert.equal(202, from.status, from.body)
-      wait_running(from.json.id)
+      srv:wait(from.json.id, "running")
       local out = exec(from.json.id, "readlink /tmp/root; cat /tmp/a/b/f; cat /tmp/canary 2>&1; echo > /tmp/canary 2>&1; true")
       assert.matches("^/\nmine\n", out)
       assert.is_nil(out:find(secret, 1, true))
       assert.equal(secret, oci.run("cat " .. sh(root_canary)))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. from.json.id }
+      srv:terminate(from.json.id)
     end)
     local function snapshot_of(id)
-      return function() return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} } end
+      return function() return srv:request("POST", "/v1/sandbox/" .. id .. "/snapshot", {}) end
     end
     -- each spec below starts from an empty --snapshot-space: what the specs before it left would
     -- make its bounds a guess
     local function clear_snapshots()
-      for _, s in ipairs(http.request { url = srv.url .. "/v1/snapshot" }.json.snapshots) do
-        assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. s.id }.status)
+      for _, s in ipairs(srv:get("/v1/snapshot").json.snapshots) do
+        assert.equal(204, srv:request("DELETE", "/v1/snapshot/" .. s.id).status)
       end
     end
     it("cannot make a snapshot fill the host's disk: hard links stored once, the copy capped", function()
-      local id = run { image = "host" }
-      wait_running(id)
+      local id = srv:run { image = "host" }
+      srv:wait(id, "running")
       local snapshot = snapshot_of(id)
       clear_snapshots()
       -- 20 names for one 8 MiB file: 8 MiB in the snapshot, not 168
@@ -192,19 +173,19 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal(before, tonumber(oci.run("du -sk " .. sh(srv.state_dir .. "/snapshots") .. " | cut -f1")))
       -- the failed capture keeps its record, with the reason, and nothing can start from it
       local failed
-      for _, s in ipairs(http.request { url = srv.url .. "/v1/snapshot?sandbox_id=" .. id }.json.snapshots) do
+      for _, s in ipairs(srv:get("/v1/snapshot?sandbox_id=" .. id).json.snapshots) do
         if s.status == "failed" then failed = s end
       end
       assert.truthy(failed, "a failed snapshot listed")
       assert.matches("would be larger than %d+ bytes", failed.failure_reason)
-      local from = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "", snapshot_id = failed.id } }
+      local from = srv:request("POST", "/v1/sandbox/run", { image = "", snapshot_id = failed.id })
       assert.equal(409, from.status, from.body)
       assert.matches("is failed, not ready", from.body)
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
     it("cannot fill the host's disk with many snapshots: together they stay within --snapshot-space", function()
-      local id = run { image = "host" }
-      wait_running(id)
+      local id = srv:run { image = "host" }
+      srv:wait(id, "running")
       local snapshot = snapshot_of(id)
       clear_snapshots()
       exec(id, "head -c 6M /dev/urandom > /tmp/a")
@@ -216,13 +197,13 @@ describe("porter-sandboxd against hostile code", function()
       end
       assert.equal(507, r.status, r.body)
       local total = 0
-      for _, s in ipairs(http.request { url = srv.url .. "/v1/snapshot" }.json.snapshots) do total = total + s.size_bytes end
+      for _, s in ipairs(srv:get("/v1/snapshot").json.snapshots) do total = total + s.size_bytes end
       assert.is_true(total <= 40 * 1024 * 1024, total .. " bytes of snapshots")
       assert.is_true(#made >= 5, #made .. " snapshots made") -- 6 of 6 MiB fit in 40 MiB, less their headers
       -- room again once one is deleted
-      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. made[1] }.status)
+      assert.equal(204, srv:request("DELETE", "/v1/snapshot/" .. made[1]).status)
       assert.equal(201, snapshot().status)
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
     it("sees no /root, /home, /var or the server's binaries", function()
       local out = exec(attacker, "ls -d /root /home /var " .. sh(helpers.build) .. " " .. sh(root_canary) .. " 2>&1")
@@ -320,16 +301,16 @@ describe("porter-sandboxd against hostile code", function()
     end)
 
     it("shares a volume with another sandbox: each reads and writes what the other wrote", function()
-      local other = run { image = "host", volume_mounts = { ["/tools"] = tools } }
-      wait_running(other)
+      local other = srv:run { image = "host", volume_mounts = { ["/tools"] = tools } }
+      srv:wait(other, "running")
       assert.is_true(math.abs(host_base(other) - host_base(attacker)) >= 65536)
       exec(attacker, "mkdir -p /tools/shared && echo from-attacker > /tools/shared/f")
       assert.equal("from-attacker\n0 0\n", (exec(other, "cat /tools/shared/f; stat -c '%u %g' /tools/shared/f")))
       exec(other, "echo from-other >> /tools/shared/f && echo new > /tools/shared/g")
       assert.equal("from-attacker\nfrom-other\nnew\n", (exec(attacker, "cat /tools/shared/f /tools/shared/g")))
-      local r = http.request { url = srv.url .. "/v1/volume/" .. tools .. "/files/content?path=/shared/g" }
+      local r = srv:get("/v1/volume/" .. tools .. "/files/content?path=/shared/g")
       assert.equal("new\n", r.body)
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. other }
+      srv:terminate(other)
     end)
 
     it("cannot be signalled by another account of the machine", function()
@@ -394,24 +375,22 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_nil(listener:accept())
     end)
     it("has only loopback when egress allows nothing", function()
-      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                               body = '{"image":"host","egress":{"allowed_destinations":[]}}' }
+      local r = srv:request("POST", "/v1/sandbox/run", '{"image":"host","egress":{"allowed_destinations":[]}}')
       local id = r.json.id
-      wait_running(id)
+      srv:wait(id, "running")
       assert.equal("lo\n", (exec(id, "ls /sys/class/net 2>/dev/null || awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
       assert.equal("failed\n", connect(id, "127.0.0.1", srv.port))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
     -- an exposed port of a sandbox without slirp4netns: what the host reads from 127.0.0.1:port
     local function serving(egress_json)
       local port = math.random(20000, 32000)
       local cjson = require("cjson")
-      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                               body = ('{"image":"host","egress":%s,"networking":[{"port":%d}],"command":%s}'):format(egress_json,
-                                 port, cjson.encode { "sh", "-c", "while :; do echo served | busybox nc -l -p " .. port .. "; done" }) }
+      local r = srv:request("POST", "/v1/sandbox/run", ('{"image":"host","egress":%s,"networking":[{"port":%d}],"command":%s}'):format(egress_json,
+                                 port, cjson.encode { "sh", "-c", "while :; do echo served | busybox nc -l -p " .. port .. "; done" }))
       assert.equal(202, r.status, r.body)
       local id = r.json.id
-      wait_running(id)
+      srv:wait(id, "running")
       local got
       for _ = 1, 100 do
         local c = socket.connect("127.0.0.1", port)
@@ -430,7 +409,7 @@ describe("porter-sandboxd against hostile code", function()
       assert.equal("served", got)
       assert.equal("lo\n", (exec(id, "awk -F: 'NR>2 {gsub(/ /,\"\",$1); print $1}' /proc/net/dev")))
       assert.equal("failed\n", connect(id, "10.0.2.2", listen_port))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
     it("exposes a port beside an allow list by a forwarder that reaches nothing else", function()
       local id, got, port = serving '{"allowed_destinations":["198.51.100.1"]}'
@@ -449,7 +428,7 @@ describe("porter-sandboxd against hostile code", function()
       end
       assert.is_true(empty > 0, "no forwarder with an empty root among: " .. pids)
       -- and neither outlives the sandbox: the port closes with it
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
       assert.same({}, process.wait_gone(pids))
       assert.is_nil(socket.connect("127.0.0.1", port))
     end)
@@ -460,7 +439,7 @@ describe("porter-sandboxd against hostile code", function()
     it("refuses rules that are none of a hostname, wildcard, address or range", function()
       for _, bad in ipairs { "http://x.com", "a b", "10.0.0.0/33", "*.", "-x.com", "" } do
         local b = require("cjson").encode { image = "host", egress = { allowed_destinations = { bad } } }
-        local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", body = b }
+        local r = srv:request("POST", "/v1/sandbox/run", b)
         assert.equal(400, r.status, bad)
         assert.matches("allowed_destinations", r.body, 1, true)
       end
@@ -475,7 +454,7 @@ describe("porter-sandboxd against hostile code", function()
       local worst = 0
       for _ = 1, 20 do
         local t0 = socket.gettime()
-        assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+        assert.equal(200, srv:get("/healthz").status)
         worst = math.max(worst, socket.gettime() - t0)
       end
       for _ = 1, 10 do
@@ -487,8 +466,8 @@ describe("porter-sandboxd against hostile code", function()
     end
 
     it("stops a fork bomb at its pids limit, and the server and other sandboxes stay responsive", function()
-      local bomb = run { image = "host" }
-      wait_running(bomb)
+      local bomb = srv:run { image = "host" }
+      srv:wait(bomb, "running")
       exec(bomb, "(i=0; while [ $i -lt 5000 ]; do sleep 60 & i=$((i+1)); done) >/dev/null 2>&1 &")
       -- measured once the bomb is at its limit, however long a busy machine takes to get there
       local pids = srv:cgroup(bomb, "pids") .. "/pids.current"
@@ -499,12 +478,12 @@ describe("porter-sandboxd against hostile code", function()
       responsive("with the bomb at its limit")
       local n = tonumber(process.read_all(pids))
       assert.truthy(n and n > 400 and n <= 512, tostring(n))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. bomb }
+      srv:terminate(bomb)
     end)
 
     it("cannot fill the host's disk through /tmp or its root: both end at --disk-max", function()
-      local id = run { image = "host" }
-      wait_running(id)
+      local id = srv:run { image = "host" }
+      srv:wait(id, "running")
       local du = "du -sk " .. sh(srv.state_dir) .. " | cut -f1"
       local before = tonumber(oci.run(du))
       for _, path in ipairs { "/tmp/fill", "/fill" } do
@@ -515,14 +494,14 @@ describe("porter-sandboxd against hostile code", function()
       assert.is_true(tonumber(oci.run(du)) - before < 1024, "the state dir grew")
       assert.equal("hi\n", (exec(id, "rm /tmp/fill /fill && echo hi > /tmp/x && cat /tmp/x")))
       -- nothing of it stays behind on the host when the sandbox ends
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
       assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
     end)
 
     it("cannot fill the host's disk through a volume: it ends at --volume-size, and what is deleted goes back", function()
-      local fill = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
-      local id = run { image = "host", volume_mounts = { ["/data"] = fill } }
-      wait_running(id)
+      local fill = srv:request("POST", "/v1/volume", {}).json.id
+      local id = srv:run { image = "host", volume_mounts = { ["/data"] = fill } }
+      srv:wait(id, "running")
       local image = srv.state_dir .. "/volumes/" .. fill .. "/disk.img"
       local du = "du -sk " .. sh(srv.state_dir) .. " | cut -f1"
       local before = tonumber(oci.run(du))
@@ -531,8 +510,7 @@ describe("porter-sandboxd against hostile code", function()
       assert.matches("No space left on device", out)
       assert.is_true(tonumber(oci.run(du)) - before < 34 * 1024, "the state dir grew past the volume's size")
       -- the files API meets the same end
-      local r = http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. fill .. "/files/content?path=/more",
-                               body = string.rep("x", 4 << 20) }
+      local r = srv:request("PUT", "/v1/volume/" .. fill .. "/files/content?path=/more", string.rep("x", 4 << 20))
       assert.equal(507, r.status, r.body)
       assert.equal("hi\n", (exec(id, "rm /data/fill && echo hi > /data/x && cat /data/x")))
       -- the deleted blocks are holes in the image again (discard), within the journal's commit
@@ -546,20 +524,20 @@ describe("porter-sandboxd against hostile code", function()
       -- and the host's mount table never held the volume, nor can the sandbox find an image
       assert.is_nil(process.read_all("/proc/self/mountinfo"):find(srv.state_dir, 1, true))
       assert.equal("", (exec(id, "find / -path /proc -prune -o -name disk.img -print 2>/dev/null")))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
 
     it("kills what allocates past the memory limit, says so, and the server lives on", function()
-      local id = run { image = "host", volume_mounts = { ["/tools"] = tools },
+      local id = srv:run { image = "host", volume_mounts = { ["/tools"] = tools },
                        command = { "sh", "-c", "cp /tools/attack /tmp/a && chmod 755 /tmp/a && exec /tmp/a alloc " .. MEM_MB * 4 } }
       local st
       for _ = 1, 500 do
-        st = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json
+        st = srv:get("/v1/sandbox/" .. id).json
         if st.phase == "failed" or st.phase == "succeeded" then break end
         process.sleep(0.02)
       end
       assert.equal("failed", st.phase)
-      local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.body
+      local logs = srv:get("/v1/sandbox/" .. id .. "/logs").body
       assert.matches("ran out of memory", logs, 1, true)
       responsive("after the kill")
     end)
@@ -608,12 +586,12 @@ describe("porter-sandboxd against hostile code", function()
     end)
 
     it("leaves nothing behind when terminated", function()
-      local id = run { image = "host", command = { "sh", "-c", "sleep 1001 & (setsid sleep 1002 &) ; sleep 1003" } }
-      wait_running(id)
+      local id = srv:run { image = "host", command = { "sh", "-c", "sleep 1001 & (setsid sleep 1002 &) ; sleep 1003" } }
+      srv:wait(id, "running")
       exec(id, "nohup sleep 1004 >/dev/null 2>&1 & setsid sleep 1005 >/dev/null 2>&1 &")
       local procs = srv:cgroup(id, "pids") .. "/cgroup.procs"
       assert.truthy(io.open(procs, "r"), "a live sandbox has its cgroup")
-      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }.status)
+      assert.equal(204, srv:terminate(id).status)
       assert.equal("0\n", oci.run("ps -eo args | grep -c '^sleep 100[1-5]' || true"))
       assert.is_nil(io.open(procs, "r"))
       assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r"))
@@ -621,11 +599,10 @@ describe("porter-sandboxd against hostile code", function()
 
     it("dies with a server that is killed, and lets go of its volumes", function()
       local other = helpers.sandboxd()
-      local v = http.request { method = "POST", url = other.url .. "/v1/volume", json = {} }.json.id
+      local v = other:request("POST", "/v1/volume", {}).json.id
       local image = other.state_dir .. "/volumes/" .. v .. "/disk.img"
-      local r = http.request { method = "POST", url = other.url .. "/v1/sandbox/run",
-                               json = { image = "host", volume_mounts = { ["/data"] = v },
-                                        command = { "sh", "-c", "echo kept > /data/f; sleep 1006 & sleep 1007" } } }
+      local r = other:request("POST", "/v1/sandbox/run", { image = "host", volume_mounts = { ["/data"] = v },
+                                        command = { "sh", "-c", "echo kept > /data/f; sleep 1006 & sleep 1007" } })
       local id = r.json.id
       finally(function() if process.alive(other.proc) then other:stop() end end)
       -- this sandbox's own processes (its cgroup's), as far as both sleeps: a busy machine
@@ -640,7 +617,7 @@ describe("porter-sandboxd against hostile code", function()
         if #sleeps == 2 then break end
         process.sleep(0.02)
       end
-      assert.equal("running", http.request { url = other.url .. "/v1/sandbox/" .. id }.json.phase)
+      assert.equal("running", other:get("/v1/sandbox/" .. id).json.phase)
       assert.equal(2, #sleeps)
       assert.matches("^/dev/loop", oci.run("losetup -j " .. sh(image)))
       local dead = {}
@@ -663,7 +640,7 @@ describe("porter-sandboxd against hostile code", function()
       for _, d in ipairs(dead) do assert.is_nil(io.open(d .. "/cgroup.procs", "r"), d) end
       -- the volume's files are still there for the next server
       other:restart()
-      assert.equal("kept\n", http.request { url = other.url .. "/v1/volume/" .. v .. "/files/content?path=/f" }.body)
+      assert.equal("kept\n", other:get("/v1/volume/" .. v .. "/files/content?path=/f").body)
       local mine = other:cgroup_dir("pids")
       other:stop()
       assert.is_nil(io.open(mine .. "/cgroup.procs", "r"), "a server that stops removes its cgroups")

@@ -2,14 +2,14 @@
 -- loopback (Debian's docker-registry), cached, imported from archives; the image's config
 -- honoured; a writable root per sandbox; hostile layers refused; fallback to the host image.
 local helpers = require("spec.helpers")
-local http = require("spec.support.http")
 local oci = require("spec.support.oci")
 local process = helpers.process
 local sh = process.shquote
 
-local function logs_text(url, id)
+-- the sandbox's log lines, each after its level
+local function logs_text(server, id)
   local t = {}
-  for _, l in ipairs(http.request { url = url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs) do
+  for _, l in ipairs(server:get("/v1/sandbox/" .. id .. "/logs").json.logs) do
     t[#t + 1] = l.level .. ": " .. l.line
   end
   return table.concat(t, "\n")
@@ -53,18 +53,8 @@ describe("porter-sandboxd images", function()
     os.execute("rm -rf " .. sh(work))
   end)
 
-  local function run(spec, server)
-    local r = http.request { method = "POST", url = (server or srv).url .. "/v1/sandbox/run", json = spec }
-    assert.equal(202, r.status, r.body)
-    return r.json.id
-  end
-
-  local function exec(id, cmd, server)
-    local r = http.request { method = "POST", url = (server or srv).url .. "/v1/sandbox/" .. id .. "/exec",
-                             json = { command = cmd } }
-    assert.equal(200, r.status, r.body)
-    return r.json
-  end
+  local function run(spec, server) return (server or srv):run(spec) end
+  local function exec(id, cmd, server) return (server or srv):exec(id, cmd) end
 
   local function sh_out(id, script) return exec(id, { "sh", "-c", script }).stdout end
 
@@ -104,10 +94,10 @@ describe("porter-sandboxd images", function()
       local own = run { image = reg.host .. "/test/full:1" }
       srv:wait(own, "running")
       sh_out(own, "cd / && rmdir /work/dir")
-      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. own .. "/exec", json = { command = { "pwd" } } }.json
+      local r = srv:request("POST", "/v1/sandbox/" .. own .. "/exec", { command = { "pwd" } }).json
       assert.equal(125, r.exit_code)
       assert.matches("cannot enter the working directory /work/dir", r.stderr, 1, true)
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. own }
+      srv:terminate(own)
     end)
 
     it("puts the image's Env first and the spec's env over it", function()
@@ -134,13 +124,13 @@ describe("porter-sandboxd images", function()
     local cid = run { image = reg.host .. "/test/full:1", command = { "/bin/sh", "-c", 'echo "[$1]"; exit 3' } }
     local st
     for _ = 1, 200 do
-      st = http.request { url = srv.url .. "/v1/sandbox/" .. cid }.json
+      st = srv:get("/v1/sandbox/" .. cid).json
       if st.phase == "failed" or st.phase == "succeeded" then break end
       process.sleep(0.02)
     end
     assert.equal("failed", st.phase)
     assert.equal(3, st.exit_code)
-    assert.matches("info: %[%]", logs_text(srv.url, cid))
+    assert.matches("info: %[%]", logs_text(srv, cid))
   end)
 
   describe("a writable root per sandbox", function()
@@ -164,7 +154,7 @@ describe("porter-sandboxd images", function()
       srv:wait(c, "running")
       assert.equal(1, exec(c, { "test", "-e", "/etc/written" }).exit_code)
       assert.equal(1, reg:blob_fetches()[next(fetched)])
-      for _, id in ipairs { a, b, c } do http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id } end
+      for _, id in ipairs { a, b, c } do srv:terminate(id) end
       -- their writable layers go with them
       for _, id in ipairs { a, b, c } do assert.is_nil(io.open(srv.state_dir .. "/sandboxes/" .. id, "r")) end
     end)
@@ -181,7 +171,7 @@ describe("porter-sandboxd images", function()
       assert.equal(0, exec(id, { "sh", "-c", "rm /tmp/big && echo ok > /tmp/small && cat /tmp/small" }).exit_code)
       local after = tonumber(oci.run("du -sk " .. sh(srv.state_dir) .. " | cut -f1"))
       assert.is_true(after - before < 1024, "the state dir grew by " .. (after - before) .. " KiB")
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
 
     it("is kept in a snapshot: a sandbox started from it has the root's changes, the image stays as it was", function()
@@ -199,7 +189,7 @@ describe("porter-sandboxd images", function()
                                              "rm -rf /gone /opq && mkdir /opq && echo c > /opq/c && mkdir -p /usr/local/lib && " ..
                                              "echo lib > /usr/local/lib/x && ln -s /etc/added /linked && chown 1000:50 /etc/added && " ..
                                              "mv /home/app /home/moved && echo t > /tmp/t" }).exit_code)
-      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+      local r = srv:request("POST", "/v1/sandbox/" .. id .. "/snapshot", {})
       assert.equal(201, r.status, r.body)
       assert.equal("ready", r.json.status)
       local from = run { image = "", snapshot_id = r.json.id, command = { "sleep", "1000" } }
@@ -216,23 +206,22 @@ describe("porter-sandboxd images", function()
       local fresh = run { image = image, command = { "sleep", "1000" } }
       srv:wait(fresh, "running")
       assert.equal("image\nimage\na\nb\nf\napp\n", sh_out(fresh, "cat /etc/marker /etc/removed.txt; ls /opq; cat /gone/f; ls /home"))
-      for _, s in ipairs { id, from, second, fresh } do http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. s } end
-      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/snapshot/" .. r.json.id }.status)
+      for _, s in ipairs { id, from, second, fresh } do srv:terminate(s) end
+      assert.equal(204, srv:request("DELETE", "/v1/snapshot/" .. r.json.id).status)
       assert.is_nil(io.open(srv.state_dir .. "/snapshots/" .. r.json.id .. ".root.tar", "r"))
     end)
 
     it("mounts a volume anywhere, creating the mount point in the sandbox's own layer", function()
-      local vol = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+      local vol = srv:request("POST", "/v1/volume", {}).json.id
       local id = run { image = reg.host .. "/test/plain:1", volume_mounts = { ["/usr/share/data"] = vol } }
       srv:wait(id, "running")
       assert.equal(0, exec(id, { "sh", "-c", "echo from-sandbox > /usr/share/data/f.txt" }).exit_code)
-      local r = http.request { url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/f.txt" }
+      local r = srv:get("/v1/volume/" .. vol .. "/files/content?path=/f.txt")
       assert.equal("from-sandbox\n", r.body)
       -- and what the files API writes, the sandbox's root may change
-      assert.equal(204, http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vol .. "/files/content?path=/d/g.txt",
-                                       body = "from-api" }.status)
+      assert.equal(204, srv:request("PUT", "/v1/volume/" .. vol .. "/files/content?path=/d/g.txt", "from-api").status)
       assert.equal(0, exec(id, { "sh", "-c", "echo more >> /usr/share/data/d/g.txt && touch /usr/share/data/d/h" }).exit_code)
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
     end)
   end)
 
@@ -258,7 +247,7 @@ describe("porter-sandboxd images", function()
         oci.push(oci.layout(work .. "/" .. case[1], layers, {}), reg.host .. "/" .. name)
         local id = run { image = reg.host .. "/" .. name }
         srv:wait(id, "failed")
-        local logs = logs_text(srv.url, id)
+        local logs = logs_text(srv, id)
         assert.matches("error: cannot use image", logs, 1, true)
         assert.matches(case[3], logs, 1, true)
         assert.equal("", oci.run("ls -A " .. sh(outside)))
@@ -279,7 +268,7 @@ describe("porter-sandboxd images", function()
                              "i=$((i+1)); done) >/dev/null 2>&1 &" })
       local snap
       for _ = 1, 3 do
-        local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/snapshot", json = {} }
+        local r = srv:request("POST", "/v1/sandbox/" .. id .. "/snapshot", {})
         assert.equal(201, r.status, r.body)
         local tar = srv.state_dir .. "/snapshots/" .. r.json.id .. ".root.tar"
         local bytes = process.read_all(tar)
@@ -291,7 +280,7 @@ describe("porter-sandboxd images", function()
         snap = r.json.id
       end
       assert.is_true(process.alive(srv.proc))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+      srv:terminate(id)
       -- restored, the links lead into the new sandbox's own root
       local from = run { image = "", snapshot_id = snap, command = { "sleep", "1000" } }
       srv:wait(from, "running")
@@ -299,7 +288,7 @@ describe("porter-sandboxd images", function()
       assert.matches("^/\nmine\n", out)
       assert.is_nil(out:find(secret, 1, true))
       assert.equal(secret, oci.run("cat " .. sh(canary)))
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. from }
+      srv:terminate(from)
     end)
 
     it("refuses a blob whose content does not match its digest", function()
@@ -314,7 +303,7 @@ describe("porter-sandboxd images", function()
       f:close()
       local id = run { image = reg.host .. "/test/tampered:1" }
       srv:wait(id, "failed")
-      assert.matches("Digest did not match", logs_text(srv.url, id), 1, true)
+      assert.matches("Digest did not match", logs_text(srv, id), 1, true)
       assert.equal("", oci.run("ls -A " .. sh(srv.state_dir .. "/images/tmp")))
     end)
   end)
@@ -332,7 +321,7 @@ describe("porter-sandboxd images", function()
     local function refused(ref, says)
       local id = run({ image = ref }, small)
       small:wait(id, "failed")
-      local logs = logs_text(small.url, id)
+      local logs = logs_text(small, id)
       assert.matches("error: cannot use image", logs, 1, true)
       assert.matches(says, logs, 1, true)
       assert.is_nil(store_ls():find(ref, 1, true))
@@ -391,7 +380,7 @@ describe("porter-sandboxd images", function()
       local function started(ref)
         local id = run({ image = ref, command = { "sleep", "60" } }, small)
         small:wait(id, "running")
-        http.request { method = "DELETE", url = small.url .. "/v1/sandbox/" .. id }
+        small:terminate(id)
       end
       started(reg.host .. "/test/fill1:1")
       started(reg.host .. "/test/fill2:1") -- 82M of 96M now
@@ -399,7 +388,7 @@ describe("porter-sandboxd images", function()
       oci.push(oci.layout(work .. "/fill3/layout", { oci.busybox_layer(), l3 }, {}), reg.host .. "/test/fill3:1")
       local third = run({ image = reg.host .. "/test/fill3:1" }, small)
       small:wait(third, "failed")
-      assert.matches("what --image-space leaves", logs_text(small.url, third), 1, true)
+      assert.matches("what --image-space leaves", logs_text(small, third), 1, true)
       assert.is_nil(store_ls():find("fill3", 1, true))
       oci.run(helpers.build .. "/porter-sandboxd image --state-dir " .. sh(small.state_dir) .. " rm " .. reg.host .. "/test/fill1:1")
       started(reg.host .. "/test/fill3:1")
@@ -423,7 +412,7 @@ describe("porter-sandboxd images", function()
         srv:wait(id, "running")
         assert.equal(kind, sh_out(id, "cat /etc/origin"))
         assert.matches("docker.io/offline/" .. kind .. ":7", image_cmd("ls"), 1, true)
-        http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+        srv:terminate(id)
       end)
     end
 
@@ -439,13 +428,13 @@ describe("porter-sandboxd images", function()
       local live = run { image = "named" }
       srv:wait(live, "running")
       assert.has_error(function() image_cmd("rm named") end) -- a live sandbox runs it
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. live }
+      srv:terminate(live)
       image_cmd("rm named")
       assert.is_nil(image_cmd("ls"):find("library/named", 1, true))
       -- gone from the store: with --image-fallback none a sandbox of it fails, saying why
       local id = run { image = "named" }
       srv:wait(id, "failed")
-      assert.matches("cannot use image 'named'", logs_text(srv.url, id), 1, true)
+      assert.matches("cannot use image 'named'", logs_text(srv, id), 1, true)
     end)
   end)
 
@@ -458,7 +447,7 @@ describe("porter-sandboxd images", function()
 
   it("refuses references Docker would refuse, naming the field", function()
     for _, bad in ipairs { "", "UPPER/case", "a::b", "name@sha256:123", "x:" .. string.rep("t", 200), string.rep("n", 600) } do
-      local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = bad } }
+      local r = srv:request("POST", "/v1/sandbox/run", { image = bad })
       assert.equal(400, r.status, bad)
       assert.matches("'image'", r.json.message or r.body, 1, true)
     end
@@ -472,7 +461,7 @@ describe("porter-sandboxd images", function()
     it("falls back to the host image by default, with a warning that says why", function()
       local id = run({ image = "127.0.0.1:1/nowhere/image:1" }, fb)
       fb:wait(id, "running")
-      local logs = logs_text(fb.url, id)
+      local logs = logs_text(fb, id)
       assert.matches("warning: image '127.0.0.1:1/nowhere/image:1' could not be used (", logs, 1, true)
       assert.matches("running on the host image instead", logs, 1, true)
       assert.matches("connection refused", logs, 1, true)
@@ -483,7 +472,7 @@ describe("porter-sandboxd images", function()
     it("fails the sandbox instead with --image-fallback none", function()
       local id = run { image = "127.0.0.1:1/nowhere/image:1" }
       srv:wait(id, "failed")
-      assert.matches("error: cannot use image '127.0.0.1:1/nowhere/image:1': cannot fetch the image", logs_text(srv.url, id), 1, true)
+      assert.matches("error: cannot use image '127.0.0.1:1/nowhere/image:1': cannot fetch the image", logs_text(srv, id), 1, true)
     end)
   end)
 end)

@@ -1,7 +1,6 @@
 -- porter-sandboxd at the wire level: isolation, confinement of volume paths, auth, bad
 -- requests, restarts, process cleanup.
 local helpers = require("spec.helpers")
-local http = require("spec.support.http")
 
 describe("porter-sandboxd", function()
   local srv
@@ -28,7 +27,7 @@ describe("porter-sandboxd", function()
       helpers.process.sleep(0.05)
     end
     assert.equal("", left)
-    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.body
+    local logs = srv:get("/v1/sandbox/" .. id .. "/logs").body
     assert.matches("the exec's client went away before it ended: killed, with what it started", logs, 1, true)
     -- an exec whose client stays gets its answer as ever, background children and all
     assert.equal("done\n", exec(id, { "sh", "-c", "sleep 1 & echo done" }).stdout)
@@ -62,23 +61,22 @@ describe("porter-sandboxd", function()
     end)
 
     it("has no network when egress allows nothing", function()
-      local r0 = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run",
-                                body = '{"image":"host","egress":{"allowed_destinations":[]}}' }
+      local r0 = srv:request("POST", "/v1/sandbox/run", '{"image":"host","egress":{"allowed_destinations":[]}}')
       assert.equal(202, r0.status, r0.body)
       local nid = r0.json.id
       srv:wait(nid, "running")
       local r = exec(nid, { "sh", "-c", "cat /proc/net/dev | wc -l" })
       assert.equal("3", r.stdout:match("%d+")) -- two header lines and lo only
-      http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. nid }
+      srv:terminate(nid)
     end)
 
     it("leaves no process behind when terminated", function()
       local tid = run { image = "host", command = { "sh", "-c", "sleep 1000 & sleep 1001" } }
       srv:wait(tid, "running")
       exec(tid, { "sh", "-c", "sleep 1002 &" })
-      local r = http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. tid }
+      local r = srv:terminate(tid)
       assert.equal(204, r.status)
-      assert.equal("terminated", http.request { url = srv.url .. "/v1/sandbox/" .. tid }.json.phase)
+      assert.equal("terminated", srv:get("/v1/sandbox/" .. tid).json.phase)
       helpers.process.sleep(0.2)
       local ps = io.popen("env -u LD_PRELOAD ps -eo args | grep -c '^sleep 100[012]'"):read("l")
       assert.equal("0", ps)
@@ -88,38 +86,38 @@ describe("porter-sandboxd", function()
   describe("volume files", function()
     local vid, data
     setup(function()
-      vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = {} }.json.id
+      vid = srv:request("POST", "/v1/volume", {}).json.id
       data = srv:path(srv.state_dir .. "/volumes/" .. vid .. "/data")
     end)
 
     it("names are unique among live volumes and free again after deletion", function()
-      local create = function() return http.request { method = "POST", url = srv.url .. "/v1/volume", json = { name = "reuse" } } end
+      local create = function() return srv:request("POST", "/v1/volume", { name = "reuse" }) end
       local first = create()
       assert.equal(201, first.status)
       assert.equal("reuse", first.json.name)
       assert.same({}, first.json.attached_to)
       assert.equal(409, create().status)
-      assert.equal(204, http.request { method = "DELETE", url = srv.url .. "/v1/volume/" .. first.json.id }.status)
+      assert.equal(204, srv:request("DELETE", "/v1/volume/" .. first.json.id).status)
       local again = create()
       assert.equal(201, again.status)
       assert.are_not.equal(first.json.id, again.json.id)
-      assert.equal(404, http.request { url = srv.url .. "/v1/volume/" .. first.json.id }.status)
+      assert.equal(404, srv:get("/v1/volume/" .. first.json.id).status)
     end)
 
     it("refuse '..' and symlinks that leave the volume", function()
       os.execute(string.format("ln -s /etc %s/etc-link && ln -s /etc/hostname %s/host-file", data, data))
-      local base = srv.url .. "/v1/volume/" .. vid
-      assert.equal(400, http.request { url = base .. "/files/content?path=/../../state.db" }.status)
-      assert.equal(400, http.request { url = base .. "/files/content?path=/etc-link/passwd" }.status)
-      assert.equal(400, http.request { url = base .. "/files/content?path=/host-file" }.status)
-      assert.equal(400, http.request { method = "PUT", url = base .. "/files/content?path=/etc-link/evil", body = "x" }.status)
-      assert.equal(400, http.request { url = base .. "/files?path=/etc-link" }.status)
+      local base = "/v1/volume/" .. vid
+      assert.equal(400, srv:get(base .. "/files/content?path=/../../state.db").status)
+      assert.equal(400, srv:get(base .. "/files/content?path=/etc-link/passwd").status)
+      assert.equal(400, srv:get(base .. "/files/content?path=/host-file").status)
+      assert.equal(400, srv:request("PUT", base .. "/files/content?path=/etc-link/evil", "x").status)
+      assert.equal(400, srv:get(base .. "/files?path=/etc-link").status)
       assert.is_nil(io.open("/etc/evil", "r"))
     end)
 
     it("keep the old content when an upload is cut off", function()
-      local base = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/keep.txt"
-      assert.equal(204, http.request { method = "PUT", url = base, body = "old content" }.status)
+      local base = "/v1/volume/" .. vid .. "/files/content?path=/keep.txt"
+      assert.equal(204, srv:request("PUT", base, "old content").status)
       -- announce 1 MB, send a little, hang up
       local socket = require("socket")
       local host, port = srv.url:match("http://([%d%.]+):(%d+)")
@@ -127,33 +125,33 @@ describe("porter-sandboxd", function()
       c:send("PUT /v1/volume/" .. vid .. "/files/content?path=/keep.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\npartial")
       c:close()
       helpers.process.sleep(0.2)
-      assert.equal("old content", http.request { url = base }.body)
-      local listing = http.request { url = srv.url .. "/v1/volume/" .. vid .. "/files" }.json
+      assert.equal("old content", srv:get(base).body)
+      local listing = srv:get("/v1/volume/" .. vid .. "/files").json
       for _, e in ipairs(listing.entries) do assert.is_nil(e.name:match("^%.porter%-upload")) end
     end)
 
     it("list breadth-first within a budget, marking what was not read", function()
-      local base = srv.url .. "/v1/volume/" .. vid
+      local base = "/v1/volume/" .. vid
       os.execute(string.format("mkdir -p %s/big && cd %s/big && seq 1 1200 | xargs touch", data, data))
-      local listing = http.request { url = base .. "/files" }.json
+      local listing = srv:get(base .. "/files").json
       local big
       for _, e in ipairs(listing.entries) do if e.name == "big" then big = e end end
       assert.is_true(big.truncated)
       assert.is_nil(big.entries)
-      local direct = http.request { url = base .. "/files?path=big" }.json
+      local direct = srv:get(base .. "/files?path=big").json
       assert.equal("/big", direct.path)
       assert.is_true(direct.truncated)
       assert.equal(1000, #direct.entries)
     end)
 
     it("refuse to move onto an existing file, and need the parent", function()
-      local base = srv.url .. "/v1/volume/" .. vid
-      http.request { method = "PUT", url = base .. "/files/content?path=/m/a", body = "a" }
-      http.request { method = "PUT", url = base .. "/files/content?path=/m/b", body = "b" }
-      assert.equal(409, http.request { method = "POST", url = base .. "/files/move", json = { from = "/m/a", to = "/m/b" } }.status)
-      assert.equal(404, http.request { method = "POST", url = base .. "/files/move", json = { from = "/m/a", to = "/nope/a" } }.status)
-      assert.equal(404, http.request { method = "POST", url = base .. "/files/move", json = { from = "/m/zz", to = "/m/c" } }.status)
-      assert.equal("a", http.request { url = base .. "/files/content?path=/m/a" }.body)
+      local base = "/v1/volume/" .. vid
+      srv:request("PUT", base .. "/files/content?path=/m/a", "a")
+      srv:request("PUT", base .. "/files/content?path=/m/b", "b")
+      assert.equal(409, srv:request("POST", base .. "/files/move", { from = "/m/a", to = "/m/b" }).status)
+      assert.equal(404, srv:request("POST", base .. "/files/move", { from = "/m/a", to = "/nope/a" }).status)
+      assert.equal(404, srv:request("POST", base .. "/files/move", { from = "/m/zz", to = "/m/c" }).status)
+      assert.equal("a", srv:get(base .. "/files/content?path=/m/a").body)
     end)
   end)
 
@@ -206,23 +204,23 @@ describe("porter-sandboxd", function()
     exec(id, { "echo", "first" })
     helpers.process.sleep(0.05)
     exec(id, { "sh", "-c", "echo second; echo third" })
-    local all = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    local all = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
     assert.same({ "first", "second", "third" }, { all[1].line, all[2].line, all[3].line })
     assert.equal(all[2].exec_id, all[3].exec_id)
     assert.are_not.equal(all[1].exec_id, all[2].exec_id)
-    local since = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?since=" .. all[2].timestamp }.json.logs
+    local since = srv:get("/v1/sandbox/" .. id .. "/logs?since=" .. all[2].timestamp).json.logs
     assert.same({ "second", "third" }, { since[1].line, since[2].line })
     assert.equal(2, #since)
-    local last = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=2" }.json.logs
+    local last = srv:get("/v1/sandbox/" .. id .. "/logs?limit=2").json.logs
     assert.same({ "second", "third" }, { last[1].line, last[2].line })
     -- lines printed together are stored together: a limit may end inside what one burst printed
     exec(id, { "sh", "-c", "printf 'a\\n\\nb\\nc\\n'" })
-    local tail = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=3" }.json.logs
+    local tail = srv:get("/v1/sandbox/" .. id .. "/logs?limit=3").json.logs
     assert.same({ "", "b", "c" }, { tail[1].line, tail[2].line, tail[3].line })
     assert.equal(3, #tail)
-    local one = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=1" }.json.logs
+    local one = srv:get("/v1/sandbox/" .. id .. "/logs?limit=1").json.logs
     assert.same({ "c" }, { one[1].line, one[2] })
-    local many = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=1000" }.json.logs
+    local many = srv:get("/v1/sandbox/" .. id .. "/logs?limit=1000").json.logs
     assert.same({ "first", "second", "third", "a", "", "b", "c" }, (function()
       local t = {}
       for i, l in ipairs(many) do t[i] = l.line end
@@ -262,25 +260,25 @@ describe("porter-sandboxd", function()
       { "PATCH", "/v1/volume", nil, 405, "not allowed" },
     }
     for _, case in ipairs(cases) do
-      local r = http.request { method = case[1], url = srv.url .. case[2], body = case[3] }
+      local r = srv:request(case[1], case[2], case[3])
       assert.equal(case[4], r.status, case[2] .. " " .. tostring(r.body))
       assert.truthy(r.json and r.json.error and r.json.error:find(case[5], 1, true), case[2] .. ": " .. tostring(r.body))
     end
-    assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+    assert.equal(200, srv:get("/healthz").status)
   end)
 
   it("pages lists 50 at a time, newest first, and counts without gaps", function()
     local ids = {}
     for i = 1, 55 do ids[i] = run { image = "host", command = { "true" }, tags = { batch = "pages" } } end
-    local p1 = http.request { url = srv.url .. "/v1/sandbox?tag=batch%3Dpages" }.json
+    local p1 = srv:get("/v1/sandbox?tag=batch%3Dpages").json
     assert.equal(50, #p1.sandboxes)
     assert.equal(ids[55], p1.sandboxes[1].id)
     assert.same({ current_page = 1, total_pages = 2, has_next_page = true }, p1.pagination)
-    local p2 = http.request { url = srv.url .. "/v1/sandbox?tag=batch%3Dpages&page=2&include_filter_values=true" }.json
+    local p2 = srv:get("/v1/sandbox?tag=batch%3Dpages&page=2&include_filter_values=true").json
     assert.equal(5, #p2.sandboxes)
     assert.equal(ids[1], p2.sandboxes[5].id)
     assert.truthy(p2.filter_values.images)
-    local counts = http.request { url = srv.url .. "/v1/sandbox/counts?image=host&tag=batch%3Dpages" }.json
+    local counts = srv:get("/v1/sandbox/counts?image=host&tag=batch%3Dpages").json
     local total = 0
     for _, p in ipairs(counts.points) do total = total + p.count end
     assert.equal(55, total)
@@ -291,22 +289,22 @@ describe("porter-sandboxd", function()
     local id = run { image = "host", name = "survivor" }
     srv:wait(id, "running")
     exec(id, { "echo", "before restart" })
-    local vid = http.request { method = "POST", url = srv.url .. "/v1/volume", json = { name = "kept" } }.json.id
-    http.request { method = "PUT", url = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/f", body = "kept" }
+    local vid = srv:request("POST", "/v1/volume", { name = "kept" }).json.id
+    srv:request("PUT", "/v1/volume/" .. vid .. "/files/content?path=/f", "kept")
     srv:restart()
-    local st = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json
+    local st = srv:get("/v1/sandbox/" .. id).json
     assert.equal("failed", st.phase)
-    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    local logs = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
     assert.equal("before restart", logs[1].line)
     assert.matches("stopped while this sandbox was live", logs[#logs].line)
-    assert.equal("kept", http.request { url = srv.url .. "/v1/volume/" .. vid .. "/files/content?path=/f" }.body)
-    assert.equal(409, http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = { image = "i", name = "survivor" } }.status)
+    assert.equal("kept", srv:get("/v1/volume/" .. vid .. "/files/content?path=/f").body)
+    assert.equal(409, srv:request("POST", "/v1/sandbox/run", { image = "i", name = "survivor" }).status)
   end)
 
   it("reads the logs of a store from before log blocks, a row a line", function()
     local id = run { image = "host" }
     srv:wait(id, "running")
-    http.request { method = "DELETE", url = srv.url .. "/v1/sandbox/" .. id }
+    srv:terminate(id)
     srv:restart(function(state)
       local sql = "DROP TABLE log_blocks; CREATE TABLE logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, sandbox_id TEXT NOT NULL, " ..
                   "ts_ms INTEGER NOT NULL, line TEXT NOT NULL, level TEXT NOT NULL, exec_id TEXT NOT NULL DEFAULT ''); " ..
@@ -314,10 +312,10 @@ describe("porter-sandboxd", function()
                   "('" .. id .. "', 1700000000000, 'old one', 'info', ''), ('" .. id .. "', 1700000000001, 'old two', 'error', 'ex_1');"
       assert(os.execute("sqlite3 " .. helpers.process.shquote(state .. "/state.db") .. " " .. helpers.process.shquote(sql)))
     end)
-    local logs = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs" }.json.logs
+    local logs = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
     assert.same({ "old one", "info", "" }, { logs[1].line, logs[1].level, logs[1].exec_id })
     assert.same({ "old two", "error", "ex_1", "2023-11-14T22:13:20.001Z" }, { logs[2].line, logs[2].level, logs[2].exec_id, logs[2].timestamp })
-    local last = http.request { url = srv.url .. "/v1/sandbox/" .. id .. "/logs?limit=1" }.json.logs
+    local last = srv:get("/v1/sandbox/" .. id .. "/logs?limit=1").json.logs
     assert.equal("old two", last[#last].line)
   end)
 end)
@@ -325,10 +323,10 @@ end)
 describe("porter-sandboxd with an API key", function()
   it("refuses requests without it, but not health checks", function()
     local srv = helpers.sandboxd { api_key = "k1" }
-    assert.equal(401, http.request { url = srv.url .. "/v1/volume" }.status)
-    assert.equal(401, http.request { url = srv.url .. "/v1/volume", headers = { Authorization = "Bearer k2" } }.status)
-    assert.equal(200, http.request { url = srv.url .. "/v1/volume", headers = { Authorization = "Bearer k1" } }.status)
-    assert.equal(200, http.request { url = srv.url .. "/healthz" }.status)
+    assert.equal(401, srv:get("/v1/volume").status)
+    assert.equal(401, srv:request("GET", "/v1/volume", nil, { Authorization = "Bearer k2" }).status)
+    assert.equal(200, srv:request("GET", "/v1/volume", nil, { Authorization = "Bearer k1" }).status)
+    assert.equal(200, srv:get("/healthz").status)
     srv:stop()
   end)
 end)
@@ -355,7 +353,7 @@ describe("porter-sandboxd options and spec fields", function()
   end)
 
   local function run(spec)
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/run", json = spec }
+    local r = srv:request("POST", "/v1/sandbox/run", spec)
     assert.equal(202, r.status, r.body)
     return r.json.id
   end
@@ -363,16 +361,14 @@ describe("porter-sandboxd options and spec fields", function()
   it("runs a registered image on its own root", function()
     local id = run { image = "tiny" }
     srv:wait(id, "running")
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
-                             json = { command = { "sh", "-c", "read x < /marker; echo $x; test -e /usr/bin/apt && echo host" } } }
+    local r = srv:request("POST", "/v1/sandbox/" .. id .. "/exec", { command = { "sh", "-c", "read x < /marker; echo $x; test -e /usr/bin/apt && echo host" } })
     assert.equal("from-image\n", r.json.stdout)
   end)
 
   it("injects env groups, explicit env winning", function()
     local id = run { image = "host", env_groups = { "shared" }, env = { A = "explicit" } }
     srv:wait(id, "running")
-    local r = http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec",
-                             json = { command = { "sh", "-c", "echo $FROM_GROUP $A" } } }
+    local r = srv:request("POST", "/v1/sandbox/" .. id .. "/exec", { command = { "sh", "-c", "echo $FROM_GROUP $A" } })
     assert.equal("yes explicit\n", r.json.stdout)
   end)
 
@@ -381,7 +377,7 @@ describe("porter-sandboxd options and spec fields", function()
     srv:wait(id, "running")
     local phase
     for _ = 1, 100 do
-      phase = http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase
+      phase = srv:get("/v1/sandbox/" .. id).json.phase
       if phase ~= "running" then break end
       helpers.process.sleep(0.05)
     end
@@ -390,7 +386,7 @@ describe("porter-sandboxd options and spec fields", function()
 
   it("answers the host of an exposed port", function()
     local id = run { image = "host", networking = { { port = 8089 } } }
-    assert.equal("127.0.0.1:8089", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.host)
+    assert.equal("127.0.0.1:8089", srv:get("/v1/sandbox/" .. id).json.host)
   end)
 
   it("refuses a state dir another live server holds, leaving that server's sandboxes alone", function()
@@ -404,7 +400,7 @@ describe("porter-sandboxd options and spec fields", function()
     local err = helpers.process.read_all(second.stderr)
     helpers.process.stop(second)
     assert.matches("is in use by another porter-sandboxd (pid " .. srv.proc.pid .. ")", err, 1, true)
-    assert.equal("running", http.request { url = srv.url .. "/v1/sandbox/" .. id }.json.phase)
+    assert.equal("running", srv:get("/v1/sandbox/" .. id).json.phase)
   end)
 
   -- a server that must refuse to start: its stderr
@@ -437,7 +433,7 @@ describe("porter-sandboxd options and spec fields", function()
     local id = run { image = "host" }
     srv:wait(id, "running")
     local function exec(cmd)
-      return http.request { method = "POST", url = srv.url .. "/v1/sandbox/" .. id .. "/exec", json = { command = cmd } }.json
+      return srv:request("POST", "/v1/sandbox/" .. id .. "/exec", { command = cmd }).json
     end
     local missing = exec { "/no/such/command" }
     assert.equal(127, missing.exit_code)
@@ -449,29 +445,23 @@ describe("porter-sandboxd options and spec fields", function()
 end)
 
 describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function()
-  local function phase(url, id) return http.request { url = url .. "/v1/sandbox/" .. id }.json.phase end
-  local function run(url)
-    local r = http.request { method = "POST", url = url .. "/v1/sandbox/run", json = { image = "host", command = { "sleep", "300" } } }
-    assert.equal(202, r.status, r.body)
-    return r.json.id
-  end
-  local function terminate(url, id)
-    assert.equal(204, http.request { method = "DELETE", url = url .. "/v1/sandbox/" .. id }.status)
-  end
+  local function phase(srv, id) return srv:get("/v1/sandbox/" .. id).json.phase end
+  local function run(srv) return srv:run { image = "host", command = { "sleep", "300" } } end
+  local function terminate(srv, id) assert.equal(204, srv:terminate(id).status) end
   -- the phases of ids, as one string ("running running queued ...")
-  local function phases(url, ids)
+  local function phases(srv, ids)
     local out = {}
-    for i, id in ipairs(ids) do out[i] = phase(url, id) end
+    for i, id in ipairs(ids) do out[i] = phase(srv, id) end
     return table.concat(out, " ")
   end
   -- waits until the phases are want (and stay so for 0.3 s)
-  local function settle(url, ids, want)
+  local function settle(srv, ids, want)
     local got
     for _ = 1, 250 do
-      got = phases(url, ids)
+      got = phases(srv, ids)
       if got == want then
         helpers.process.sleep(0.3)
-        got = phases(url, ids)
+        got = phases(srv, ids)
         if got == want then return end
       end
       helpers.process.sleep(0.02)
@@ -482,24 +472,24 @@ describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function
   it("starts at most N at once; the rest wait in queued and start in order as room frees", function()
     local srv = helpers.sandboxd { args = { "--max-sandboxes", "3" } }
     local ids = {}
-    for i = 1, 6 do ids[i] = run(srv.url) end
-    settle(srv.url, ids, "running running running queued queued queued")
-    terminate(srv.url, ids[1])
-    settle(srv.url, ids, "terminated running running running queued queued")
+    for i = 1, 6 do ids[i] = run(srv) end
+    settle(srv, ids, "running running running queued queued queued")
+    terminate(srv, ids[1])
+    settle(srv, ids, "terminated running running running queued queued")
     -- a queued sandbox terminated never starts, and takes no one's turn
-    terminate(srv.url, ids[6])
-    settle(srv.url, ids, "terminated running running running queued terminated")
-    terminate(srv.url, ids[2])
-    settle(srv.url, ids, "terminated terminated running running running terminated")
+    terminate(srv, ids[6])
+    settle(srv, ids, "terminated running running running queued terminated")
+    terminate(srv, ids[2])
+    settle(srv, ids, "terminated terminated running running running terminated")
     srv:stop()
   end)
 
   it("keeps the running sandboxes' memory limits within --memory-commit", function()
     local srv = helpers.sandboxd { args = { "--memory-max", "64M", "--memory-commit", "128M" } }
-    local ids = { run(srv.url), run(srv.url), run(srv.url) }
-    settle(srv.url, ids, "running running queued")
-    terminate(srv.url, ids[2])
-    settle(srv.url, ids, "running terminated running")
+    local ids = { run(srv), run(srv), run(srv) }
+    settle(srv, ids, "running running queued")
+    terminate(srv, ids[2])
+    settle(srv, ids, "running terminated running")
     srv:stop()
   end)
 end)

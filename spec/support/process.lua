@@ -96,4 +96,19 @@ function M.wait_gone(text)
   return living
 end
 
+-- Polls fn every 20 ms until it returns a truthy value, which it returns. A state is waited
+-- for, never a time: the limit (60 s unless given) is only against a hang, and its error says
+-- what never came (with fn's last second value, if any).
+function M.eventually(fn, what, limit)
+  local deadline = os.time() + (limit or 60)
+  local last
+  repeat
+    local v, seen = fn()
+    if v then return v end
+    last = seen
+    sleep(0.02)
+  until os.time() > deadline
+  error("never " .. what .. (last ~= nil and (": " .. tostring(last)) or ""), 2)
+end
+
 return M

@@ -66,9 +66,12 @@ end
 -- ---- the wire-level steps server specs share (over spec.support.http, no SDK) ----
 local function http() return require("spec.support.http") end
 
--- A request to a path of the server: http.request's answer (status, body, json).
-function Server:request(method, path, json, headers)
-  return http().request { method = method, url = self.url .. path, json = json, headers = headers }
+-- A request to a path of the server: http.request's answer (status, body, json). payload: a
+-- table is sent as JSON, a string as the body itself.
+function Server:request(method, path, payload, headers)
+  local raw = type(payload) == "string"
+  return http().request { method = method, url = self.url .. path, json = not raw and payload or nil,
+                          body = raw and payload or nil, headers = headers }
 end
 function Server:get(path) return self:request("GET", path) end
 
@@ -81,11 +84,16 @@ end
 
 -- Polls until the sandbox has left queued and creating (and reached want, if given); its
 -- status. Waits for a state, never for a time: the limit is only against a hang.
+local ENDED = { succeeded = true, failed = true, terminated = true }
 function Server:wait(id, want, limit)
   local deadline = os.time() + (limit or 60)
   repeat
     local st = self:get("/v1/sandbox/" .. id).json
     if st and st.phase ~= "queued" and st.phase ~= "creating" and (not want or st.phase == want) then return st end
+    -- an end is for good: waiting on for another phase would only hide why
+    if st and ENDED[st.phase] then
+      error(("sandbox %s is %s, not %s: %s"):format(id, st.phase, want, self:logs_text(id)), 2)
+    end
     process.sleep(0.02)
   until os.time() > deadline
   error("sandbox " .. id .. " never reached " .. tostring(want or "a phase past creating"), 2)
