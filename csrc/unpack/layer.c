@@ -73,7 +73,11 @@ static int ensure_parents(unpack_ctx *c, char *path) {
   int known = covers(path, c->verified);
   *last = '/';
   if (known) return 0;
-  for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+  /* below the directory checked last (a deep tree comes parent first): only the components
+   * past it, or a tree N deep would cost N walks of up to N components each */
+  size_t vn = strlen(c->verified);
+  char *from = vn && !strncmp(path, c->verified, vn) && path[vn] == '/' ? path + vn : path;
+  for (char *p = strchr(from, '/'); p; p = strchr(p + 1, '/')) {
     *p = '\0';
     struct stat st;
     int rc = 0;

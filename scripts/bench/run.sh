@@ -63,6 +63,8 @@ echo "== vol:stream of 1 GiB beside curl from the same server, median of 3"
 PORTER_BUILD="$PWD/$B" lua5.4 scripts/bench/stream.lua 3
 echo "== porter-sandboxd images, median of $ROUNDS (pulls) and $((ROUNDS * 4)) (starts)"
 lua5.4 scripts/bench/images.lua "$B" "$ROUNDS"
+echo "== restoring a snapshot's tree 1,500 directories deep beside GNU tar -x, median of 3"
+sh scripts/bench/deep.sh "$B" 3
 
 echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs, /healthz meanwhile"
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 200 50 | awk '{ printf "%-20s : %s\n", $1, $2 }'
