@@ -2,6 +2,8 @@
  *
  *   --parent PID            our parent must be PID (porter-sandboxd); we die with it
  *   --status-fd N           "pid P" once the sandbox's init exists, then "ready" or "error MSG"
+ *   --nofile N              the sandbox's RLIMIT_NOFILE, set first (the server raises its own
+ *                           far above, for the pipes of thousands of sandboxes)
  *   --uidmap BASE COUNT     uids and gids 0..COUNT-1 of the sandbox are BASE.. on the host
  *   --idmap-from STORE      the image's root and the volumes are owned by STORE.. on disk (the
  *                           server's store): they are mounted idmapped, STORE+k shown as BASE+k,
@@ -62,6 +64,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -82,6 +85,7 @@ typedef struct opts {
   const char *lower, *upper, *work, *mnt, *tmp, *hostname, *cwd, *scratch, *scratch_size;
   seed seed_tmp, seed_root;
   int host_root, idle, prestart;
+  unsigned long nofile;     /* LF_NOFILE, or 0: as inherited */
   int env_fd;               /* LF_ENV_FD, or 0: a warm launcher's environment comes on fd 4 */
   int slirp, proxy_port, allow_private;
   char *allow[256];
@@ -126,6 +130,8 @@ static int parse(int argc, char **argv, opts *o) {
       o->allow_private = 1;
     } else if (!strcmp(a, LF_FORWARD)) {
       NEED(1) o->forward_port = atoi(argv[++i]);
+    } else if (!strcmp(a, LF_NOFILE)) {
+      NEED(1) o->nofile = strtoul(argv[++i], NULL, 10);
     } else if (!strcmp(a, LF_PARENT)) {
       NEED(1) o->parent = (pid_t)atoi(argv[++i]);
     } else if (!strcmp(a, LF_STATUS_FD)) {
@@ -534,6 +540,9 @@ int launch_main(int argc, char **argv) {
   args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (o.parent && getppid() != o.parent) return EXIT_SETUP; /* the server is already gone */
+  struct rlimit nofile = {o.nofile, o.nofile};
+  if (o.nofile && setrlimit(RLIMIT_NOFILE, &nofile) != 0)
+    return report("cannot set the sandbox's limit on open files: %s", strerror(errno)), EXIT_SETUP;
   if (o.env_fd && read_late(&o, o.env_fd) != 0) return EXIT_SETUP;
   if (o.prestart) {
     /* the slow parts, done before any sandbox asks: a v1 cgroup join waits out an RCU grace

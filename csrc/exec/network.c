@@ -96,14 +96,22 @@ static int spawn_slirp(void) {
   return ready[0];
 }
 
+/* Waits for slirp4netns to say it is up, or to end (its end of the pipe closes): a state, not a
+ * time. A machine making thousands of network namespaces at once (each takes the kernel's rtnl
+ * lock, as their teardown does) can take many seconds to give it its device, and a sandbox that
+ * starts late beats one that fails; the bound is only against a slirp4netns that hangs. */
+#define SLIRP_UP_LIMIT_S 120
 int net_slirp_ready(int ready) {
   struct pollfd p = {ready, POLLIN, 0};
   char b;
-  int polled = poll(&p, 1, 10000);
+  int polled;
+  while ((polled = poll(&p, 1, SLIRP_UP_LIMIT_S * 1000)) < 0 && errno == EINTR) {
+  }
   ssize_t got = polled == 1 ? read(ready, &b, 1) : -1;
   close(ready);
   if (got == 1) return 0;
-  return report(polled == 0 ? "slirp4netns was not up after 10 s" : "slirp4netns exited before it was up"), -1;
+  if (polled == 0) return report("slirp4netns was not up after %d s", SLIRP_UP_LIMIT_S), -1;
+  return report("slirp4netns exited before it was up"), -1;
 }
 
 /* What the egress proxy, the resolver and the port forward become once they hold their sockets: a

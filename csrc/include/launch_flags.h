@@ -9,6 +9,7 @@
 #define LF_PRESTART "--prestart"         /* the rest comes later, on fd 4 */
 #define LF_PARENT "--parent"             /* PID */
 #define LF_STATUS_FD "--status-fd"       /* N */
+#define LF_NOFILE "--nofile"             /* N: the sandbox's RLIMIT_NOFILE (soft and hard) */
 #define LF_SLIRP "--slirp"
 #define LF_ALLOW_PRIVATE "--allow-private"
 #define LF_EGRESS_PROXY "--egress-proxy" /* PORT */

@@ -323,6 +323,41 @@ static int open_state(const char *state) {
   return 0;
 }
 
+/* Each live sandbox holds two descriptors (its output pipes), one starting ten (at most 64 start
+ * at once: runtime.c's STARTING_MAX), and each connection one: a soft limit of 1024 would cap
+ * us near 400 sandboxes. The limits are raised (root with CAP_SYS_RESOURCE may raise the hard one too) to what --max-sandboxes and the
+ * connections need; where they cannot be, --max-sandboxes is lowered to what fits, and said, so
+ * that a sandbox past it waits in queued instead of failing for want of a pipe. Sandboxes keep
+ * the limit the server was started with (the launcher sets it back: LF_NOFILE). */
+static void open_files(void) {
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return;
+  cfg.sandbox_nofile = nofile.rlim_max == RLIM_INFINITY ? 1048576 : (unsigned long)nofile.rlim_max;
+  rlim_t want = (rlim_t)cfg.max_sandboxes * 2 + MAX_CONNECTIONS + 1024, cap = 1048576;
+  FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+  unsigned long nr_open;
+  if (f && fscanf(f, "%lu", &nr_open) == 1) cap = nr_open;
+  if (f) fclose(f);
+  if (want > cap) want = cap;
+  struct rlimit up = {want, want};
+  if (nofile.rlim_max == RLIM_INFINITY || want <= nofile.rlim_max || setrlimit(RLIMIT_NOFILE, &up) != 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  rlim_t have = nofile.rlim_cur;
+  cfg.max_connections = MAX_CONNECTIONS;
+  if (have >= want) return;
+  cfg.max_connections = have / 4 < MAX_CONNECTIONS ? (unsigned)(have / 4) : MAX_CONNECTIONS;
+  unsigned long fit = have > cfg.max_connections + 1024 + 2 ? (unsigned long)(have - cfg.max_connections - 1024) / 2 : 1;
+  if (fit < cfg.max_sandboxes) {
+    fprintf(stderr, "porter-sandboxd: %lu open files allowed (and no raising the hard limit here): at most %lu sandboxes run "
+            "at once, not %lu, and %u connections; more wait in queued (raise it with ulimit -Hn, or give CAP_SYS_RESOURCE)\n",
+            (unsigned long)have, fit, cfg.max_sandboxes, cfg.max_connections);
+    cfg.max_sandboxes = fit;
+  }
+}
+
 int main(int argc, char **argv) {
   char state[4096] = "";
   default_state_dir(state, sizeof state);
@@ -406,12 +441,7 @@ int main(int argc, char **argv) {
     db_close();
     return 1;
   }
-  /* each live sandbox holds descriptors (its output pipes); 1024 would cap us near 500 */
-  struct rlimit nofile;
-  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-    nofile.rlim_cur = nofile.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &nofile);
-  }
+  open_files();
 
   int bound;
   if (http_serve(host, port, &bound) != 0) {

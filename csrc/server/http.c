@@ -254,7 +254,7 @@ int http_serve(const char *host, int port, int *bound_port) {
       /* a thread per connection, so that a long exec blocks nobody: slow clients then cost a
        * thread each, so room for thousands (a stack of 512 KiB each, mostly never touched),
        * and a connection idle for a minute is closed */
-      MHD_OPTION_CONNECTION_LIMIT, 8000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+      MHD_OPTION_CONNECTION_LIMIT, cfg.max_connections ? cfg.max_connections : MAX_CONNECTIONS, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
       MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_CONNECTION_TIMEOUT, 60u,
       /* room for long query strings (a hundred tag filters), which MHD would otherwise drop */
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);

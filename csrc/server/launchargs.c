@@ -47,6 +47,7 @@ void launch_early_args(argv_buf *a, const launch_early *e) {
   if (e->prestart) argv_add(a, LF_PRESTART);
   argv_add(a, LF_PARENT), argv_addf(a, "%lu", (unsigned long)getpid());
   argv_add(a, LF_STATUS_FD), argv_add(a, "3");
+  if (cfg.sandbox_nofile) argv_add(a, LF_NOFILE), argv_addf(a, "%lu", cfg.sandbox_nofile);
   if (e->network) argv_add(a, LF_SLIRP);
   if (e->network && cfg.allow_private_egress) argv_add(a, LF_ALLOW_PRIVATE);
   if (e->proxy_port) argv_add(a, LF_EGRESS_PROXY), argv_addf(a, "%lu", (unsigned long)e->proxy_port);

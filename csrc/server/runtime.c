@@ -421,6 +421,29 @@ static void ended(void *ctx, int code) {
   retire(s);
 }
 
+/* Launchers being set up at once. A create answers at once and its sandbox starts behind it, so
+ * a client can ask for thousands in a second; each one starting holds ten descriptors (its
+ * pipes, before the launcher has its ends) and makes a network namespace, which the kernel makes
+ * one at a time anyway. Past this many, a sandbox waits in creating for its turn. */
+#define STARTING_MAX 64
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_free = PTHREAD_COND_INITIALIZER;
+static int starting;
+
+static void gate_enter(void) {
+  pthread_mutex_lock(&gate_lock);
+  while (starting >= STARTING_MAX) pthread_cond_wait(&gate_free, &gate_lock);
+  starting++;
+  pthread_mutex_unlock(&gate_lock);
+}
+
+static void gate_leave(void) {
+  pthread_mutex_lock(&gate_lock);
+  starting--;
+  pthread_cond_signal(&gate_free);
+  pthread_mutex_unlock(&gate_lock);
+}
+
 static void *launcher(void *arg) {
   sandbox_rt *s = arg;
   if (admit(s) != 0) {
@@ -430,12 +453,16 @@ static void *launcher(void *arg) {
   sandbox_set_phase(s->id, "creating", 0, 0, 0);
   char why[1024] = "";
   launched l;
-  if (prepare(s, &s->img, why, sizeof why) == 0 && start_launcher(s, &s->img, &l, why, sizeof why) == 0) {
+  int prepared = prepare(s, &s->img, why, sizeof why) == 0; /* a pull may take minutes: not behind the gate */
+  if (prepared) gate_enter();
+  if (prepared && start_launcher(s, &s->img, &l, why, sizeof why) == 0) {
     await_ready(s, &l, why, sizeof why);
+    gate_leave();
     /* from here the sandbox costs no thread: the supervisor calls ended */
     if (supervise_watch(s->id, l.pid, l.out, l.err, ended, s) != 0) ended(s, proc_wait(l.pid));
     return NULL;
   }
+  if (prepared) gate_leave();
   if (why[0]) log_s(s->id, "error", why);
   sandbox_set_phase(s->id, s->terminating ? "terminated" : "failed", 0, 0, 0);
   retire(s);

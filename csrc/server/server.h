@@ -19,6 +19,8 @@ typedef struct named_path {
   char *name, *path;
 } named_path;
 
+#define MAX_CONNECTIONS 8000u /* open at once, each with a thread of its own (http.c) */
+
 typedef struct srv_config {
   char *state_dir;
   char *image_dir;                   /* the image store (images.c) */
@@ -46,6 +48,9 @@ typedef struct srv_config {
   unsigned long long volume_space;   /* bytes the live volumes' filesystems may add up to */
   unsigned long long image_space;    /* bytes all unpacked images together may take */
   unsigned long max_sandboxes;       /* running at once (admit.c) */
+  unsigned max_connections;          /* open at once (http.c): MAX_CONNECTIONS unless files are short */
+  unsigned long sandbox_nofile;      /* RLIMIT_NOFILE of a sandbox's processes: the server's own,
+                                      * as it was before it raised it for their pipes */
   unsigned long long memory_commit;  /* their --memory-max together */
   unsigned long long image_max_size; /* bytes one image may unpack to */
   int allow_private_egress;          /* sandboxes may reach private ranges (10/8, ...) */

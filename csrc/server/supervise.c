@@ -1,7 +1,12 @@
 /* The live sandboxes' launchers, watched from one thread: an epoll loop over each launcher's
- * stdout and stderr (the workload's output, logged line by line) and a pidfd that says when it
- * ended. A live sandbox costs no thread of ours, only three descriptors and a few bytes; the
- * threads that start a sandbox and that clean up after one last as long as that takes.
+ * stdout and stderr (the workload's output, logged line by line). A sandbox has ended once both
+ * are over: their write ends are held by the launcher, its pid 1 and the workload's processes,
+ * all in the sandbox's pid namespace (which dies with pid 1, and pid 1 with the launcher), and
+ * by nothing else (its helpers have /dev/null for output), so the end of both is the end of all
+ * of them; the launcher is then waited for. A live sandbox costs no thread of ours, only two
+ * descriptors and a few bytes (a pidfd each would have been a third: 5000 sandboxes would not
+ * fit in a hard limit of 20000 open files); the threads that start a sandbox and that clean up
+ * after one last as long as that takes.
  *
  * The loop also spawns every launcher: the kernel sends a child's parent-death signal when the
  * thread that made it ends (prctl(2)), and a launcher must outlive the thread that started its
@@ -14,7 +19,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "logs.h"
@@ -24,23 +28,22 @@
 /* A read's worth of output: a line longer than this is logged in pieces of this size. */
 #define CHUNK 65536
 
-enum { OUT, ERR, PID };
+enum { OUT, ERR };
 
 typedef struct watch watch;
 typedef struct slot {
   watch *w;
-  int kind; /* OUT, ERR or PID */
+  int kind; /* OUT or ERR */
 } slot;
 
 struct watch {
   char id[40];
   pid_t pid;
-  int fd[3];          /* stdout, stderr, the pidfd; -1 once done with */
+  int fd[2];          /* stdout, stderr; -1 once over */
   char *part[2];      /* a line in the making, until its newline comes */
   size_t npart[2];
-  int code;           /* the launcher's exit code, once reaped; -2 before */
   int finished;
-  slot slots[3];
+  slot slots[2];
   supervise_end end;
   void *ctx;
   watch *next; /* in the list of arrivals, then of those done in a batch */
@@ -102,30 +105,9 @@ static int pump(watch *w, int i) {
   return 0;
 }
 
-/* The launcher ended: what it and the workload wrote before is in the pipes, and is logged; a
- * stray that kept a pipe open cannot keep the sandbox from ending. */
-static void reap(watch *w) {
-  int st;
-  pid_t r;
-  while ((r = waitpid(w->pid, &st, WNOHANG)) < 0 && errno == EINTR) {
-  }
-  if (r == 0) return; /* not yet (a pidfd is readable only once it has ended, but be sure) */
-  w->code = r < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  for (int i = OUT; i <= ERR; i++) {
-    while (w->fd[i] >= 0 && pump(w, i) == 0) {
-    }
-    if (w->fd[i] < 0) continue;
-    if (w->npart[i]) log_text(w->id, i == OUT ? "info" : "error", w->part[i], w->npart[i], CHUNK, 1);
-    free(w->part[i]);
-    w->part[i] = NULL, w->npart[i] = 0;
-    forget(w, i);
-  }
-  forget(w, PID);
-}
-
 static void *ending(void *arg) {
   watch *w = arg;
-  int code = w->code == -2 ? proc_wait(w->pid) : w->code; /* no pidfd: waited for here */
+  int code = proc_wait(w->pid); /* it has closed its output: it is ending, if not gone */
   w->end(w->ctx, code);
   free(w);
   return NULL;
@@ -146,14 +128,14 @@ static void finish(watch *w) {
 
 /* A new watch into the epoll set; the loop's alone from here on. */
 static void arm(watch *w, watch **done) {
-  for (int k = OUT; k <= PID; k++) {
+  for (int k = OUT; k <= ERR; k++) {
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = &w->slots[k]};
     if (w->fd[k] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, w->fd[k], &e) != 0) {
       close(w->fd[k]); /* out of memory: this stream's output is lost, not the sandbox */
       w->fd[k] = -1;
     }
   }
-  if (w->fd[OUT] < 0 && w->fd[ERR] < 0 && w->fd[PID] < 0) {
+  if (w->fd[OUT] < 0 && w->fd[ERR] < 0) {
     w->finished = 1;
     w->next = *done;
     *done = w;
@@ -199,9 +181,8 @@ static void *loop(void *arg) {
       }
       watch *w = s->w;
       if (w->fd[s->kind] < 0) continue; /* already done with, earlier in this batch */
-      if (s->kind == PID) reap(w);
-      else pump(w, s->kind);
-      int over = w->fd[OUT] < 0 && w->fd[ERR] < 0 && w->fd[PID] < 0;
+      pump(w, s->kind);
+      int over = w->fd[OUT] < 0 && w->fd[ERR] < 0;
       if (over && !w->finished) {
         w->finished = 1; /* freed after the batch: a later event of it may still be in ev */
         w->next = done;
@@ -258,14 +239,12 @@ int supervise_watch(const char *id, pid_t pid, int out, int err, supervise_end e
     return -1;
   }
   snprintf(w->id, sizeof w->id, "%s", id);
-  w->pid = pid, w->end = end, w->ctx = ctx, w->code = -2;
+  w->pid = pid, w->end = end, w->ctx = ctx;
   w->fd[OUT] = out, w->fd[ERR] = err;
-  /* a pidfd that cannot be had (descriptors run out): the ending thread waits instead */
-  w->fd[PID] = pidfd_open(pid, 0);
   /* room for a burst: a workload printing fast runs ahead of the store by this much, rather
    * than by the 64 KiB a pipe has; the kernel takes the pages only as they fill */
   fcntl(out, F_SETPIPE_SZ, 1 << 20), fcntl(err, F_SETPIPE_SZ, 1 << 20);
-  for (int k = OUT; k <= PID; k++) w->slots[k] = (slot){w, k};
+  for (int k = OUT; k <= ERR; k++) w->slots[k] = (slot){w, k};
   for (int k = OUT; k <= ERR; k++) fcntl(w->fd[k], F_SETFL, fcntl(w->fd[k], F_GETFL) | O_NONBLOCK);
   pthread_mutex_lock(&lock);
   watching++;

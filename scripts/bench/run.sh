@@ -68,7 +68,7 @@ sh scripts/bench/deep.sh "$B" 3
 
 echo "== porter-sandboxd under load: 200 live sandboxes, 50 concurrent 2 s execs, /healthz meanwhile"
 lua5.4 scripts/bench/load.lua "$(cat "$tmp/sdurl")" 200 50 | awk '{ printf "%-20s : %s\n", $1, $2 }'
-MANY="${MANY:-4000}"
+MANY="${MANY:-5000}"
 echo "== porter-sandboxd: $MANY idle sandboxes alive at once: host memory each, threads, /healthz, create-to-running beside 10 live"
 # a server of its own (room for MANY and the one measured beside them): more than 4094 sandboxes
 # need a uid range above 2^31 (--sandbox-uids)

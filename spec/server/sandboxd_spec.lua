@@ -484,6 +484,40 @@ describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function
     srv:stop()
   end)
 
+  it("gives a sandbox the open-file limit the server was started with, whatever it raised its own to", function()
+    local ours = tonumber(helpers.process.capture("sh -c 'ulimit -Hn'"):match("%d+"))
+    local srv = helpers.sandboxd { args = { "--max-sandboxes", "4000" } }
+    finally(function() srv:stop() end)
+    local soft, hard = helpers.process.read_all("/proc/" .. srv.proc.pid .. "/limits"):match("Max open files%s+(%d+)%s+(%d+)")
+    assert.equal(soft, hard)
+    assert.is_true(tonumber(soft) >= ours)
+    -- cold and pooled sandboxes alike
+    for _, spec in ipairs { { image = "host", command = { "sleep", "300" } },
+                            { image = "host", command = { "sleep", "300" }, egress = { allowed_destinations = { "198.51.100.1" } } } } do
+      local id = srv:run(spec)
+      srv:wait(id, "running")
+      assert.equal(("%d %d\n"):format(ours, ours), srv:exec(id, { "sh", "-c", "echo $(ulimit -Sn) $(ulimit -Hn)" }).stdout)
+    end
+  end)
+
+  it("runs no more sandboxes than its open files allow, and says so, where it may not raise the limit", function()
+    -- a hard limit of 4096 and no CAP_SYS_RESOURCE to raise it: room for 1024 connections and
+    -- 1024 sandboxes of two pipes each, not 8192 (which would fail to start for want of a pipe)
+    local srv = helpers.sandboxd { args = { "--max-sandboxes", "8192", "--sandbox-uids", "2147483648" },
+                                   wrap = function(argv)
+                                     return { "sh", "-c", 'ulimit -n 4096 && exec setpriv --bounding-set -sys_resource "$@"', "sh",
+                                              table.unpack(argv) }
+                                   end }
+    finally(function() srv:stop() end)
+    local err = helpers.process.read_all(srv.proc.stderr)
+    assert.matches("4096 open files allowed (and no raising the hard limit here): at most 1024 sandboxes run at once, not 8192, " ..
+                   "and 1024 connections", err, 1, true)
+    assert.matches("Max open files%s+4096%s+4096", helpers.process.read_all("/proc/" .. srv.proc.pid .. "/limits"))
+    local id = srv:run { image = "host", command = { "sleep", "300" } }
+    srv:wait(id, "running")
+    assert.equal("4096 4096\n", srv:exec(id, { "sh", "-c", "echo $(ulimit -Sn) $(ulimit -Hn)" }).stdout)
+  end)
+
   it("keeps the running sandboxes' memory limits within --memory-commit", function()
     local srv = helpers.sandboxd { args = { "--memory-max", "64M", "--memory-commit", "128M" } }
     local ids = { run(srv), run(srv), run(srv) }
