@@ -3,12 +3,14 @@
  * hybrid layout). The launcher joins it before it clones the sandbox, and each exec before it
  * forks, so every process of the sandbox is counted, and can be found and killed.
  *
- * Each server keeps its sandboxes' cgroups under one of its own, porter-sandboxd/srv-PID-START
- * (START: the kernel's start time of that pid, so a reused pid is not mistaken for it). The
+ * Each server keeps its sandboxes' cgroups under one of its own, porter-sandboxd/srv-NS-PID-START
+ * (NS: its pid namespace, for a pid means something only there; START: the kernel's start time
+ * of that pid, so a reused pid is not mistaken for it). The
  * kernel never removes a cgroup by itself, and an empty v1 memory cgroup still holds ~0.8 MB of
  * kernel memory: whatever a server could not remove (it was killed, or stopped with more
  * sandboxes than it could wait for) is removed by the next server to start on the machine,
- * whatever its state dir, once the pid that made it is gone. */
+ * whatever its state dir, once the pid that made it is gone (a server in another pid namespace
+ * leaves those of its own namespace alone). */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -26,7 +28,13 @@ static const char *const V1[] = {"pids", "memory", "cpu"};
 
 static int unified(void) { return access(ROOT "/cgroup.controllers", F_OK) == 0; }
 
-static char own[64] = "srv-unknown"; /* this server's directory under porter-sandboxd */
+static char own[96] = "srv-unknown"; /* this server's directory under porter-sandboxd */
+static unsigned long own_ns;         /* the inode of its pid namespace */
+
+static unsigned long pid_ns(void) {
+  struct stat st;
+  return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
 
 /* The kernel's start time of a pid (clock ticks since boot), 0 if it is gone or has ended (a
  * zombie that its parent has not reaped yet). */
@@ -167,10 +175,12 @@ static void sweep(const char *top) {
   char path[1100];
   while (d && (e = readdir(d))) {
     long pid;
+    unsigned long ns;
     unsigned long long t;
+    int end = 0;
     if (e->d_type != DT_DIR || pathf(path, sizeof path, "%s/%s", top, e->d_name) != 0) continue;
-    if (sscanf(e->d_name, "srv-%ld-%llu", &pid, &t) == 2) {
-      if (strcmp(e->d_name, own) != 0 && start_time(pid) != t) remove_tree(path);
+    if (sscanf(e->d_name, "srv-%lu-%ld-%llu%n", &ns, &pid, &t, &end) == 3 && !e->d_name[end]) {
+      if (ns == own_ns && strcmp(e->d_name, own) != 0 && start_time(pid) != t) remove_tree(path);
     } else if (!strncmp(e->d_name, "sb_", 3) || !strncmp(e->d_name, "warm-", 5)) {
       rmdir(path);
     }
@@ -179,7 +189,8 @@ static void sweep(const char *top) {
 }
 
 void cgroup_init(void) {
-  snprintf(own, sizeof own, "srv-%ld-%llu", (long)getpid(), start_time(getpid()));
+  own_ns = pid_ns();
+  snprintf(own, sizeof own, "srv-%lu-%ld-%llu", own_ns, (long)getpid(), start_time(getpid()));
   char t[3][512], mine[600];
   int n = tops(t);
   if (unified()) /* the controllers must be on for our subtree, which needs them on at the root */

@@ -240,7 +240,7 @@ describe("porter-sandboxd hardening", function()
     -- the processes this server's sandboxes and warm launchers are made of, other than zombies:
     -- its launchers (and their forks) by the --parent they were given, the rest by their
     -- cgroups (all of them under the server's own, named for its pid; nothing else is in them)
-    local mine = { ["/srv%-" .. other.proc.pid .. "%-"] = true }
+    local mine = { ["/srv%-%d+%-" .. other.proc.pid .. "%-"] = true }
     for _, id in ipairs(ids) do mine[id] = true end
     local function ours()
       local left = {}

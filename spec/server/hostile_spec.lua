@@ -637,9 +637,19 @@ describe("porter-sandboxd against hostile code", function()
       -- the dead server's cgroups are left (the kernel never removes one) until the next server
       -- on the machine starts, whatever its state dir: an empty memory cgroup still holds kernel memory
       assert.truthy(io.open(dead[1] .. "/" .. id .. "/cgroup.procs", "r"), "the killed server's cgroups outlive it")
+      -- beside it, one of a server whose pid now names another process (this spec's), and one of
+      -- a server in another pid namespace, where its pid means something else
+      local top = dead[1]:match("^(.*)/[^/]+$")
+      local ns = tonumber(oci.run("stat -L -c %i /proc/self/ns/pid"):match("%d+"))
+      local reused = ("%s/srv-%d-%d-1"):format(top, ns, tonumber(oci.run("echo $PPID"):match("%d+")))
+      local foreign = ("%s/srv-%d-%d-1"):format(top, ns + 1, other.proc.pid)
+      oci.run("mkdir " .. sh(reused) .. " " .. sh(foreign))
+      finally(function() os.execute("rmdir " .. sh(foreign) .. " " .. sh(reused) .. " 2>/dev/null") end)
       local next_one = helpers.sandboxd()
       next_one:stop()
       for _, d in ipairs(dead) do assert.is_nil(io.open(d .. "/cgroup.procs", "r"), d) end
+      assert.is_nil(io.open(reused .. "/cgroup.procs", "r"), reused)
+      assert.truthy(io.open(foreign .. "/cgroup.procs", "r"), "another pid namespace's server's cgroups are its own")
       -- the volume's files are still there for the next server
       other:restart()
       assert.equal("kept\n", other:get("/v1/volume/" .. v .. "/files/content?path=/f").body)

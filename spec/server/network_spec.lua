@@ -124,7 +124,7 @@ describe("the sandbox network", function()
         gp = gp and gp:read("a"):match("^%d+ %b() %a (%d+)")
         if tonumber(gp) == srv.proc.pid then
           local cg = io.open("/proc/" .. pid .. "/cgroup"):read("a")
-          assert.matches("porter%-sandboxd/srv%-" .. srv.proc.pid .. "%-%d+/[%w_-]+\n", cg)
+          assert.matches("porter%-sandboxd/srv%-%d+%-" .. srv.proc.pid .. "%-%d+/[%w_-]+\n", cg)
           if not table.concat(pids, " "):find(pid, 1, true) then pids[#pids + 1] = pid end
         end
       end

@@ -48,7 +48,7 @@ end
 function Server:cgroup_dir(controller)
   local top = io.open("/sys/fs/cgroup/cgroup.controllers", "r") and "/sys/fs/cgroup/porter-sandboxd"
               or "/sys/fs/cgroup/" .. (controller or "pids") .. "/porter-sandboxd"
-  local ls = io.popen("ls -d " .. top .. "/srv-" .. self.proc.pid .. "-* 2>/dev/null")
+  local ls = io.popen("ls -d " .. top .. "/srv-*-" .. self.proc.pid .. "-* 2>/dev/null")
   local dir = ls:read("l")
   ls:close()
   return assert(dir, "porter-sandboxd pid " .. self.proc.pid .. " has no cgroup directory under " .. top)
