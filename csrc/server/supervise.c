@@ -25,8 +25,11 @@
 #include "proc.h"
 #include "supervise.h"
 
-/* A read's worth of output: a line longer than this is logged in pieces of this size. */
+/* A line longer than this is logged in pieces of this size. */
 #define CHUNK 65536
+/* A read's worth: what a burst left in the pipe (it holds 1 MiB) comes in one read and one
+ * transaction, not sixteen */
+#define READ_MAX (1 << 20)
 
 enum { OUT, ERR };
 
@@ -65,7 +68,7 @@ static pthread_cond_t spawned = PTHREAD_COND_INITIALIZER;
 static spawn_req *requests;
 static watch *arrivals; /* watched once the loop has them in its epoll set */
 static int watching;
-static char buf[CHUNK]; /* the loop's alone */
+static char buf[READ_MAX]; /* the loop's alone */
 
 static void forget(watch *w, int kind) {
   if (w->fd[kind] < 0) return;
@@ -80,7 +83,7 @@ static int pump(watch *w, int i) {
   static const char *level[2] = {"info", "error"};
   size_t have = w->npart[i];
   if (have) memcpy(buf, w->part[i], have);
-  ssize_t r = read(w->fd[i], buf + have, CHUNK - have);
+  ssize_t r = read(w->fd[i], buf + have, READ_MAX - have);
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) return 2;
   free(w->part[i]);
   w->part[i] = NULL, w->npart[i] = 0;

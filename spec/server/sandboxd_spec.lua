@@ -155,6 +155,22 @@ describe("porter-sandboxd", function()
     end)
   end)
 
+  it("logs a line longer than 64 KiB in pieces of 64 KiB, whole and in order, among the lines around it", function()
+    -- 200,000 bytes of one line (read in one go from the pipe), then a short one
+    local id = srv:run { image = "host", command = { "sh", "-c", "echo before; head -c 200000 /dev/zero | tr '\\0' x; echo; echo after" } }
+    srv:wait(id, "succeeded")
+    local lines = {}
+    for _, l in ipairs(srv:get("/v1/sandbox/" .. id .. "/logs").json.logs) do
+      if l.exec_id == "" and l.level == "info" then lines[#lines + 1] = l.line end
+    end
+    local sizes = {}
+    for i, l in ipairs(lines) do sizes[i] = #l end
+    assert.same({ 6, 65536, 65536, 65536, 200000 - 3 * 65536, 5 }, sizes)
+    assert.equal("before", lines[1])
+    assert.equal(("x"):rep(200000), table.concat(lines, "", 2, 5))
+    assert.equal("after", lines[6])
+  end)
+
   it("watches its live sandboxes from one thread: 30 more sandboxes cost no thread each, and each one's output and end are still recorded", function()
     local function threads()
       local n = 0
