@@ -27,6 +27,7 @@ typedef struct count {
   char id[40];
   long n;
   long long bytes;
+  int full; /* its note is logged: nothing more, whatever room the counts leave */
   struct count *next;
 } count;
 static count *buckets[4096];
@@ -52,18 +53,21 @@ static count *counter(const char *id) {
 /* How many more lines sandbox_id may log (the last one of them is the note saying so). */
 static long room(const char *id) {
   count *c = counter(id);
-  return c ? cfg.max_log_lines - c->n : 0;
+  return c && !c->full ? cfg.max_log_lines - c->n : 0;
 }
 
 /* How many more bytes of lines it may log. */
 static long long room_bytes(const char *id) {
   count *c = counter(id);
-  return c ? (long long)cfg.max_log_bytes - c->bytes : 0;
+  return c && !c->full ? (long long)cfg.max_log_bytes - c->bytes : 0;
 }
 
-static void used(const char *id, long n, long long bytes) {
+/* full: the note went out. Without it, a limit reached by bytes would leave room for a shorter
+ * line, and the next read's lines would log the note again (once a read, for as long as the
+ * workload printed) */
+static void used(const char *id, long n, long long bytes, int full) {
   count *c = counter(id);
-  if (c) c->n += n, c->bytes += bytes;
+  if (c) c->n += n, c->bytes += bytes, c->full |= full;
 }
 
 /* Lines go in through a sink, in one transaction of the store (db_batch), which also orders
@@ -77,6 +81,7 @@ typedef struct sink {
   int fd;
   long left, wrote;
   long long bytes_left, bytes;
+  int noted; /* the limit's note is among its lines */
   int64_t ts;
   char *fixed; /* a line made valid UTF-8, made when first needed */
   char *block; /* the block being made: lines lines in used bytes */
@@ -170,7 +175,7 @@ static void sink_close(sink *k) {
   if (k->st) sink_flush(k);
   sqlite3_finalize(k->st);
   if (k->fd >= 0) close(k->fd);
-  used(k->id, k->wrote, k->bytes);
+  used(k->id, k->wrote, k->bytes, k->noted);
   free(k->fixed);
   free(k->block);
 }
@@ -188,7 +193,7 @@ static int sink_add(sink *k, const char *p, size_t n, long lines) {
     k->block = b, k->cap = cap;
   }
   if (k->lines) k->block[k->used++] = '\n';
-  memcpy(k->block + k->used, p, n);
+  if (n) memcpy(k->block + k->used, p, n); /* an empty line first in a block: no block yet */
   k->used += n, k->lines += lines;
   return 1;
 }
@@ -208,6 +213,7 @@ static int sink_line(sink *k, const char *p, size_t n) {
     n = utf8_sanitize(p, n, k->fixed), p = k->fixed;
   }
   if (!sink_add(k, p, n, 1)) return 1;
+  k->noted |= last;
   k->wrote++;
   k->bytes += (long long)n;
   k->bytes_left = last ? 0 : k->bytes_left - (long long)n;

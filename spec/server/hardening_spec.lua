@@ -178,11 +178,20 @@ describe("porter-sandboxd hardening", function()
       local l = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
       return #l > 0 and l[#l].level == "warning" and l
     end, "the log limit's warning")
-    local bytes = 0
-    for _, l in ipairs(logs) do bytes = bytes + #l.line end
+    -- and nothing after the note, however long it prints on (each read of its output once
+    -- logged the note again: the bytes left had room for a line shorter than the next)
+    process.sleep(0.3)
+    logs = srv:get("/v1/sandbox/" .. id .. "/logs").json.logs
+    local bytes, notes = 0, 0
+    for _, l in ipairs(logs) do
+      bytes = bytes + #l.line
+      if l.line:find("log limit is reached", 1, true) then notes = notes + 1 end
+    end
     assert.is_true(bytes <= 1024 * 1024, bytes .. " bytes kept")
     assert.is_true(#logs > 10 and #logs < 200, #logs .. " lines kept")
+    assert.equal(1, notes)
     assert.matches("log limit is reached", logs[#logs].line, 1, true)
+    for i = 1, #logs - 1 do assert.equal(60000, #logs[i].line) end
     srv:terminate(id)
   end)
 
