@@ -258,18 +258,19 @@ describe("SDK against porter-sandboxd", function()
     local from = porter.sandboxes.create { snapshot_id = snap.id, command = { "sh", "-c", "cat /tmp/d/note; wc -c < /tmp/state.bin; sleep 30" } }
     assert.equal("running", from:wait { timeout = 30 }.phase)
     assert.equal(IMAGE, from:refresh().image)
-    local r = from:exec { "sh", "-c", "echo more >> /tmp/d/note && cat /tmp/d/note && stat -c %u /tmp/d/note" }
-    assert.equal(0, r.exit_code, r.stderr)
-    assert.matches("^kept\nmore\n%d+\n$", r.stdout)
-    -- the workload's own lines (not the exec's), once it printed both
+    -- the workload's own lines (not an exec's), once it printed both: before the exec below
+    -- changes the file it prints
     local lines
-    for _ = 1, 200 do
+    for _ = 1, 600 do
       lines = {}
       for _, l in ipairs(from:logs()) do if l.exec_id == "" then lines[#lines + 1] = l.line end end
       if #lines >= 2 then break end
       sandbox.sleep(0.05)
     end
     assert.same({ "kept", "10000" }, { lines[1], lines[2] })
+    local r = from:exec { "sh", "-c", "echo more >> /tmp/d/note && cat /tmp/d/note && stat -c %u /tmp/d/note" }
+    assert.equal(0, r.exit_code, r.stderr)
+    assert.matches("^kept\nmore\n%d+\n$", r.stdout)
     from:terminate()
     -- a snapshot that is not there, or an image beside one, is refused before anything starts
     assert.equal("NotFoundError", helpers.raises(porter.sandboxes.create, { snapshot_id = "snap_nothere" }).name)
