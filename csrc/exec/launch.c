@@ -316,8 +316,8 @@ static int assemble(const opts *o) {
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return report("cannot make a mount namespace: %s", strerror(errno)), -1;
   if (o->scratch && mount_scratch(o, root) != 0) return -1;
-  if (o->seed_tmp.tar && (!o->tmp || seed_dir(o, &o->seed_tmp, o->tmp, "/tmp") != 0))
-    return o->tmp ? -1 : (report("--seed-tmp needs --tmp"), -1);
+  if (o->seed_tmp.tar && !o->tmp) return report("--seed-tmp needs --tmp"), -1;
+  if (o->seed_tmp.tar && seed_dir(o, &o->seed_tmp, o->tmp, "/tmp") != 0) return -1;
   int userns = -1;
   if (o->store_base && o->store_base != o->base &&
       (userns = make_userns(o->store_base, o->base, o->count, 0, NULL)) < 0)
