@@ -148,9 +148,9 @@ $(BUILD)/porter-sandbox-unpack: $(UNPACK_OBJ) $(SHA256_OBJ)
 $(BUILD)/porter-scripted-server: $(TESTSRV_OBJ) $(SHA256_OBJ)
 	$(CC) -o $@ $^ $(SERVER_LIBS) $(LDSAN)
 
-$(BUILD)/bench/%: scripts/bench/%.c
+$(BUILD)/bench/%: scripts/bench/%.c scripts/bench/sdk_request.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libcurl) -o $@ $< $(SDK_LIBS) $(LDSAN)
+	$(CC) $(CFLAGS_COMMON) $(shell pkg-config --cflags libcurl) -Icsrc/include -o $@ $< $(SDK_LIBS) $(LDSAN)
 
 test: all
 ifneq ($(LUA_VM),lua5.4)

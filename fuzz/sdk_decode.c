@@ -18,7 +18,7 @@ static int decode(lua_State *L) {
   const char *p = lua_touserdata(L, 1);
   size_t n = (size_t)lua_tointeger(L, 2);
   const schema *s = lua_touserdata(L, 3);
-  int ok = model_decode(L, p, n, s);
+  int ok = model_decode(L, p, n, s, NULL);
   if (!ok && lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "model_decode failed without a message");
   if (getenv("FUZZ_DEBUG")) fprintf(stderr, "%s\n", ok ? "ok" : lua_tostring(L, -1));
   return 0;

@@ -76,10 +76,12 @@ helpers.answer = {
   listing = function(entries) return { path = "/", entries = entries or {}, truncated = false } end,
 }
 
-local PORTER_ENV = { "PORTER_SANDBOX_API_KEY", "PORTER_SANDBOX_BASE_URL", "PORTER_CLUSTER_ID", "KUBERNETES_SERVICE_HOST" }
+local PORTER_ENV = { "PORTER_SANDBOX_API_KEY", "PORTER_SANDBOX_BASE_URL", "PORTER_CLUSTER_ID", "KUBERNETES_SERVICE_HOST",
+                     "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                     "NO_PROXY" }
 
--- Runs Lua code in a fresh interpreter (the Lua under test) with exactly the given Porter environment variables (the
--- only way to test what a client reads from its environment). Returns stdout, exit ok.
+-- Runs Lua code in a fresh interpreter (the Lua under test) with exactly the given Porter and proxy environment
+-- variables (the only way to test what a client reads from its environment). Returns stdout, exit ok.
 function helpers.lua_eval(code, env)
   local sh = helpers.process.shquote
   -- LD_PRELOAD stays: under sanitizers lua5.4 needs the runtimes preloaded, as busted does

@@ -23,8 +23,10 @@ static int client_close(lua_State *L) {
   free(c->base_url);
   free(c->unix_socket);
   free(c->api_key);
+  free(c->proxy);
+  free(c->noproxy);
   c->easy = NULL;
-  c->base_url = c->unix_socket = c->api_key = NULL;
+  c->base_url = c->unix_socket = c->api_key = c->proxy = c->noproxy = NULL;
   return 0;
 }
 
@@ -180,6 +182,8 @@ static int client_new(lua_State *L, int async) {
   c->base_url = cfg.base_url;
   c->unix_socket = cfg.unix_socket;
   c->api_key = cfg.api_key;
+  c->proxy = cfg.proxy;
+  c->noproxy = cfg.noproxy;
   c->timeout = cfg.timeout;
   c->max_retries = cfg.max_retries;
   c->max_connections = cfg.max_connections;

@@ -18,6 +18,7 @@ typedef struct dec {
   lua_State *L;
   const char *p, *start, *end;
   membuf *scratch;
+  int names; /* stack index of the field-name cache */
   int depth;
   const char *err; /* the first problem: "malformed JSON ..." or "unexpected response: ..." */
 } dec;
@@ -61,10 +62,31 @@ static size_t utf8_put(char *o, unsigned cp) {
   return 4;
 }
 
+/* 1 for the bytes a string holds as they are: not a quote (0x22), a backslash (0x5c) or a
+ * control character (below 0x20) */
+static const unsigned char plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* At the opening quote: pushes the string. 1, or 0 with d->err. */
 static int string(dec *d) {
   const char *s = ++d->p, *q = s;
-  while (q < d->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+  while (q < d->end && plain[(unsigned char)*q]) q++;
   if (q < d->end && *q == '"') { /* no escapes: as it lies */
     lua_pushlstring(d->L, s, (size_t)(q - s));
     d->p = q + 1;
@@ -202,6 +224,43 @@ static int array(dec *d, const schema *items, const char *name) {
   }
 }
 
+/* The index of s's field named by the kn bytes at k, or -1. Servers write the fields in the
+ * contract's order, so the one after the last found is tried first. */
+static int field_named(const schema *s, int nfields, int next, const char *k, size_t kn) {
+  for (int j = 0; j < nfields; j++) {
+    int at = (next + j) % nfields;
+    const char *name = s->fields[at].name;
+    if (kn && name[0] == k[0] && strlen(name) == kn && !memcmp(name, k, kn)) return at;
+  }
+  return -1;
+}
+
+/* At a member name's opening quote: the index of s's field it names, d->p past its closing
+ * quote, the name read from the text itself; else -1 (no field's) or -2 (written with an
+ * escape, so only its unescaped bytes can tell), d->p unmoved. */
+static int known_field(dec *d, const schema *s, int nfields, int next) {
+  const char *k = d->p + 1, *q = k;
+  while (q < d->end && plain[(unsigned char)*q]) q++;
+  if (q < d->end && *q == '\\') return -2;
+  if (q >= d->end || *q != '"') return -1;
+  int at = field_named(s, nfields, next, k, (size_t)(q - k));
+  if (at >= 0) d->p = q + 1;
+  return at;
+}
+
+/* Pushes a field's name as a Lua string, made once per name and state: hashing and interning
+ * every member name of every answer again was a sixth of a decode */
+static void push_name(dec *d, const char *name) {
+  lua_State *L = d->L;
+  lua_pushlightuserdata(L, (void *)name);
+  if (lua_rawget(L, d->names) == LUA_TSTRING) return;
+  lua_pop(L, 1);
+  lua_pushlightuserdata(L, (void *)name);
+  lua_pushstring(L, name);
+  lua_rawset(L, d->names);
+  lua_pushstring(L, name);
+}
+
 /* '{': members; a declared object's fields have their types, the rest are any */
 static int object(dec *d, const schema *s) {
   lua_State *L = d->L;
@@ -220,22 +279,20 @@ static int object(dec *d, const schema *s) {
     for (;;) {
       skip_ws(d);
       if (d->p >= d->end || *d->p != '"') return malformed(d, "expected a member name");
-      if (!string(d)) return 0;
-      size_t kn;
-      const char *key = lua_tolstring(L, -1, &kn);
-      /* servers write the fields in the contract's order: the one after the last found is
-       * tried first, then all of them */
       const field *f = NULL;
-      int fi = 0;
-      /* a name with a NUL in it is no field's: it is kept as unknown */
-      for (int k = 0, plain = strlen(key) == kn; plain && k < nfields; k++) {
-        int at = (next + k) % nfields;
-        const char *name = s->fields[at].name;
-        if (name[0] == key[0] && !strcmp(name, key)) {
-          f = &s->fields[at], fi = at, next = at + 1;
-          break;
+      int fi = nfields ? known_field(d, s, nfields, next) : -1;
+      if (fi >= 0) {
+        f = &s->fields[fi], next = fi + 1;
+        push_name(d, f->name);
+      } else {
+        if (!string(d)) return 0;
+        if (fi == -2) { /* "\u0069d" is "id" */
+          size_t kn;
+          const char *k = lua_tolstring(L, -1, &kn);
+          if ((fi = field_named(s, nfields, next, k, kn)) >= 0) f = &s->fields[fi], next = fi + 1;
         }
       }
+      const char *key = f ? f->name : lua_tostring(L, -1);
       skip_ws(d);
       if (d->p >= d->end || *d->p != ':') return malformed(d, "expected ':' after a member name");
       d->p++;
@@ -332,12 +389,27 @@ static int value(dec *d, const schema *s, const char *name, int *was_null) {
   return ok;
 }
 
-int model_decode(lua_State *L, const char *text, size_t len, const schema *s) {
+static const char names_key = 0;
+
+int model_decode(lua_State *L, const char *text, size_t len, const schema *s, membuf *scratch) {
   int top = lua_gettop(L);
-  membuf *scratch = lua_newuserdata(L, sizeof *scratch);
-  memset(scratch, 0, sizeof *scratch);
-  luaL_setmetatable(L, "porter_sandbox.membuf");
-  dec d = {L, text, text, text + len, scratch, 0, NULL};
+  if (scratch) {
+    lua_pushnil(L); /* where the scratch userdata would be: the caller's owns the buffer */
+  } else {
+    scratch = lua_newuserdata(L, sizeof *scratch);
+    memset(scratch, 0, sizeof *scratch);
+    luaL_setmetatable(L, "porter_sandbox.membuf");
+  }
+  /* the cache of field names: one per state, as many entries as the contract has names */
+  lua_pushlightuserdata(L, (void *)&names_key);
+  if (lua_rawget(L, LUA_REGISTRYINDEX) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushlightuserdata(L, (void *)&names_key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+  }
+  dec d = {L, text, text, text + len, scratch, lua_gettop(L), 0, NULL};
   int null;
   int ok = value(&d, s, "value", &null);
   if (ok) {
@@ -353,7 +425,7 @@ int model_decode(lua_State *L, const char *text, size_t len, const schema *s) {
     return 0;
   }
   if (null) lua_pushnil(L);
-  lua_replace(L, top + 1); /* over the scratch userdata, which __gc frees */
+  lua_replace(L, top + 1); /* over the scratch userdata, if any, which __gc frees */
   lua_settop(L, top + 1);
   return 1;
 }

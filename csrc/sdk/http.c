@@ -134,7 +134,7 @@ static int raise_failure(lua_State *L, porter_preq *r) {
   int body_idx = 0;
   const char *message = NULL;
   if (r->resp.n) {
-    if (model_decode(L, r->resp.p, r->resp.n, NULL) && lua_istable(L, -1)) {
+    if (model_decode(L, r->resp.p, r->resp.n, NULL, &r->scratch) && lua_istable(L, -1)) {
       lua_getfield(L, -1, "error");
       if (lua_type(L, -1) == LUA_TSTRING) message = lua_tostring(L, -1);
       else lua_pop(L, 1);
@@ -173,7 +173,7 @@ static void push_result(lua_State *L, porter_preq *r) {
     lua_pushlstring(L, r->resp.p, r->resp.n);
     return;
   }
-  if (!model_decode(L, r->resp.p, r->resp.n, op->resp)) {
+  if (!model_decode(L, r->resp.p, r->resp.n, op->resp, &r->scratch)) {
     const char *why = lua_tostring(L, -1);
     lua_pushlstring(L, r->resp.p, r->resp.n);
     porter_error_push(L, ERR_SANDBOX, why, (int)r->status, -1);
@@ -239,6 +239,7 @@ static int preq_gc(lua_State *L) {
   membuf_free(&r->body);
   membuf_free(&r->resp);
   membuf_free(&r->location);
+  membuf_free(&r->scratch);
   luaL_unref(L, LUA_REGISTRYINDEX, r->progress_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, r->progress_err_ref);
   r->progress_ref = r->progress_err_ref = LUA_NOREF;
@@ -378,6 +379,7 @@ static int finish(lua_State *L, int preq_idx) {
    * collector, blind to C memory, may put off for many requests (8 MiB each when streaming) */
   membuf_free(&r->resp);
   membuf_free(&r->body);
+  membuf_free(&r->scratch);
   return r->k(L, LUA_OK, r->kctx);
 }
 

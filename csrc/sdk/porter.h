@@ -74,8 +74,9 @@ void model_encode(lua_State *L, membuf *out, int idx, const schema *s, const cha
 /* Validates without encoding (query tables). */
 void model_check(lua_State *L, int idx, const schema *s, const char *what);
 /* Decodes JSON text as s (NULL: any) says, in one pass (decode.c); on success pushes the value
- * and returns 1, else pushes an error message and returns 0. */
-int model_decode(lua_State *L, const char *text, size_t len, const schema *s);
+ * and returns 1, else pushes an error message and returns 0. Escaped strings are unescaped in
+ * scratch, which the caller owns (a request's), or with NULL in a buffer of the decode's own. */
+int model_decode(lua_State *L, const char *text, size_t len, const schema *s, membuf *scratch);
 /* Appends percent-encoded s to out (RFC 3986 unreserved characters pass); 0 on out of memory. */
 int model_urlencode(membuf *out, const char *s, size_t len);
 /* Opens the decoder (a private cjson instance in the registry). */
@@ -123,6 +124,7 @@ typedef struct porter_client {
   char *base_url;                 /* as given: http(s)://... or unix:/path */
   char *unix_socket;              /* the path of a unix: base URL, or NULL */
   char *api_key;
+  char *proxy, *noproxy;          /* from the environment when the client was made; NULL: none */
   double timeout;                 /* seconds */
   int max_retries;
   int max_connections;
@@ -138,6 +140,8 @@ typedef struct porter_config {
   char *base_url;    /* malloc'd */
   char *unix_socket; /* malloc'd or NULL: the path of a unix: base URL */
   char *api_key;     /* malloc'd or NULL */
+  char *proxy;       /* malloc'd or NULL: the proxy the environment names for the base URL */
+  char *noproxy;     /* malloc'd or NULL: no_proxy's hosts */
   double timeout;
   int max_retries;
   int max_connections;
@@ -216,6 +220,7 @@ typedef struct porter_preq {
   char last_modified[64];
   char errbuf[CURL_ERROR_SIZE];
   membuf location;           /* absolute target of a 3xx answer, "" if none */
+  membuf scratch;            /* the answer's escaped strings, unescaped */
   /* continuation of the caller */
   lua_KFunction k;
   lua_KContext kctx;

@@ -114,6 +114,13 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
   return 1;
 }
 
+/* The proxy the client read from the environment ("": none, which stops curl reading it
+ * again); another origin's requests leave it to curl, which reads it for that URL. */
+static void own_proxy(porter_client *c, CURL *easy) {
+  curl_easy_setopt(easy, CURLOPT_PROXY, c->proxy ? c->proxy : "");
+  curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy ? c->noproxy : "");
+}
+
 void easy_init_common(porter_client *c, CURL *easy) {
   /* redirects are followed by follow_redirect, not by curl: curl would send a POST body to
    * whatever origin a server names */
@@ -128,7 +135,7 @@ void easy_init_common(porter_client *c, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
   curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
   curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-  (void)c;
+  own_proxy(c, easy);
 }
 
 void preq_prepare(porter_preq *r, CURL *easy) {
@@ -145,6 +152,10 @@ void preq_prepare(porter_preq *r, CURL *easy) {
   curl_easy_setopt(easy, CURLOPT_URL, r->url);
   /* another origin (a redirect's) is reached as its URL says, never through our socket */
   curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, r->foreign ? NULL : c->unix_socket);
+  if (r->foreign) {
+    curl_easy_setopt(easy, CURLOPT_PROXY, NULL);
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, NULL);
+  }
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(easy, CURLOPT_READDATA, r);
@@ -190,6 +201,7 @@ void preq_done(porter_preq *r, CURL *easy, CURLcode cc) {
   r->cc = cc;
   r->status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
+  if (r->foreign) own_proxy(r->c, easy); /* the handle serves the client's origin next */
   r->location.n = 0;
   if (cc == CURLE_OK && curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc &&
       !membuf_add(&r->location, loc, strlen(loc)))

@@ -1,9 +1,10 @@
-/* Baseline: N sequential GETs of URL over one libcurl easy handle (keep-alive); prints the
- * elapsed seconds. The SDK does the same requests in sdk_get.lua. */
+/* Baseline: N sequential GETs of URL over one libcurl easy handle (keep-alive), with the
+ * SDK's headers; prints the elapsed seconds. The SDK does the same requests in sdk_get.lua. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "sdk_request.h"
 
 static size_t sink(char *p, size_t s, size_t n, void *ud) {
   (void)p, (void)ud;
@@ -18,7 +19,7 @@ int main(int argc, char **argv) {
   long n = atol(argv[2]);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURL *c = curl_easy_init();
-  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+  struct curl_slist *h = sdk_headers();
   curl_easy_setopt(c, CURLOPT_URL, argv[1]);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);

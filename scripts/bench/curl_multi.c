@@ -1,9 +1,10 @@
 /* Baseline: N GETs of URL through one libcurl multi handle, at most C in flight, sharing
- * the multi's connection pool; prints the elapsed seconds. */
+ * the multi's connection pool, with the SDK's headers; prints the elapsed seconds. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "sdk_request.h"
 
 static size_t sink(char *p, size_t s, size_t n, void *ud) {
   (void)p, (void)ud;
@@ -19,11 +20,13 @@ int main(int argc, char **argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM *m = curl_multi_init();
   curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, conc);
+  struct curl_slist *h = sdk_headers();
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
   for (long i = 0; i < n; i++) {
     CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, argv[1]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
     curl_multi_add_handle(m, c);
   }
@@ -42,6 +45,7 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &b);
   printf("%.6f\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
   curl_multi_cleanup(m);
+  curl_slist_free_all(h);
   curl_global_cleanup();
   return 0;
 }

@@ -61,6 +61,18 @@ describe("decoding answers", function()
     assert.equal(1, odd["s\0"])
   end)
 
+  it("reads a declared field whose name is written with escapes as that field, its type checked", function()
+    -- "exit_\u0063ode" is exit_code: an integer, and required
+    local r = exec_answer('{"stdout":"a","stderr":"","exit_\\u0063ode":3}')
+    assert.equal(3, r.exit_code)
+    assert.is_true(core._is_integer(r.exit_code))
+    local err = exec_error('{"stdout":"a","stderr":"","exit_\\u0063ode":"3"}')
+    assert.equal("SandboxError", err.name)
+    assert.matches("'exit_code' should be an integer", err.message, 1, true)
+    err = exec_error('{"stdout":"a","stderr":"","\\u0065xit_cod":3}')
+    assert.matches("missing field 'exit_code'", err.message, 1, true)
+  end)
+
   it("takes an empty {} where an array is declared, as Lua's encoders write an empty table", function()
     local vol = '{"id":"v1","name":"v","type":"disk","path":"v1","phase":"ready","created_at":"2026-01-01T00:00:00Z","attached_to":{}}'
     srv:script { { path = "/v1/volume/v1", headers = { ["Content-Type"] = "application/json" }, body = vol } }

@@ -439,3 +439,80 @@ describe("the HTTP layer", function()
     end)
   end)
 end)
+
+-- The proxy is read from the environment when a client is made, by curl's rules (curl itself
+-- would read five variables on every request). Every client runs in its own interpreter with
+-- exactly the variables a case names; proxy and API are scripted servers on loopback.
+describe("a proxy named by the environment", function()
+  local proxy, api
+  setup(function()
+    proxy = helpers.scripted_server()
+    api = helpers.scripted_server()
+  end)
+  teardown(function()
+    proxy:stop()
+    api:stop()
+  end)
+  before_each(function()
+    proxy:reset()
+    api:reset()
+  end)
+
+  local function health(base_url, env)
+    local out = helpers.lua_eval(([[
+      local s = require "porter_sandbox"
+      local p = s.Porter { base_url = %q, max_retries = 0, timeout = 10 }
+      local ok, r = pcall(p.health.check)
+      io.write(ok and r.status or r.name .. ": " .. r.message)
+    ]]):format(base_url), env)
+    return out
+  end
+  local function script_both()
+    proxy:script { { path = api.url .. "/healthz", json = { status = "via proxy" } } }
+    api:script { { path = "/healthz", json = { status = "direct" } } }
+  end
+
+  it("sends an http base URL's requests through http_proxy, in absolute form, with the key", function()
+    proxy:script { { path = api.url .. "/healthz", times = 2, json = { status = "via proxy" } } }
+    local out = helpers.lua_eval(([[
+      local s = require "porter_sandbox"
+      local p = s.Porter { base_url = %q, api_key = "sk-proxied" }
+      io.write(p.health.check().status, " ", p.health.check().status)
+    ]]):format(api.url), { http_proxy = proxy.url })
+    assert.equal("via proxy via proxy", out)
+    local reqs = proxy:requests()
+    assert.equal(2, #reqs)
+    assert.equal(api.url .. "/healthz", reqs[1].path)
+    assert.equal("Bearer sk-proxied", reqs[1].headers["authorization"])
+    assert.equal(0, #api:requests())
+  end)
+
+  it("takes all_proxy when the scheme has no variable, and no_proxy's hosts go direct", function()
+    script_both()
+    assert.equal("via proxy", health(api.url, { ALL_PROXY = proxy.url }))
+    script_both()
+    assert.equal("direct", health(api.url, { http_proxy = proxy.url, no_proxy = "127.0.0.1" }))
+    script_both()
+    assert.equal("direct", health(api.url, { all_proxy = proxy.url, NO_PROXY = "localhost,127.0.0.1" }))
+    assert.equal(1, #proxy:requests())
+  end)
+
+  it("leaves HTTP_PROXY and https_proxy to other URLs: neither is an http URL's proxy", function()
+    script_both()
+    -- HTTP_PROXY is what a CGI program gets from a request's Proxy header (httpoxy)
+    assert.equal("direct", health(api.url, { HTTP_PROXY = proxy.url, https_proxy = proxy.url, HTTPS_PROXY = proxy.url }))
+    -- an empty http_proxy says no proxy: all_proxy is not asked
+    script_both()
+    assert.equal("direct", health(api.url, { http_proxy = "", all_proxy = proxy.url }))
+    assert.equal(0, #proxy:requests())
+  end)
+
+  it("reaches a Unix socket's server directly, whatever proxy the environment names", function()
+    local srv = helpers.sandboxd { unix = true }
+    local ok, out = pcall(health, srv.url, { http_proxy = proxy.url, all_proxy = proxy.url })
+    srv:stop()
+    assert.is_true(ok, out)
+    assert.equal("ok", out)
+    assert.equal(0, #proxy:requests())
+  end)
+end)
