@@ -1,5 +1,8 @@
 -- Loaded by busted before every spec file (see .busted); specs also `require "spec.helpers"`.
 require("spec.support.compat")
+-- here, before any spec file runs: its subscriptions must see every test start, and a spec
+-- file's own requires are undone when the file ends (busted insulates files)
+require("spec.support.reaper")
 local helpers = {}
 
 helpers.build = os.getenv("PORTER_BUILD") or "build"

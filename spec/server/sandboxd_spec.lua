@@ -508,7 +508,6 @@ describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function
   it("gives a sandbox the open-file limit the server was started with, whatever it raised its own to", function()
     local ours = tonumber(helpers.process.capture("sh -c 'ulimit -Hn'"):match("%d+"))
     local srv = helpers.sandboxd { args = { "--max-sandboxes", "4000" } }
-    finally(function() srv:stop() end)
     local soft, hard = helpers.process.read_all("/proc/" .. srv.proc.pid .. "/limits"):match("Max open files%s+(%d+)%s+(%d+)")
     assert.equal(soft, hard)
     assert.is_true(tonumber(soft) >= ours)
@@ -529,7 +528,6 @@ describe("porter-sandboxd capacity (--max-sandboxes, --memory-commit)", function
                                      return { "sh", "-c", 'ulimit -n 4096 && exec setpriv --bounding-set -sys_resource "$@"', "sh",
                                               table.unpack(argv) }
                                    end }
-    finally(function() srv:stop() end)
     local err = helpers.process.read_all(srv.proc.stderr)
     assert.matches("4096 open files allowed (and no raising the hard limit here): at most 1024 sandboxes run at once, not 8192, " ..
                    "and 1024 connections", err, 1, true)

@@ -1,5 +1,6 @@
 -- The real local Sandbox API (build/porter-sandboxd) on a free port with a fresh state dir.
 local process = require("spec.support.process")
+local reaper = require("spec.support.reaper")
 
 local M = {}
 local Server = {}
@@ -124,7 +125,7 @@ function M.start(opts)
   local self = setmetatable({ state_dir = state_dir, api_key = opts.api_key, args = opts.args, listen = opts.listen,
                               socket = opts.unix and state_dir .. "/api.sock" or nil, wrap = opts.wrap }, Server)
   spawn(self)
-  return self
+  return reaper.own(self)
 end
 
 return M

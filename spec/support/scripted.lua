@@ -1,6 +1,7 @@
 -- The scripted HTTP server (build/porter-scripted-server), started per spec file.
 local process = require("spec.support.process")
 local http = require("spec.support.http")
+local reaper = require("spec.support.reaper")
 
 local M = {}
 local Server = {}
@@ -25,7 +26,7 @@ function M.start(opts)
   if opts.no_record then argv[#argv + 1] = "--no-record" end
   local proc = process.spawn(argv)
   local url = process.wait_line(proc, "(http://[%d%.]+:%d+)")
-  return setmetatable({ url = url, proc = proc }, Server)
+  return reaper.own(setmetatable({ url = url, proc = proc }, Server))
 end
 
 return M
