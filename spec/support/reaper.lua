@@ -9,6 +9,12 @@ local busted = require("busted")
 local M = {}
 local in_test, owned = false, {}
 
+-- the benchmarks start servers with these modules too, outside busted: nothing to reap there
+if type(busted.subscribe) ~= "function" then
+  function M.own(server) return server end
+  return M
+end
+
 busted.subscribe({ "test", "start" }, function()
   in_test, owned = true, {}
   return nil, true
