@@ -362,6 +362,27 @@ static int seq_desc(const void *a, const void *b) {
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Newest first. The seqs come in the index's order, which for names is very often the order
+ * they were made in (job-0001, job-0002, ...): a list already ascending is reversed, one
+ * already descending kept, in one pass; any other is sorted (qsort was a tenth of a search's
+ * time over 1000 live sandboxes, perf). */
+static void order_desc(seq_list *l) {
+  int up = 1, down = 1;
+  for (size_t i = 1; i < l->n && (up || down); i++) {
+    if (l->v[i] < l->v[i - 1]) up = 0;
+    if (l->v[i] > l->v[i - 1]) down = 0;
+  }
+  if (down) return;
+  if (up) {
+    for (size_t i = 0, j = l->n - 1; i < j; i++, j--) {
+      long long t = l->v[i];
+      l->v[i] = l->v[j], l->v[j] = t;
+    }
+    return;
+  }
+  qsort(l->v, l->n, sizeof *l->v, seq_desc);
+}
+
 /* Every seq the filter matches, in one pass that is also the total; 0, 1 (more than
  * PAGE_SEQS_MAX: counted and sorted by SQLite instead), or -1. Then "seq IN (...)" of page
  * (newest first) into *in. */
@@ -371,7 +392,7 @@ static int page_seqs(const filter *f, long page, long *total, char **in) {
   int rc = sql ? db_each(sql, f->binds, seq_collect, &l) : -1;
   free(sql);
   if (rc == 0) {
-    if (l.n) qsort(l.v, l.n, sizeof *l.v, seq_desc); /* qsort wants an array, even of nothing */
+    order_desc(&l);
     size_t skip = (size_t)(page - 1) * PAGE_SIZE;
     size_t from = skip < l.n ? skip : l.n, to = from + PAGE_SIZE < l.n ? from + PAGE_SIZE : l.n;
     *total = (long)l.n;
