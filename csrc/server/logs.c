@@ -250,11 +250,12 @@ static size_t whole_lines(sink *k, const char *text, size_t n, size_t max) {
   if (!end) return 0;
   size_t region = (size_t)(end - text);
   long count = (long)count_newlines(text, region) + 1;
-  if (region > max) { /* a line may be longer than max: look at each */
-    const char *line = text;
-    for (const char *nl; (nl = memchr(line, '\n', (size_t)(end - line))); line = nl + 1)
-      if ((size_t)(nl - line) > max) return 0;
-    if ((size_t)(end - line) > max) return 0;
+  /* a line may be longer than max: each stretch of max + 1 bytes must hold a newline, and the
+   * next stretch starts after its last one (a memchr a line was a tenth of the pump's time) */
+  for (const char *line = text; (size_t)(end - line) > max;) {
+    const char *nl = memrchr(line, '\n', max + 1);
+    if (!nl) return 0;
+    line = nl + 1;
   }
   long long bytes = (long long)region - (count - 1);
   if (k->wrote + count >= k->left || bytes + (long long)sizeof LIMIT_NOTE > k->bytes_left) return 0;
