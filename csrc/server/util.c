@@ -20,13 +20,49 @@ int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static char *digits(char *p, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+  return p + n;
+}
+
+/* Every status carries three of these and a list page fifty statuses: the date from the day
+ * count by arithmetic (the proleptic Gregorian calendar, as gmtime's), not gmtime_r, strftime
+ * and snprintf (7% of a page's time, perf). Years outside 0-9999 take the library's way. */
 void fmt_time(int64_t ms, char *buf, size_t n) {
-  time_t s = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  char base[32];
-  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t in_day = ms - days * 86400000; /* 0 .. 86399999 */
+  /* days since 1970-01-01 to year, month, day (the civil-from-days method) */
+  int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+  if (y < 0 || y > 9999 || n < 25) {
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
+    return;
+  }
+  unsigned sec = (unsigned)(in_day / 1000), milli = (unsigned)(in_day % 1000);
+  char *p = digits(buf, (unsigned)y, 4);
+  *p++ = '-';
+  p = digits(p, m, 2);
+  *p++ = '-';
+  p = digits(p, d, 2);
+  *p++ = 'T';
+  p = digits(p, sec / 3600, 2);
+  *p++ = ':';
+  p = digits(p, sec / 60 % 60, 2);
+  *p++ = ':';
+  p = digits(p, sec % 60, 2);
+  *p++ = '.';
+  p = digits(p, milli, 3);
+  *p++ = 'Z';
+  *p = '\0';
 }
 
 int parse_time(const char *s, int64_t *ms) {

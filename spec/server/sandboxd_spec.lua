@@ -219,6 +219,22 @@ describe("porter-sandboxd", function()
     end, "the live count back to " .. live)
   end)
 
+  it("writes its times in RFC 3339 UTC with milliseconds, as the clock reads them", function()
+    local before = tonumber(helpers.process.capture("date +%s%3N"):match("%d+"))
+    local id = run { image = "host", command = { "true" } }
+    srv:wait(id, "succeeded")
+    local after = tonumber(helpers.process.capture("date +%s%3N"):match("%d+"))
+    local st = srv:get("/v1/sandbox/" .. id).json
+    local last = before
+    for _, k in ipairs { "created_at", "started_at", "finished_at" } do
+      assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$", st[k], 1, false, k)
+      -- GNU date reads it back: the same instant, between the two readings of the clock, in order
+      local ms = tonumber(helpers.process.capture("date -u -d " .. st[k] .. " +%s%3N"):match("%d+"))
+      assert.is_true(ms >= last and ms <= after, ("%s %s (%d) not within %d..%d"):format(k, st[k], ms, last, after))
+      last = ms
+    end
+  end)
+
   it("answers logs since a time and the most recent N, oldest first", function()
     local id = run { image = "host" }
     srv:wait(id, "running")
