@@ -2,7 +2,7 @@
 -- of ENDED (100,000) ended sandboxes and LIVE (1000) live ones, beside the same requests on an
 -- empty store in the same run. The history is written into the store with sqlite3 (a real
 -- server's schema, its triggers keeping the counts); the live ones are real sandboxes. Each
--- number is the median of ROUNDS rounds of 20 sequential requests (bench/curl_get, keep-alive).
+-- number is the median of ROUNDS rounds of 200 sequential requests (bench/curl_get, keep-alive).
 local sandbox = require "porter_sandbox"
 local sandboxd = require "spec.support.sandboxd"
 local median = require("scripts.bench.stats").median
@@ -49,8 +49,8 @@ local function time_requests(url)
   for i, q in ipairs(requests) do
     local t = {}
     for r = 1, rounds do
-      local p = io.popen(("%s/bench/curl_get '%s/v1/sandbox?%s' 20"):format(build, url, q[2]))
-      t[r] = p:read("*n") / 20
+      local p = io.popen(("%s/bench/curl_get '%s/v1/sandbox?%s' 200"):format(build, url, q[2]))
+      t[r] = p:read("*n") / 200
       p:close()
     end
     out[i] = median(t)
