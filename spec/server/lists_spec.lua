@@ -122,6 +122,25 @@ describe("porter-sandboxd lists", function()
     assert.equal(4, #list("tag=batch%3Dpaging&page=2").sandboxes) -- 53 and the terminated one
   end)
 
+  it("pages a search of many names newest first, whatever order the names sort in", function()
+    -- 130 names whose order is not their age's (h-000, h-037, h-074, ...): the newest of them
+    -- are picked from the names' index, not read off in its order
+    local made_ids = {}
+    for i = 0, 129 do
+      made_ids[#made_ids + 1] = srv:run { image = "host", command = { "true" }, name = ("h-%03d"):format(i * 37 % 130) }
+    end
+    for _, id in ipairs(made_ids) do srv:wait(id, "succeeded") end
+    local got = {}
+    for page = 1, 3 do
+      local r = list("search=h-&page=" .. page)
+      assert.same({ current_page = page, total_pages = 3, has_next_page = page < 3 }, r.pagination)
+      for _, sb in ipairs(r.sandboxes) do got[#got + 1] = sb.id end
+    end
+    local newest_first = {}
+    for i = #made_ids, 1, -1 do newest_first[#newest_first + 1] = made_ids[i] end
+    assert.same(newest_first, got)
+  end)
+
   it("answers the same from a store made before the list tables, once it has indexed it", function()
     local before = list("include_filter_values=true")
     local team_a = names("tag=team%3Da")
