@@ -236,6 +236,48 @@ describe("porter-sandboxd hardening", function()
     assert.truthy(p95 < 0.05, ("healthz p95 %.1f ms"):format(p95 * 1000))
   end)
 
+  it("fails a sandbox whose launcher says it failed but lives on, and ends that launcher", function()
+    -- the real server, with a launcher that for a cold start reports an error on its status
+    -- pipe and then stays (a real one cannot be made to on demand); every other use of the
+    -- launcher (the id-map probe, the warm pool) is the real one's
+    local build = os.getenv("PORTER_BUILD") or "build"
+    local real = process.capture("readlink -f " .. process.shquote(build))
+    real = real:match("^(.-)\n") or real
+    local dir = process.tmpdir()
+    local sh = process.shquote
+    finally(function() os.execute("rm -rf " .. sh(dir)) end)
+    assert(os.execute(("cp %s/porter-sandboxd %s/ && ln -s %s/porter-sandbox-unpack %s/"):format(sh(real), sh(dir), sh(real), sh(dir))))
+    local f = assert(io.open(dir .. "/porter-sandbox-exec", "w"))
+    f:write(([[#!/bin/sh
+real=%s/porter-sandbox-exec
+case " $* " in *" --launch "*) ;; *) exec "$real" "$@" ;; esac
+case " $* " in *" --prestart "*) exec "$real" "$@" ;; esac
+prev= fd=
+for a; do [ "$prev" = --status-fd ] && fd=$a; prev=$a; done
+echo $$ >> %s/lingering
+eval "echo 'error the scripted launcher failed' >&$fd"
+exec sleep 600
+]]):format(sh(real), sh(dir)))
+    f:close()
+    assert(os.execute("chmod +x " .. sh(dir .. "/porter-sandbox-exec")))
+    local other = helpers.sandboxd { wrap = function(argv)
+      argv[1] = dir .. "/porter-sandboxd"
+      return argv
+    end }
+    -- an egress allow list starts cold, never from the pool
+    local id = other:run { image = "host", command = { "true" }, egress = { allowed_destinations = { "192.0.2.1" } } }
+    other:wait(id, "failed", 30)
+    assert.matches("the scripted launcher failed", other:logs_text(id), 1, true)
+    local pid = process.read_all(dir .. "/lingering"):match("%d+")
+    assert.truthy(pid, "the scripted launcher ran")
+    process.eventually(function()
+      local stat = process.read_all("/proc/" .. pid .. "/stat")
+      return not stat or stat:match("^%d+ %b() (%a)") == "Z"
+    end, "the lingering launcher " .. pid .. " ended", 10)
+    alive()
+    other:stop()
+  end)
+
   it("leaves no sandbox process behind when killed -9 in the middle of 60 creations", function()
     local other = helpers.sandboxd()
     local body = '{"image":"host","command":["sh","-c","sleep 1009"]}'
