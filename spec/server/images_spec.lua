@@ -333,10 +333,13 @@ describe("porter-sandboxd images", function()
     end
     -- a layer of one file of mib MiB of zeros, compressed by the command compress (a pipe),
     -- declared with diff_id (the tar's own digest unless given)
+    -- a layer of mib MiB of zeros and a file holding its name: two layers made in the same
+    -- second are two layers still (a tar of the zeros alone, with the same mtime, was one, and
+    -- two images stored as one left room that the --image-space spec counted on being taken)
     local function zeros_layer(name, mib, compress, media, diff_id)
       local dir = work .. "/" .. name
-      oci.run(("mkdir -p %s/in && truncate -s %dM %s/in/zeros && tar -C %s/in -cf %s/layer.tar zeros"):format(
-        sh(dir), mib, sh(dir), sh(dir), sh(dir)))
+      oci.run(("mkdir -p %s/in && truncate -s %dM %s/in/zeros && printf %%s %s > %s/in/name && tar -C %s/in -cf %s/layer.tar zeros name"):format(
+        sh(dir), mib, sh(dir), sh(name), sh(dir), sh(dir), sh(dir)))
       local tar_digest = "sha256:" .. oci.sha256_file(dir .. "/layer.tar")
       oci.run(("(%s) < %s/layer.tar > %s/layer.blob && rm %s/layer.tar"):format(compress, sh(dir), sh(dir), sh(dir)))
       return { blob = dir .. "/layer.blob", media = media, diff_id = diff_id or tar_digest }
