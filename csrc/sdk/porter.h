@@ -16,7 +16,6 @@
 #include "luacompat.h"
 
 #include "porter_version.h"
-#define PORTER_USER_AGENT "porter-sandbox-lua/" PORTER_VERSION
 
 /* Metatable names (registry keys). */
 #define MT_CLIENT "porter_sandbox.Porter"

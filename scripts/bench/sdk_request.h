@@ -9,7 +9,7 @@
 #include "porter_version.h"
 
 static struct curl_slist *sdk_headers(void) {
-  struct curl_slist *h = curl_slist_append(NULL, "User-Agent: porter-sandbox-lua/" PORTER_VERSION);
+  struct curl_slist *h = curl_slist_append(NULL, "User-Agent: " PORTER_USER_AGENT);
   h = curl_slist_append(h, "Accept: application/json");
   return curl_slist_append(h, "Authorization: Bearer bench");
 }
