@@ -27,8 +27,18 @@ static char *digits(char *p, unsigned v, int n) {
 
 /* Every status carries three of these and a list page fifty statuses: the date from the day
  * count by arithmetic (the proleptic Gregorian calendar, as gmtime's), not gmtime_r, strftime
- * and snprintf (7% of a page's time, perf). Years outside 0-9999 take the library's way. */
+ * and snprintf (7% of a page's time, perf); the library's way outside years 0-9999, and before
+ * 1970 a time's milliseconds are still 0-999 (C's % would make them negative). */
 void fmt_time(int64_t ms, char *buf, size_t n) {
+  /* years 0000-9999 (what parse_time reads back), checked before any arithmetic on ms */
+  if (ms < -62167219200000LL || ms > 253402300799999LL || n < 25) {
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    char base[32];
+    if (!gmtime_r(&s, &tm) || !strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm)) snprintf(base, sizeof base, "?");
+    snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000 + 1000) % 1000);
+    return;
+  }
   int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
   int64_t in_day = ms - days * 86400000; /* 0 .. 86399999 */
   /* days since 1970-01-01 to year, month, day (the civil-from-days method) */
@@ -38,15 +48,6 @@ void fmt_time(int64_t ms, char *buf, size_t n) {
   unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
   unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
   int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
-  if (y < 0 || y > 9999 || n < 25) {
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
-    return;
-  }
   unsigned sec = (unsigned)(in_day / 1000), milli = (unsigned)(in_day % 1000);
   char *p = digits(buf, (unsigned)y, 4);
   *p++ = '-';

@@ -57,6 +57,17 @@ describe("porter-sandboxd hardening", function()
     end
   end)
 
+  it("writes times before 1970 and of year 0 as RFC 3339, milliseconds 0-999", function()
+    -- a count's buckets start where the client says: half a second before 1970, it once read
+    -- "1970-01-01T00:00:00.-500Z"
+    local pts = srv:get("/v1/sandbox/counts?start_time=1969-12-31T23:59:58.500Z&end_time=1970-01-01T00:00:30Z").json.points
+    assert.same({ "1969-12-31T23:59:58.500Z", "1969-12-31T23:59:59.500Z", "1970-01-01T00:00:00.500Z" },
+      { pts[1].timestamp, pts[2].timestamp, pts[3].timestamp })
+    pts = srv:get("/v1/sandbox/counts?start_time=0000-02-28T23:59:00Z&end_time=0000-02-29T00:59:00Z").json.points
+    assert.same({ "0000-02-28T23:59:00.000Z", "0000-02-29T00:00:00.000Z" }, { pts[1].timestamp, pts[2].timestamp }) -- a leap year
+    alive()
+  end)
+
   it("bounds ttl_seconds", function()
     local r = run_raw('{"image":"host","ttl_seconds":9223372036854775807}')
     assert.equal(400, r.status)
