@@ -68,6 +68,17 @@ describe("porter-sandboxd hardening", function()
     alive()
   end)
 
+  it("lists a file a workload dated before 1970 or in 2400 at that time, exactly", function()
+    local id = srv:run { image = "host", volume_mounts = { ["/data"] = vol }, command = { "sleep", "300" } }
+    srv:wait(id, "running")
+    srv:exec(id, { "sh", "-c", "mkdir -p /data/dated && touch -d '1969-12-31 23:59:59.5 UTC' /data/dated/old && " ..
+                               "touch -d '2400-02-29 12:00:00 UTC' /data/dated/late" })
+    local got = {}
+    for _, e in ipairs(srv:get(base .. "/files?path=/dated").json.entries) do got[e.name] = e.modified_at end
+    assert.same({ old = "1969-12-31T23:59:59.500Z", late = "2400-02-29T12:00:00.000Z" }, got)
+    srv:terminate(id)
+  end)
+
   it("bounds ttl_seconds", function()
     local r = run_raw('{"image":"host","ttl_seconds":9223372036854775807}')
     assert.equal(400, r.status)
