@@ -19,6 +19,7 @@
 #include "sandboxes.h"
 #include "proc.h"
 #include "voldisk.h"
+#include "names.h"
 #include "pool.h"
 #include "supervise.h"
 #include "uidrange.h"
@@ -320,6 +321,7 @@ static int open_state(const char *state) {
     fprintf(stderr, "porter-sandboxd: cannot read the size of the logs in %s\n", path);
     return 1;
   }
+  db_batch(names_load, NULL); /* without it (out of memory) searches use the store's index */
   return 0;
 }
 

@@ -275,6 +275,8 @@ json_t *db_rows_binds(const char *sql, json_t *binds) {
   return rows;
 }
 
+long long db_last_rowid(void) { return (long long)sqlite3_last_insert_rowid(db); }
+
 int db_batch(int (*fn)(void *ctx), void *ctx) {
   pthread_mutex_lock(&db_lock);
   int rc = -1;

@@ -17,6 +17,7 @@ json_t *db_map(json_t *rows, json_t *(*fn)(json_t *row));
  * db_prepare for statements it runs many times, and finalizes them itself. */
 int db_batch(int (*fn)(void *ctx), void *ctx);
 sqlite3_stmt *db_prepare(const char *sql); /* inside db_batch only */
+long long db_last_rowid(void);             /* the rowid the batch's last INSERT made */
 /* Runs sql with binds, calling fn on each row (at st) while it answers 0; 0, or -1 (the
  * query failed, or fn's answer). */
 int db_each(const char *sql, json_t *binds, int (*fn)(sqlite3_stmt *st, void *ctx), void *ctx);

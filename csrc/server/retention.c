@@ -10,6 +10,7 @@
 #include "server.h"
 #include "db.h"
 #include "retention.h"
+#include "names.h"
 #include "logs.h"
 #include "records.h"
 
@@ -48,13 +49,14 @@ static int over(void) {
 static int prune_batch(void *ctx) {
   pruning *p = ctx;
   while (p->n < BATCH && over()) {
-    json_t *rows = db_rows("SELECT id FROM sandboxes WHERE phase IN " ENDED " ORDER BY seq LIMIT 1", "");
+    json_t *rows = db_rows("SELECT id, name FROM sandboxes WHERE phase IN " ENDED " ORDER BY seq LIMIT 1", "");
     const char *id = json_string_value(json_array_get(json_array_get(rows, 0), 0));
     if (!id) { /* only live sandboxes are left: nothing may go */
       json_decref(rows);
       break;
     }
     snprintf(p->ids[p->n], sizeof p->ids[0], "%s", id);
+    names_remove(json_string_value(json_array_get(json_array_get(rows, 0), 1)));
     json_decref(rows);
     id = p->ids[p->n];
     long long bytes = one_integer("SELECT coalesce(sum(len), 0) FROM log_blocks WHERE sandbox_id=?", "s", id);
@@ -79,8 +81,9 @@ void retention_check(int ended) {
     for (int i = 0; rc == 0 && i < p->n; i++) logs_forget(p->ids[i]);
     int more = rc == 0 && p->n == BATCH;
     if (rc != 0) {
-      /* rolled back: the sizes subtracted come back with their rows */
+      /* rolled back: the sizes subtracted and the names removed come back with their rows */
       retention_init();
+      db_batch(names_load, NULL);
     }
     if (p->n) records_changed();
     free(p);

@@ -17,6 +17,7 @@
 #include "sandboxes.h"
 #include "runtime.h"
 #include "clients.h"
+#include "names.h"
 
 void sandboxes_recover(void) {
   json_t *ids = first_column(db_rows("SELECT id FROM sandboxes WHERE phase IN " LIVE_PHASES, ""));
@@ -57,12 +58,14 @@ static int insert_record(void *ctx) {
   r->rc = db_exec("INSERT INTO sandboxes(id, name, image, spec, tags, phase, created_ms, host) VALUES(?,?,?,?,?,?,?,?)",
                   "ssssssis", r->id, r->name, r->image, r->spec_text, r->tags_text, "queued", now_ms(), r->host);
   if (r->rc != SQLITE_DONE) return -1;
+  long long seq = db_last_rowid();
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(r->spec, "volume_mounts"), k, v)
     if (db_exec("INSERT INTO mounts(sandbox_id, volume_id, path) VALUES(?,?,?)", "sss", r->id, json_string_value(v), k) !=
         SQLITE_DONE)
       return r->rc = SQLITE_ERROR, -1;
+  names_add(r->name, seq); /* out of memory: searches go to the store's index */
   return 0;
 }
 
@@ -146,6 +149,7 @@ typedef struct filter {
   int ntags;   /* the first tag filter drives the query (sandbox_tags t): its binds come first */
   int others;  /* conditions other than on the phase: a total needs the rows then, not phase_counts */
   int unordered; /* a condition whose index is not in seq order (a name, a time): see page_seqs */
+  const char *search; /* the name prefix asked for, or NULL */
   char *phases; /* "phase IN (?,...)", or NULL */
   json_t *binds; /* strings and integers, in order */
   const char *error;
@@ -204,8 +208,10 @@ static void build_filter(struct MHD_Connection *c, filter *f, int64_t *start, in
   f->others = 0;
   f->unordered = 0;
   f->phases = NULL;
+  f->search = NULL;
   const char *s = query_arg(c, "search");
   if (s && *s) {
+    f->search = s;
     /* names beginning with s: a range of the names' index, [s, s with its last byte one up) */
     size_t n = strlen(s);
     char *up = strdup(s);
@@ -405,14 +411,24 @@ static void order_desc(seq_list *l, size_t want) {
   qsort(l->v, l->n, sizeof *l->v, seq_desc);
 }
 
-/* Every seq the filter matches, in one pass that is also the total; 0, 1 (more than
- * PAGE_SEQS_MAX: counted and sorted by SQLite instead), or -1. Then "seq IN (...)" of page
- * (newest first) into *in. */
+/* Every seq the filter matches (a search alone: copied from its range of names.c's, else in
+ * one pass over the store's index that is also the total); 0, 1 (more than PAGE_SEQS_MAX:
+ * counted and sorted by SQLite instead), or -1. Then "seq IN (...)" of page (newest first)
+ * into *in. */
 static int page_seqs(const filter *f, long page, long *total, char **in) {
-  char *sql = filter_sql("s.seq", f, NULL, "");
   seq_list l = {NULL, 0, 0};
-  int rc = sql ? db_each(sql, f->binds, seq_collect, &l) : -1;
-  free(sql);
+  int rc;
+  int by_name = f->search && f->others == 1 && !f->phases && names_ready();
+  size_t named = by_name ? names_prefix(f->search, NULL, 0) : 0;
+  if (by_name && named <= PAGE_SEQS_MAX) { /* a search alone: its range of the names kept in order */
+    l.v = malloc((named ? named : 1) * sizeof *l.v);
+    l.n = l.v ? names_prefix(f->search, l.v, named) : 0;
+    rc = l.v ? 0 : -1;
+  } else {
+    char *sql = filter_sql("s.seq", f, NULL, "");
+    rc = sql ? db_each(sql, f->binds, seq_collect, &l) : -1;
+    free(sql);
+  }
   if (rc == 0) {
     size_t skip = (size_t)(page - 1) * PAGE_SIZE;
     order_desc(&l, skip + PAGE_SIZE);

@@ -113,14 +113,23 @@ size_t json_escape(const char *p, size_t n, char *out) {
   return o;
 }
 
+/* a byte that goes into a JSON string as it is: printable ASCII but '"' and '\\' */
+static inline int plain(unsigned char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\'; }
+
 int spool_put_string(spool *out, const char *p, size_t n) {
-  char esc[CHUNK * 6 + 16];
   const unsigned char *u = (const unsigned char *)p;
   if (put(out, "\"", 1) != 0) return -1;
+  /* runs of plain bytes (ids, names, phases: all of most strings) go straight in; the rest a
+   * character at a time through a small buffer */
   for (size_t i = 0; i < n;) {
+    size_t run = i;
+    while (run < n && plain(u[run])) run++;
+    if (run > i && put(out, p + i, run - i) != 0) return -1;
+    i = run;
+    char esc[64 * 6 + 16];
     size_t o = 0;
-    while (i < n && o < CHUNK * 6) i += escape_one(u + i, n - i, esc, &o);
-    if (put(out, esc, o) != 0) return -1;
+    while (i < n && !plain(u[i]) && o < 64 * 6) i += escape_one(u + i, n - i, esc, &o);
+    if (o && put(out, esc, o) != 0) return -1;
   }
   return put(out, "\"", 1);
 }

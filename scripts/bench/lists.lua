@@ -2,12 +2,15 @@
 -- of ENDED (100,000) ended sandboxes and LIVE (1000) live ones, beside the same requests on an
 -- empty store in the same run. The history is written into the store with sqlite3 (a real
 -- server's schema, its triggers keeping the counts); the live ones are real sandboxes. Each
--- number is the median of ROUNDS rounds of 200 sequential requests (bench/curl_get, keep-alive).
+-- number is the median of ROUNDS rounds of 1000 sequential requests (bench/curl_get, keep-alive).
 local sandbox = require "porter_sandbox"
 local sandboxd = require "spec.support.sandboxd"
 local median = require("scripts.bench.stats").median
 local build, rounds = arg[1] or "build", tonumber(arg[2]) or 5
 local ended, live = tonumber(arg[3]) or 100000, tonumber(arg[4]) or 1000
+-- requests a round: an empty store answers in 40-70 us, and 200 of them (10 ms) moved with
+-- whatever else the machine did in those milliseconds by up to 1.7x between runs
+local PER_ROUND = 1000
 
 local HISTORY = [[
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)
@@ -49,8 +52,8 @@ local function time_requests(url)
   for i, q in ipairs(requests) do
     local t = {}
     for r = 1, rounds do
-      local p = io.popen(("%s/bench/curl_get '%s/v1/sandbox?%s' 200"):format(build, url, q[2]))
-      t[r] = p:read("*n") / 200
+      local p = io.popen(("%s/bench/curl_get '%s/v1/sandbox?%s' %d"):format(build, url, q[2], PER_ROUND))
+      t[r] = p:read("*n") / PER_ROUND
       p:close()
     end
     out[i] = median(t)

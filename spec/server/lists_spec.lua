@@ -141,6 +141,49 @@ describe("porter-sandboxd lists", function()
     assert.same(newest_first, got)
   end)
 
+  it("answers a search from names kept in order, alone or beside other filters, across a restart", function()
+    -- "q" sorts before the names that begin with it, "qa-b" between "qa" and "qb"
+    for _, name in ipairs { "qa", "qa-b", "qb", "q" } do made(name, { team = "q" }) end
+    for _, name in ipairs { "qa", "qa-b", "qb", "q" } do srv:wait(ids[name], "succeeded") end
+    local function searches()
+      assert.same({ "q", "qb", "qa-b", "qa" }, names("search=q"))
+      assert.same({ "qa-b", "qa" }, names("search=qa"))
+      assert.same({ "qa-b" }, names("search=qa-"))
+      assert.same({}, names("search=qc"))
+      assert.same({}, names("search=qa-b-"))
+      assert.same({ current_page = 1, total_pages = 1, has_next_page = false }, list("search=qa").pagination)
+      -- beside another filter: the same matches, through the store's indexes
+      assert.same({ "q", "qb", "qa-b", "qa" }, names("search=q&image=host"))
+      assert.same({ "qa-b", "qa" }, names("search=qa&phase=succeeded"))
+      assert.same({ "qa-b", "qa" }, names("search=qa&tag=team%3Dq"))
+      assert.same({}, names("search=qa&phase=running"))
+    end
+    searches()
+    -- a name refused (taken) is not one more match
+    assert.equal(409, srv:request("POST", "/v1/sandbox/run", { image = "host", name = "qa" }).status)
+    searches()
+    srv:restart() -- the names are read back from the store
+    searches()
+    srv:wait(made("qa-c", { team = "q" }), "succeeded")
+    assert.same({ "qa-c", "qa-b", "qa" }, names("search=qa"))
+  end)
+
+  it("lists a record's text as JSON whatever bytes the store holds for it", function()
+    -- a store written by hand or by another version: quotes, a backslash, control bytes, UTF-8
+    -- and a byte that is none of it, in a field the server itself fills (host)
+    local id = made("odd", { team = "o" })
+    srv:wait(id, "succeeded")
+    srv:restart(function(state)
+      local sql = [[UPDATE sandboxes SET host = 'i"m\g' || char(1) || char(127) || 'é' || CAST(x'ff' AS TEXT) || 'end' ]] ..
+                  "WHERE id = '" .. id .. "'"
+      assert(os.execute("sqlite3 " .. sh(state .. "/state.db") .. " " .. sh(sql)))
+    end)
+    local r = srv:get("/v1/sandbox?search=odd")
+    assert.equal(200, r.status)
+    assert.equal('i"m\\g\1\127é\u{FFFD}end', r.json.sandboxes[1].host)
+    assert.truthy(r.body:find([["host":"i\"m\\g\u0001\u007fé]] .. "\u{FFFD}" .. [[end"]], 1, true), r.body)
+  end)
+
   it("answers the same from a store made before the list tables, once it has indexed it", function()
     local before = list("include_filter_values=true")
     local team_a = names("tag=team%3Da")

@@ -37,6 +37,9 @@ describe("porter-sandboxd retention", function()
       local listed = {}
       for _, s in ipairs(srv:get("/v1/sandbox").json.sandboxes) do listed[#listed + 1] = s.name end
       assert.same({ "old-5", "old-4", "old-3", "live" }, listed)
+      local found = {}
+      for _, s in ipairs(srv:get("/v1/sandbox?search=old-").json.sandboxes) do found[#found + 1] = s.name end
+      assert.same({ "old-5", "old-4", "old-3" }, found) -- a search knows nothing of the pruned
       assert.equal(4, #srv:get("/v1/sandbox?include_filter_values=true").json.sandboxes)
       assert.same({ "running", "succeeded" }, srv:get("/v1/sandbox?include_filter_values=true").json.filter_values.phases)
       -- a name is never reused, pruned or not
@@ -44,6 +47,23 @@ describe("porter-sandboxd retention", function()
       assert.equal(409, again.status)
       assert.matches("names are never reused", again.body)
       assert.equal("running", srv:get("/v1/sandbox/" .. live).json.phase)
+    end)
+    srv:stop()
+    assert(ok, err)
+  end)
+
+  it("counts in a search only the sandboxes kept: 50 left of 52 are one page, not two", function()
+    local srv = helpers.sandboxd { args = { "--image-fallback", "none", "--max-ended", "50" } }
+    local ok, err = pcall(function()
+      local ids = {}
+      for i = 1, 52 do ids[i] = srv:run { image = "host", name = ("gone-%02d"):format(i), command = { "true" } } end
+      for _, id in ipairs(ids) do srv:wait(id, "succeeded") end
+      for i = 1, 2 do assert.equal(404, srv:get("/v1/sandbox/" .. ids[i]).status) end
+      local r = srv:get("/v1/sandbox?search=gone-").json
+      assert.same({ current_page = 1, total_pages = 1, has_next_page = false }, r.pagination)
+      assert.equal(50, #r.sandboxes)
+      assert.equal("gone-52", r.sandboxes[1].name)
+      assert.equal("gone-03", r.sandboxes[50].name)
     end)
     srv:stop()
     assert(ok, err)
