@@ -64,6 +64,7 @@ int names_add(const char *name, long long seq) {
 }
 
 void names_remove(const char *name) {
+  if (!name) return;
   size_t at = lower(name);
   if (at == n || strcmp(v[at].name, name)) return;
   free(v[at].name);

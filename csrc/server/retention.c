@@ -49,7 +49,7 @@ static int over(void) {
 static int prune_batch(void *ctx) {
   pruning *p = ctx;
   while (p->n < BATCH && over()) {
-    json_t *rows = db_rows("SELECT id, name FROM sandboxes WHERE phase IN " ENDED " ORDER BY seq LIMIT 1", "");
+    json_t *rows = db_rows("SELECT id, CAST(name AS TEXT) FROM sandboxes WHERE phase IN " ENDED " ORDER BY seq LIMIT 1", "");
     const char *id = json_string_value(json_array_get(json_array_get(rows, 0), 0));
     if (!id) { /* only live sandboxes are left: nothing may go */
       json_decref(rows);
