@@ -24,6 +24,12 @@ int make_userns(unsigned long inside, unsigned long outside, unsigned long count
  * mount (FROM.. shown as TO..), else 1 with why on stderr. */
 int idmap_probe(const char *dir, unsigned long from, unsigned long to);
 
+/* ---- a registered S3 bucket's s3fs (s3fs.c) ---- */
+/* porter-sandbox-exec --s3fs UID URL BUCKET rw|ro, with the server's mounted FUSE fd as 3 */
+int s3fs_main(int argc, char **argv);
+/* what runs when s3fs runs fusermount: hands it PORTER_FUSE_FD over _FUSE_COMMFD */
+int fusermount_stand_in(int argc, char **argv);
+
 /* Moves us into the cgroup directory dir (every process we start after stays there). */
 int join_cgroup(const char *dir);
 /* Installs the sandbox's seccomp filter (seccomp.c); no_new_privs must be set. */

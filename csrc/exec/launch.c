@@ -94,7 +94,8 @@ typedef struct opts {
   uid_t uid;
   gid_t gid;
   const char *bind_src[MAX_BINDS], *bind_dst[MAX_BINDS];
-  int bind_kind[MAX_BINDS]; /* 0: a volume's; 1, 2: a bucket's, read-write or read-only */
+  int bind_kind[MAX_BINDS]; /* 0: a volume's; 1, 2: a bucket's, read-write or read-only; 3, 4: the
+                             * same, not idmapped (a FUSE bucket's) */
   int nbinds;
   const char *cgroups[4];
   int ncgroups;
@@ -169,7 +170,13 @@ static int parse(int argc, char **argv, opts *o) {
       o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 2;
     } else if (!strcmp(a, LF_BIND_BUCKET)) {
       NEED(3) if (o->nbinds == MAX_BINDS) return report("too many volume mounts"), -1;
-      o->bind_kind[o->nbinds] = strcmp(argv[i + 3], "ro") ? 1 : 2;
+      const char *mode = argv[i + 3];
+      o->bind_kind[o->nbinds] = !strcmp(mode, LF_BUCKET_RW)           ? 1
+                                : !strcmp(mode, LF_BUCKET_RO)           ? 2
+                                : !strcmp(mode, LF_BUCKET_RW_NOIDMAP) ? 3
+                                : !strcmp(mode, LF_BUCKET_RO_NOIDMAP) ? 4
+                                                                        : 0;
+      if (!o->bind_kind[o->nbinds]) return report("bad %s mode %s", LF_BIND_BUCKET, mode), -1;
       o->bind_src[o->nbinds] = argv[i + 1], o->bind_dst[o->nbinds++] = argv[i + 2], i += 3;
     } else {
       report("unknown option %s", a);
@@ -390,7 +397,8 @@ static int assemble(const opts *o) {
   for (int i = 0; i < o->nbinds; i++) {
     fd = root_mkdirs(rootfd, o->bind_dst[i], root, root);
     int rc = fd < 0 ? -1
-             : o->bind_kind[i] ? bind_nofollow_onto_fd(o->bind_src[i], fd, o->bind_kind[i] == 2, userns)
+             : o->bind_kind[i] ? bind_nofollow_onto_fd(o->bind_src[i], fd, o->bind_kind[i] % 2 == 0,
+                                                       o->bind_kind[i] <= 2 ? userns : -1)
                                : bind_onto_fd(o->bind_src[i], fd, 0, userns);
     if (rc != 0)
       return report("cannot mount the volume at %s: %s%s", o->bind_dst[i], strerror(errno),

@@ -27,7 +27,13 @@
 #define LF_SEED_TMP "--seed-tmp"         /* UNPACKER TAR SHA256 */
 #define LF_SEED_ROOT "--seed-root"       /* UNPACKER TAR SHA256: a snapshot's layer over the image */
 #define LF_BIND "--bind"                 /* SRC DST, repeatable */
-#define LF_BIND_BUCKET "--bind-bucket"   /* SRC DST ro|rw, repeatable: an object volume's prefix */
+#define LF_BIND_BUCKET "--bind-bucket"   /* SRC DST MODE, repeatable: an object volume's prefix */
+/* its MODE: read-only or read-write, idmapped as disk volumes are, or not (a FUSE bucket's:
+ * s3fs serves no idmapped mount) */
+#define LF_BUCKET_RO "ro"
+#define LF_BUCKET_RW "rw"
+#define LF_BUCKET_RO_NOIDMAP "ro-noidmap"
+#define LF_BUCKET_RW_NOIDMAP "rw-noidmap"
 #define LF_HOSTNAME "--hostname"         /* NAME */
 #define LF_USER "--user"                 /* UID GID */
 #define LF_CWD "--cwd"                   /* DIR */

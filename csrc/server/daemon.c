@@ -254,11 +254,12 @@ static int sandbox_uids(void) {
   /* 4096 ranges unless more sandboxes may run at once: a wider span would need more ids free */
   unsigned long want = cfg.max_sandboxes > 4096 ? cfg.max_sandboxes : 4096;
   if (cfg.run_slots > want) cfg.run_slots = want;
+  else if (cfg.run_slots > 1) cfg.run_slots--; /* one slot after them is the helpers' (uidrange_helper) */
   if (cfg.max_sandboxes > cfg.run_slots) cfg.max_sandboxes = cfg.run_slots; /* each running one holds a range */
   char why[700], helper[4096], from[24], to[24], err[512];
   if (uidrange_check(why, sizeof why) != 0) {
     fprintf(stderr, "porter-sandboxd: --sandbox-uids %lu: %s; give it a range of %lu ids that is nobody's, or "
-                    "'shared' for every sandbox on --uid-base's\n", cfg.run_base, why, cfg.run_slots * 65536);
+                    "'shared' for every sandbox on --uid-base's\n", cfg.run_base, why, (cfg.run_slots + 1) * 65536);
     return -1;
   }
   snprintf(from, sizeof from, "%lu", cfg.uid_base);
@@ -442,6 +443,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "porter-sandboxd: cannot start the thread that watches sandboxes: %s\n", strerror(errno));
     db_close();
     return 1;
+  }
+  if (buckets_start() != 0) {
+    db_close();
+    return 2;
   }
   open_files();
 

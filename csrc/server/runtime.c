@@ -158,13 +158,14 @@ static int add_late(sandbox_rt *s, const image_info *img, argv_buf *a, char *why
   json_object_foreach(json_object_get(s->spec, "volume_mounts"), k, v) {
     char dir[4096], object[2048];
     if (volume_object(json_string_value(v), object, sizeof object)) {
-      int ro;
+      int ro, fuse;
       char because[256];
-      if (bucket_volume_dir(object, dir, sizeof dir, &ro, because, sizeof because) != 0) {
+      if (bucket_volume_dir(object, dir, sizeof dir, &ro, &fuse, because, sizeof because) != 0) {
         snprintf(why, wn, "object volume %s cannot be mounted: %s", json_string_value(v), because);
         return -1;
       }
-      argv_add(a, LF_BIND_BUCKET), argv_add(a, dir), argv_add(a, k), argv_add(a, ro ? "ro" : "rw");
+      argv_add(a, LF_BIND_BUCKET), argv_add(a, dir), argv_add(a, k);
+      argv_add(a, fuse ? (ro ? LF_BUCKET_RO_NOIDMAP : LF_BUCKET_RW_NOIDMAP) : ro ? LF_BUCKET_RO : LF_BUCKET_RW);
       continue;
     }
     if (!voldisk_ready(json_string_value(v))) {

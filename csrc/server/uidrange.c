@@ -21,7 +21,8 @@ static unsigned char taken[MAX_SLOTS];
 
 /* [lo, hi) against the span; a clash is said in why */
 static int clashes(unsigned long lo, unsigned long hi, const char *what, char *why, size_t wn) {
-  unsigned long start = cfg.run_base, end = cfg.run_base + cfg.run_slots * SLOT_IDS;
+  /* the sandboxes' slots and the helpers' after them */
+  unsigned long start = cfg.run_base, end = cfg.run_base + (cfg.run_slots + 1) * SLOT_IDS;
   if (hi <= start || lo >= end) return 0;
   snprintf(why, wn, "ids %lu..%lu overlap %s (%lu..%lu)", start, end - 1, what, lo, hi - 1);
   return 1;
@@ -86,6 +87,11 @@ int uidrange_check(char *why, size_t wn) {
   }
   endgrent();
   return bad ? -1 : 0;
+}
+
+unsigned long uidrange_helper(int i) {
+  /* the span's last slot is no sandbox's (sandbox_uids keeps it out of the sandboxes' count) */
+  return cfg.run_base ? cfg.run_base + cfg.run_slots * SLOT_IDS + (unsigned long)i : 65534;
 }
 
 long uidrange_take(unsigned long *base) {

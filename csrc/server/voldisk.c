@@ -19,11 +19,17 @@
 #include "proc.h"
 #include "voldisk.h"
 
+static int own_mounts;
+
 int voldisk_private_mounts(void) {
   if (unshare(CLONE_NEWNS) != 0) return -1;
   /* nothing mounted here reaches the host, nor the host's later mounts us */
-  return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -1;
+  own_mounts = 1;
+  return 0;
 }
+
+int voldisk_own_mounts(void) { return own_mounts; }
 
 /* The layout of a disk volume, owned here: STATE/volumes/ID/{disk.img,data}. */
 static void volume_dir(const char *id, char *out, size_t n) { snprintf(out, n, "%s/volumes/%s", cfg.state_dir, id); }

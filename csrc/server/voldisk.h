@@ -6,6 +6,7 @@
 
 /* The server's own mount namespace, private: called before any thread exists. */
 int voldisk_private_mounts(void);
+int voldisk_own_mounts(void); /* 1 once the server has a mount namespace of its own */
 /* A new volume's image (--volume-size), made and mounted on its data directory (which exists);
  * nothing with --volume-size 0. */
 int voldisk_create(const char *id, char *why, size_t wn);

@@ -12,7 +12,7 @@ local function spawn(self)
   local argv = { build .. "/porter-sandboxd", "--listen", listen, "--print-url", "--state-dir", self.state_dir }
   if self.api_key then argv[#argv + 1] = "--api-key"; argv[#argv + 1] = self.api_key end
   for _, a in ipairs(self.args or {}) do argv[#argv + 1] = a end
-  self.proc = process.spawn(self.wrap and self.wrap(argv) or argv)
+  self.proc = process.spawn(self.wrap and self.wrap(argv) or argv, self.env)
   self.url = process.wait_line(self.proc, self.socket and "(unix:/%S+)" or "(http://[%d%.]+:%d+)")
   self.port = tonumber(self.url:match("^http://.*:(%d+)$"))
 end
@@ -118,12 +118,14 @@ function Server:terminate(id) return self:request("DELETE", "/v1/sandbox/" .. id
 
 -- opts: api_key, args (extra command-line arguments), listen (its address, 127.0.0.1 unless
 -- given), unix (listen on a Unix socket in the state dir instead: url is then unix:PATH),
--- wrap (a function from the server's argv to the argv that runs it, for a namespace)
+-- wrap (a function from the server's argv to the argv that runs it, for a namespace), env (more
+-- of its environment: an S3 bucket's credentials)
 function M.start(opts)
   opts = opts or {}
   local state_dir = process.tmpdir()
   local self = setmetatable({ state_dir = state_dir, api_key = opts.api_key, args = opts.args, listen = opts.listen,
-                              socket = opts.unix and state_dir .. "/api.sock" or nil, wrap = opts.wrap }, Server)
+                              socket = opts.unix and state_dir .. "/api.sock" or nil, wrap = opts.wrap,
+                              env = opts.env }, Server)
   spawn(self)
   return reaper.own(self)
 end
