@@ -45,11 +45,17 @@ int fusermount_stand_in(int argc, char **argv) {
   return sendmsg(sock, &m, 0) == 1 ? 0 : 1;
 }
 
-/* an empty file at path to mount over, made if missing */
-static int mount_file_over(const char *src, const char *path) {
+/* a detached copy of this program's mount of itself, taken while its path still resolves (it
+ * may be under /tmp, which the staging tmpfs then covers) */
+static int self_tree(const char *self) { return open_tree(AT_FDCWD, self, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC); }
+
+/* tree attached over path (an empty file made there if missing) */
+static int attach_over(int tree, const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
   if (fd >= 0) close(fd);
-  return mount(src, path, NULL, MS_BIND, NULL);
+  int rc = tree >= 0 ? move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) : -1;
+  if (tree >= 0) close(tree);
+  return rc;
 }
 
 int s3fs_main(int argc, char **argv) {
@@ -59,19 +65,20 @@ int s3fs_main(int argc, char **argv) {
   }
   uid_t uid = (uid_t)strtoul(argv[1], NULL, 10);
   char self[4096];
-  ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1); /* a magic link cannot be bound */
+  ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
   if (sn <= 0) return EXIT_SETUP;
   self[sn] = '\0';
   const char *url = argv[2], *bucket = argv[3];
   struct stat st;
   char opts[64];
   snprintf(opts, sizeof opts, "size=%dm,mode=0700,uid=%u,gid=%u", STAGE_MB, uid, uid);
+  int in_path = -1, at_bin = -1; /* (a bind of /proc/self/exe would name the old namespace's mount) */
   if (fstat(3, &st) != 0 || unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      (in_path = self_tree(self)) < 0 || (access("/bin/fusermount", F_OK) == 0 && (at_bin = self_tree(self)) < 0) ||
       mount("s3fs-stage", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) != 0 ||
       mkdir("/tmp/mnt", 0700) != 0 || mkdir("/tmp/stage", 0700) != 0 || mkdir("/tmp/bin", 0755) != 0 ||
       chown("/tmp/mnt", uid, uid) != 0 || chown("/tmp/stage", uid, uid) != 0 ||
-      mount_file_over(self, "/tmp/bin/fusermount") != 0 ||
-      (access("/bin/fusermount", F_OK) == 0 && mount(self, "/bin/fusermount", NULL, MS_BIND, NULL) != 0) ||
+      attach_over(in_path, "/tmp/bin/fusermount") != 0 || (at_bin >= 0 && attach_over(at_bin, "/bin/fusermount") != 0) ||
       mount("/dev/null", "/dev/fuse", NULL, MS_BIND, NULL) != 0) {
     fprintf(stderr, "porter-sandbox-exec --s3fs: cannot set up s3fs's namespace: %s\n", strerror(errno));
     return EXIT_SETUP;
