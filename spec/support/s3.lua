@@ -83,12 +83,9 @@ function S3:swift(method, path, body)
   return status, text
 end
 
--- (the proxy answers before the servers behind it do: 503 until they are up)
 function S3:create_bucket(name)
-  process.eventually(function()
-    local status = self:swift("PUT", "/" .. name)
-    return status == 201 or status == 202, status
-  end, "made bucket " .. name, 30)
+  local status = self:swift("PUT", "/" .. name)
+  assert(status == 201 or status == 202, "could not make bucket " .. name .. ": " .. tostring(status))
 end
 
 -- the keys in a bucket, sorted
@@ -118,11 +115,15 @@ function M.start()
     for _, kind in ipairs { "object", "container", "account", "proxy" } do
       s.procs[#s.procs + 1] = process.spawn { "swift-" .. kind .. "-server", dir .. "/etc/" .. kind .. "-server.conf" }
     end
+    -- up once a token is had and an object stored (every server answers: a port another
+    -- process held would leave one of them down, and the next round takes other ports)
     local ok = pcall(process.eventually, function()
       local h = process.capture(("env -u LD_PRELOAD curl -s -D - -o /dev/null -H 'X-Auth-User: %s' -H 'X-Auth-Key: %s' %s/auth/v1.0")
                                   :format(M.KEY, M.SECRET, s.url))
       s.token, s.storage = h:match("X%-Auth%-Token: ([^\r\n]+)"), h:match("X%-Storage%-Url: ([^\r\n]+)")
-      return s.token ~= nil
+      if not s.token then return false end
+      local made = s:swift("PUT", "/porter-probe")
+      return (made == 201 or made == 202) and s:swift("PUT", "/porter-probe/up", "1") == 201
     end, "swift", 20)
     if ok then return s end
     s:stop()
