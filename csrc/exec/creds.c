@@ -1,4 +1,5 @@
-/* The credentials a sandbox's processes run with, the same for the workload and for exec. */
+/* The credentials a sandbox's processes run with, the same for the workload and for exec, and
+ * those of the helpers outside it (creds_helper). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -99,4 +100,24 @@ int make_userns(unsigned long inside, unsigned long outside, unsigned long count
   if (net_fd) *net_fd = net;
   errno = saved;
   return fd;
+}
+
+int creds_helper(uid_t uid, int keep_cap) {
+  /* nothing but keep_cap can be had again, whatever runs next: the bounding set emptied while
+   * we may (it takes CAP_SETPCAP, which the change of uid takes away) */
+  for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+    if (c != keep_cap && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) return -1;
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (keep_cap >= 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return -1;
+  if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) return -1;
+  if (keep_cap >= 0) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    memset(d, 0, sizeof d);
+    d[keep_cap / 32].effective = d[keep_cap / 32].permitted = 1u << (keep_cap % 32);
+    if (syscall(SYS_capset, &h, d) != 0) return -1;
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
+  return getppid() == 1 ? -1 : 0;   /* the parent went before the signal was set */
 }

@@ -12,6 +12,11 @@
 /* Becomes uid:gid inside the sandbox's user namespace; root keeps Docker's default
  * capabilities, anyone else none; no_new_privs and the seccomp filter either way. 0 on success. */
 int creds_become(uid_t uid, gid_t gid);
+/* What a helper outside the sandbox becomes (slirp4netns's proxy, resolver and forwarder,
+ * s3fs): uid:uid and no groups, no capability but keep_cap (-1: none) and none to be had again
+ * (the bounding set emptied, no_new_privs), killed when its parent ends. 0, or -1 (the parent
+ * is gone already, or a step failed). */
+int creds_helper(uid_t uid, int keep_cap);
 
 /* Writes "inside outside count" to /proc/pid/<kind> (uid_map or gid_map). 0 or -1 with errno. */
 int write_idmap(pid_t pid, const char *kind, unsigned long inside, unsigned long outside, unsigned long count);

@@ -149,18 +149,8 @@ static void become_helper(const char *const keep[], const char *resolv, int net_
   if (resolv && (fd < 0 || write(fd, resolv, strlen(resolv)) < 0)) _exit(1);
   if (fd >= 0) close(fd);
   if (chroot("/tmp") != 0 || chdir("/") != 0) _exit(1);
-  if (net_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) _exit(1);
-  if (setgroups(0, NULL) != 0 || setresgid(HELPER_UID, HELPER_UID, HELPER_UID) != 0 ||
-      setresuid(HELPER_UID, HELPER_UID, HELPER_UID) != 0)
-    _exit(1);
-  if (net_admin) { /* the resolver's one capability: adding to the sandbox's nftables sets */
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2] = {{1u << CAP_NET_ADMIN, 1u << CAP_NET_ADMIN, 0}, {0, 0, 0}};
-    if (syscall(SYS_capset, &h, d) != 0) _exit(1);
-  }
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
-  if (getppid() == 1) _exit(1);
+  /* the resolver's one capability: adding to the sandbox's nftables sets */
+  if (creds_helper(HELPER_UID, net_admin ? CAP_NET_ADMIN : -1) != 0) _exit(1);
 }
 
 /* A socket of the sandbox's loopback, bound here before the helper that serves it is forked:

@@ -83,17 +83,10 @@ int s3fs_main(int argc, char **argv) {
     fprintf(stderr, "porter-sandbox-exec --s3fs: cannot set up s3fs's namespace: %s\n", strerror(errno));
     return EXIT_SETUP;
   }
-  /* no capability to be had again, whatever it runs: the bounding set emptied while we may */
-  for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
-    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) return EXIT_SETUP;
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) {
+  if (creds_helper(uid, -1) != 0) {
     fprintf(stderr, "porter-sandbox-exec --s3fs: cannot become uid %u: %s\n", uid, strerror(errno));
     return EXIT_SETUP;
   }
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of uid */
-  if (getppid() == 1) return EXIT_SETUP;
   const char *key = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
   char k[512], s[512], u[1100];
   snprintf(k, sizeof k, "AWS_ACCESS_KEY_ID=%s", key ? key : "");

@@ -60,6 +60,25 @@ describe("porter-sandboxd S3 buckets", function()
     srv:terminate(reader)
   end)
 
+  it("cannot make a prefix lead outside the bucket with symlinks it put there", function()
+    local writer = start { ["/data"] = volume("read_write") }
+    local r = srv:request("POST", "/v1/volume", { type = "object", object = { bucket = "media", prefix = "in/sub" } })
+    assert.equal(201, r.status, r.body)
+    local sub = r.json.id
+    -- a link to the host's root where a directory would be, and one where a volume's prefix is
+    local out, code = sh(writer, "ln -s / /data/trap && rmdir /data/sub && ln -s /etc /data/sub && ls -l /data")
+    assert.equal(0, code, out)
+    assert.matches("trap %-> /", out)
+    r = srv:request("POST", "/v1/volume", { type = "object", object = { bucket = "media", prefix = "in/trap/etc" } })
+    assert.equal(400, r.status)
+    assert.matches("is not a directory in the bucket", r.body)
+    local id = srv:run { image = "host", volume_mounts = { ["/sub"] = sub }, command = { "ls", "/sub" } }
+    assert.equal("failed", srv:wait(id).phase)
+    assert.matches("a symlink in the bucket where its prefix should be", srv:logs_text(id))
+    sh(writer, "rm /data/trap /data/sub")
+    srv:terminate(writer)
+  end)
+
   it("runs s3fs as no account of the host, without capabilities, and it ends with the server", function()
     local own = helpers.sandboxd { args = { "--image-fallback", "none", "--bucket", "m=s3:" .. s3.url .. "/media" }, env = creds }
     -- the server's s3fs: a child of its own (the server spawns it), by its command name
